@@ -1,0 +1,212 @@
+"""Price estimates shown before every submit, and a budget that refuses to submit past a limit.
+
+The gateway publishes no credits-per-video figure for this model, so the default table holds the
+published fal.ai mirror price in dollars and leaves credits unknown unless the user sets
+``credits_per_second``. Every figure is labelled as an estimate.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from .errors import BudgetExceededError, ConfigurationError
+
+__all__ = ["PriceTable", "CostEstimate", "Budget", "Reservation", "DEFAULT_PRICES"]
+
+# Float sums such as 1.4 + 1.4 + ... must not refuse a budget set to their exact total.
+_EPSILON = 1e-9
+
+
+def _money(value: float) -> float:
+    """Round away float noise (5 * 0.28 == 1.4000000000000001) without hiding real fractions."""
+    return round(value, 6)
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a number of videos is expected to cost; ``credits`` is None when unknown."""
+
+    count: int
+    duration_seconds_total: int
+    usd: float
+    credits: float | None
+    label: str
+
+    def __str__(self) -> str:
+        videos = "video" if self.count == 1 else "videos"
+        credits = f" (~{self.credits:g} credits)" if self.credits is not None else ""
+        return (
+            f"about ${self.usd:.2f}{credits} for {self.count} {videos} "
+            f"({self.duration_seconds_total} s) \u2014 {self.label}"
+        )
+
+    def __add__(self, other: CostEstimate) -> CostEstimate:
+        """The estimate of both together (a sweep over several durations)."""
+        credits = (
+            None
+            if self.credits is None or other.credits is None
+            else _money(self.credits + other.credits)
+        )
+        return CostEstimate(
+            count=self.count + other.count,
+            duration_seconds_total=self.duration_seconds_total + other.duration_seconds_total,
+            usd=_money(self.usd + other.usd),
+            credits=credits,
+            label=self.label if self.label == other.label else f"{self.label}; {other.label}",
+        )
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """Prices per video; override any field to match your account's real prices."""
+
+    usd_base: float = 1.40
+    base_seconds: int = 5
+    usd_per_extra_second: float = 0.28
+    credits_per_second: float | None = None
+    label: str = "estimate from the published fal.ai mirror price"
+
+    def estimate(self, duration: int, count: int = 1) -> CostEstimate:
+        """The cost of ``count`` videos of ``duration`` seconds each (shorter than the base
+        duration still costs the base price)."""
+        if duration <= 0 or count < 0:
+            raise ValueError(f"duration must be > 0 and count >= 0 (got {duration}, {count})")
+        extra = max(0, duration - self.base_seconds)
+        per_video = self.usd_base + extra * self.usd_per_extra_second
+        seconds = duration * count
+        credits = None if self.credits_per_second is None else self.credits_per_second * seconds
+        return CostEstimate(
+            count=count,
+            duration_seconds_total=seconds,
+            usd=_money(per_video * count),
+            credits=None if credits is None else _money(credits),
+            label=self.label,
+        )
+
+
+DEFAULT_PRICES = PriceTable()
+
+
+class Reservation:
+    """Money set aside for one submit.
+
+    ``release()`` when the request provably never reached the gateway; ``commit()`` once it was
+    submitted, or when the outcome is uncertain (it may have been paid). ``commit`` may be called
+    again later with the actual ``credits_used`` to replace the estimated credits.
+    """
+
+    def __init__(self, budget: Budget, estimate: CostEstimate) -> None:
+        self._budget = budget
+        self.estimate = estimate
+        self.state = "reserved"  # then "committed" or "released"
+        self.actual_credits: float | None = None
+
+    def commit(self, actual_credits: float | None = None) -> None:
+        self._budget._commit(self, actual_credits)
+
+    def release(self) -> None:
+        self._budget._release(self)
+
+    @property
+    def credits_charged(self) -> float:
+        """Credits this reservation counts against the budget: actual when known, else estimated."""
+        if self.actual_credits is not None:
+            return self.actual_credits
+        return self.estimate.credits or 0.0
+
+
+class Budget:
+    """An optional spending cap (in USD and/or credits) shared by the threads of a session or
+    batch; a ``None`` limit means unlimited. Reserving is atomic, so concurrent submits can
+    never overspend it together."""
+
+    def __init__(self, usd: float | None = None, credits: float | None = None) -> None:
+        if (usd is not None and usd < 0) or (credits is not None and credits < 0):
+            raise ValueError("a budget cannot be negative")
+        self.usd = usd
+        self.credits = credits
+        self._lock = threading.Lock()
+        self._reserved_usd = 0.0
+        self._spent_usd = 0.0
+        self._reserved_credits = 0.0
+        self._spent_credits = 0.0
+
+    def reserve(self, estimate: CostEstimate) -> Reservation:
+        """Set ``estimate`` aside, or raise :class:`BudgetExceededError` (nothing is sent)."""
+        if self.credits is not None and estimate.credits is None:
+            raise ConfigurationError(
+                "A credits budget needs a credits estimate.",
+                hint="Set PriceTable(credits_per_second=...) or use a dollar budget.",
+            )
+        with self._lock:
+            remaining_usd = self._remaining(self.usd, self._spent_usd + self._reserved_usd)
+            if remaining_usd is not None and estimate.usd > remaining_usd + _EPSILON:
+                raise BudgetExceededError(estimate.usd, remaining_usd, "USD")
+            credits = estimate.credits or 0.0
+            remaining_credits = self._remaining(
+                self.credits, self._spent_credits + self._reserved_credits
+            )
+            if remaining_credits is not None and credits > remaining_credits + _EPSILON:
+                raise BudgetExceededError(credits, remaining_credits, "credits")
+            self._reserved_usd += estimate.usd
+            self._reserved_credits += credits
+            return Reservation(self, estimate)
+
+    def _commit(self, reservation: Reservation, actual_credits: float | None) -> None:
+        with self._lock:
+            if reservation.state == "released":
+                raise RuntimeError("a released reservation cannot be committed")
+            if reservation.state == "reserved":
+                self._reserved_usd -= reservation.estimate.usd
+                self._reserved_credits -= reservation.estimate.credits or 0.0
+                self._spent_usd += reservation.estimate.usd
+                self._spent_credits += reservation.credits_charged
+                reservation.state = "committed"
+            if actual_credits is not None:
+                self._spent_credits += actual_credits - reservation.credits_charged
+                reservation.actual_credits = actual_credits
+
+    def _release(self, reservation: Reservation) -> None:
+        with self._lock:
+            if reservation.state == "committed":
+                raise RuntimeError("a committed reservation was paid for and cannot be released")
+            if reservation.state == "reserved":
+                self._reserved_usd -= reservation.estimate.usd
+                self._reserved_credits -= reservation.estimate.credits or 0.0
+                reservation.state = "released"
+
+    @staticmethod
+    def _remaining(limit: float | None, used: float) -> float | None:
+        return None if limit is None else _money(max(0.0, limit - used))
+
+    @property
+    def spent_usd(self) -> float:
+        with self._lock:
+            return _money(self._spent_usd)
+
+    @property
+    def reserved_usd(self) -> float:
+        with self._lock:
+            return _money(self._reserved_usd)
+
+    @property
+    def remaining_usd(self) -> float | None:
+        with self._lock:
+            return self._remaining(self.usd, self._spent_usd + self._reserved_usd)
+
+    @property
+    def spent_credits(self) -> float:
+        with self._lock:
+            return _money(self._spent_credits)
+
+    @property
+    def remaining_credits(self) -> float | None:
+        with self._lock:
+            return self._remaining(self.credits, self._spent_credits + self._reserved_credits)
+
+    def __repr__(self) -> str:
+        return (
+            f"Budget(usd={self.usd}, credits={self.credits}, spent_usd={self.spent_usd}, "
+            f"reserved_usd={self.reserved_usd})"
+        )

@@ -1,0 +1,440 @@
+"""The write-ahead journal: every paid (or possibly paid) generation is on disk before anything else.
+
+A row is written *before* the create POST (status ``submitting``), then marked ``submitted`` with
+the generation id, ``uncertain`` when the POST outcome is unknown, or ``not_submitted`` when it
+provably never created a job. Status polls and the download update the same row, so a crash at any
+point leaves enough behind to resume without paying twice. The journal holds the base URL and
+endpoint pair but never the API key.
+
+Storage is sqlite3 in WAL mode with ``synchronous=FULL`` (every commit is fsync'd; journal writes
+are rare, so durability wins over speed). One connection per :class:`Journal`, guarded by a lock,
+serves all threads; other processes open their own. Writes take the write lock up front
+(``BEGIN IMMEDIATE``) and are retried when another process holds it past the busy timeout.
+Timestamps are UTC ISO-8601 strings with microseconds, so they sort as text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .outputs import resolve_out_dir, scrub
+
+__all__ = [
+    "Journal",
+    "JournalEntry",
+    "FILENAME",
+    "SUBMITTING",
+    "UNCERTAIN",
+    "NOT_SUBMITTED",
+    "COMPLETED",
+    "FAILED",
+]
+
+FILENAME = "journal.sqlite3"
+
+SUBMITTING = "submitting"
+UNCERTAIN = "uncertain"
+NOT_SUBMITTED = "not_submitted"
+COMPLETED = "completed"
+#: Gateway statuses meaning the generation ended without a video.
+FAILED = frozenset({"error", "failed"})
+
+_BUSY_TIMEOUT_S = 10.0
+_LOCK_RETRIES = 20
+# A row still "submitting" after this long belongs to a process that died mid-POST.
+_STALE_SUBMIT_S = 300.0
+
+# Schema version N is reached by applying _MIGRATIONS[N - 1]; append, never edit.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE generations (
+            row INTEGER PRIMARY KEY AUTOINCREMENT,
+            generation_id TEXT UNIQUE,
+            status TEXT NOT NULL,
+            request TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_seen TEXT,
+            history TEXT NOT NULL,
+            credits_used REAL,
+            video_url TEXT,
+            error TEXT,
+            path TEXT,
+            estimate TEXT
+        )""",
+        "CREATE INDEX generations_status ON generations (status)",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_T = TypeVar("_T")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _is_terminal(status: str) -> bool:
+    return status == COMPLETED or status in FAILED
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One attempt to generate a video, as recorded on disk."""
+
+    row: int
+    generation_id: str | None
+    status: str
+    request: dict[str, Any]
+    endpoint: str
+    base_url: str
+    created_at: str
+    updated_at: str
+    last_seen: str | None
+    history: tuple[tuple[str, str], ...]
+    credits_used: float | None
+    video_url: str | None
+    error: str | None
+    path: str | None
+    estimate: dict[str, Any] | None
+
+    @property
+    def needs_work(self) -> bool:
+        """Submitted but not finished, or finished without the video file on disk."""
+        if self.generation_id is None or self.status in FAILED:
+            return False
+        if self.status != COMPLETED:
+            return True
+        return self.path is None or not Path(self.path).is_file()
+
+
+class Journal:
+    """The journal file; safe to share between threads and to open from several processes."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).absolute()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._retry(self._configure)
+        self._write(self._migrate)
+
+    @classmethod
+    def in_dir(cls, out_dir: str | os.PathLike[str] | None = None) -> Journal:
+        """The journal of an output folder (default: :func:`outputs.resolve_out_dir`)."""
+        return cls(resolve_out_dir(out_dir) / FILENAME)
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _retry(self, work: Callable[[], _T]) -> _T:
+        """Run ``work`` under the thread lock, retrying while another process holds sqlite's
+        lock for longer than the busy timeout."""
+        with self._lock:
+            attempt = 0
+            while True:
+                try:
+                    return work()
+                except sqlite3.OperationalError as exc:
+                    if not _is_locked(exc) or attempt == _LOCK_RETRIES:
+                        raise
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+                attempt += 1
+
+    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` in one write transaction, committed (and fsync'd) before returning."""
+
+        def transaction() -> _T:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(self._conn)
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
+            return result
+
+        return self._retry(transaction)
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self._retry(lambda: self._conn.execute(sql, tuple(params)).fetchall())
+
+    def _configure(self) -> None:
+        self._conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer kling_notebook (schema {version}); "
+                "upgrade kling_notebook to use it."
+            )
+        for statements in _MIGRATIONS[version:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _entry(self, row: sqlite3.Row) -> JournalEntry:
+        stored_path = row["path"]
+        return JournalEntry(
+            row=row["row"],
+            generation_id=row["generation_id"],
+            status=row["status"],
+            request=json.loads(row["request"]),
+            endpoint=row["endpoint"],
+            base_url=row["base_url"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            last_seen=row["last_seen"],
+            history=tuple((at, status) for at, status in json.loads(row["history"])),
+            credits_used=row["credits_used"],
+            video_url=row["video_url"],
+            error=row["error"],
+            path=None if stored_path is None else str(self.path.parent / stored_path),
+            estimate=None if row["estimate"] is None else json.loads(row["estimate"]),
+        )
+
+    def _select(self, where: str, params: Iterable[Any] = ()) -> list[JournalEntry]:
+        rows = self._query(f"SELECT * FROM generations WHERE {where} ORDER BY row", params)
+        return [self._entry(row) for row in rows]
+
+    @staticmethod
+    def _find(conn: sqlite3.Connection, generation_id: str) -> sqlite3.Row:
+        found = conn.execute(
+            "SELECT * FROM generations WHERE generation_id = ?", (generation_id,)
+        ).fetchone()
+        if found is None:
+            raise KeyError(f"generation {generation_id!r} is not in the journal")
+        return found
+
+    @staticmethod
+    def _with_status(history_json: str, status: str, at: str) -> str:
+        history = json.loads(history_json)
+        if not history or history[-1][1] != status:
+            history.append([at, status])
+        return json.dumps(history)
+
+    # -- the submit protocol --------------------------------------------------------------------
+
+    def begin(
+        self,
+        request: dict[str, Any],
+        *,
+        endpoint: str,
+        base_url: str,
+        estimate: dict[str, Any] | None = None,
+    ) -> int:
+        """Record an attempt before its POST is sent; returns the row to pass to the next call.
+
+        Image bytes in ``request`` are replaced by placeholders; a credential raises ValueError.
+        """
+        request_json = json.dumps(scrub(request))
+        estimate_json = None if estimate is None else json.dumps(scrub(estimate))
+        at = _now()
+
+        def insert(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO generations (status, request, endpoint, base_url, created_at,"
+                " updated_at, history, estimate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    SUBMITTING,
+                    request_json,
+                    endpoint,
+                    base_url,
+                    at,
+                    at,
+                    json.dumps([[at, SUBMITTING]]),
+                    estimate_json,
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        return self._write(insert)
+
+    def _resolve_attempt(
+        self, row: int, status: str, *, generation_id: str | None = None, error: str | None = None
+    ) -> None:
+        """Move an attempt that has no generation id yet to ``status``."""
+
+        def change(conn: sqlite3.Connection) -> None:
+            found = conn.execute(
+                "SELECT history FROM generations WHERE row = ? AND generation_id IS NULL", (row,)
+            ).fetchone()
+            if found is None:
+                raise ValueError(f"journal row {row} does not exist or already has an id")
+            at = _now()
+            conn.execute(
+                "UPDATE generations SET generation_id = ?, status = ?, error = ?, updated_at = ?,"
+                " last_seen = ?, history = ? WHERE row = ?",
+                (
+                    generation_id,
+                    status,
+                    error,
+                    at,
+                    at if generation_id else None,
+                    self._with_status(found["history"], status, at),
+                    row,
+                ),
+            )
+
+        self._write(change)
+
+    def submitted(self, row: int, generation_id: str, status: str) -> None:
+        """The POST returned ``generation_id``: durable on disk when this returns. Also resolves
+        an ``uncertain`` row once the user has found its id."""
+        self._resolve_attempt(row, status, generation_id=generation_id)
+
+    def uncertain(self, row: int, reason: str) -> None:
+        """The POST outcome is unknown: it may have created (and charged) a generation."""
+        self._resolve_attempt(row, UNCERTAIN, error=reason)
+
+    def not_submitted(self, row: int, reason: str) -> None:
+        """The POST provably created nothing (validation, 4xx, connect error): nothing was paid."""
+        self._resolve_attempt(row, NOT_SUBMITTED, error=reason)
+
+    def adopt(self, generation_id: str, status: str, *, endpoint: str, base_url: str) -> int:
+        """Journal a generation created elsewhere (``wait ID``) so it can be resumed; returns its
+        row, which already exists if the id was journalled before."""
+
+        def insert(conn: sqlite3.Connection) -> int:
+            at = _now()
+            conn.execute(
+                "INSERT OR IGNORE INTO generations (generation_id, status, request, endpoint,"
+                " base_url, created_at, updated_at, last_seen, history)"
+                " VALUES (?, ?, '{}', ?, ?, ?, ?, ?, ?)",
+                (generation_id, status, endpoint, base_url, at, at, at, json.dumps([[at, status]])),
+            )
+            return int(self._find(conn, generation_id)["row"])
+
+        return self._write(insert)
+
+    # -- after submit ---------------------------------------------------------------------------
+
+    def update(
+        self,
+        generation_id: str,
+        status: str,
+        *,
+        credits_used: float | None = None,
+        video_url: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record a poll result. ``None`` fields keep their value; the history grows only when
+        the status changes, and a stale non-final status never overwrites a final one (two
+        processes may poll the same id)."""
+
+        def change(conn: sqlite3.Connection) -> None:
+            current = self._find(conn, generation_id)
+            at = _now()
+            if _is_terminal(current["status"]) and not _is_terminal(status):
+                status_now = current["status"]
+            else:
+                status_now = status
+            new = {
+                "status": status_now,
+                "credits_used": current["credits_used"] if credits_used is None else credits_used,
+                "video_url": video_url or current["video_url"],
+                "error": error or current["error"],
+            }
+            changed = any(new[key] != current[key] for key in new)
+            conn.execute(
+                "UPDATE generations SET status = ?, credits_used = ?, video_url = ?, error = ?,"
+                " history = ?, updated_at = ?, last_seen = ? WHERE row = ?",
+                (
+                    new["status"],
+                    new["credits_used"],
+                    new["video_url"],
+                    new["error"],
+                    self._with_status(current["history"], status_now, at),
+                    at if changed else current["updated_at"],
+                    at,
+                    current["row"],
+                ),
+            )
+
+        self._write(change)
+
+    def downloaded(self, generation_id: str, path: str | os.PathLike[str]) -> None:
+        """The video is on disk at ``path``. Stored relative to the journal's folder when inside
+        it, so the whole output folder can be moved or copied."""
+        absolute = Path(path).absolute()
+        try:
+            stored = absolute.relative_to(self.path.parent).as_posix()
+        except ValueError:
+            stored = str(absolute)
+
+        def change(conn: sqlite3.Connection) -> None:
+            current = self._find(conn, generation_id)
+            conn.execute(
+                "UPDATE generations SET path = ?, updated_at = ? WHERE row = ?",
+                (stored, _now(), current["row"]),
+            )
+
+        self._write(change)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get(self, generation_id: str) -> JournalEntry | None:
+        found = self._select("generation_id = ?", (generation_id,))
+        return found[0] if found else None
+
+    def get_row(self, row: int) -> JournalEntry | None:
+        found = self._select("row = ?", (row,))
+        return found[0] if found else None
+
+    def pending(self) -> list[JournalEntry]:
+        """Everything resume must finish, oldest first: submitted but not final, or completed
+        without its video file on disk."""
+        failed = sorted(FAILED)
+        candidates = self._select(
+            f"generation_id IS NOT NULL AND status NOT IN ({', '.join('?' * len(failed))})", failed
+        )
+        return [entry for entry in candidates if entry.needs_work]
+
+    def uncertain_entries(self, stale_after: float = _STALE_SUBMIT_S) -> list[JournalEntry]:
+        """Attempts that may have been paid without us knowing the id, oldest first: marked
+        uncertain, or still ``submitting`` ``stale_after`` seconds later (the process died)."""
+        cutoff = (datetime.now(timezone.utc) - timedelta(seconds=stale_after)).isoformat(
+            timespec="microseconds"
+        )
+        return self._select(
+            "status = ? OR (status = ? AND created_at <= ?)", (UNCERTAIN, SUBMITTING, cutoff)
+        )
+
+    def entries(self, limit: int = 200, offset: int = 0) -> list[JournalEntry]:
+        """A page of the whole journal, newest first (the history view)."""
+        rows = self._query(
+            "SELECT * FROM generations ORDER BY row DESC LIMIT ? OFFSET ?", (limit, offset)
+        )
+        return [self._entry(row) for row in rows]
