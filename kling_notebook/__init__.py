@@ -1,0 +1,73 @@
+"""kling_notebook: Kling v2.1 master image-to-video from Jupyter, Python and the command line.
+
+The engine (client, polling, journal) imports only httpx; the widget panel and the emulator load on
+first use, so ``import kling_notebook`` stays quick in scripts and CLIs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from .client import AsyncKlingClient
+from .cost import Budget, CostEstimate, PriceTable
+from .events import JobEvent
+from .images import GATEWAY_LIMITS, KLING_LIMITS, ImageInfo, ImageLimits, probe_bytes
+from .journal import Journal, JournalEntry
+from .models import (
+    CameraControl,
+    DynamicMask,
+    Generation,
+    GenerationRequest,
+    GenerationResult,
+    IgnoredFieldWarning,
+)
+from .polling import PollPolicy
+from .retry import RetryPolicy
+from .sync import KlingClient
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncKlingClient",
+    "KlingClient",
+    "GenerationRequest",
+    "Generation",
+    "GenerationResult",
+    "CameraControl",
+    "DynamicMask",
+    "IgnoredFieldWarning",
+    "PollPolicy",
+    "RetryPolicy",
+    "JobEvent",
+    "Journal",
+    "JournalEntry",
+    "PriceTable",
+    "CostEstimate",
+    "Budget",
+    "ImageInfo",
+    "ImageLimits",
+    "KLING_LIMITS",
+    "GATEWAY_LIMITS",
+    "probe_bytes",
+    "Emulator",
+    "errors",
+    "__version__",
+]
+
+_LAZY = {
+    "Emulator": ("kling_notebook.emulator", "Emulator"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the heavier parts (emulator, panel) only when they are asked for."""
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'kling_notebook' has no attribute {name!r}")

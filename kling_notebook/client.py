@@ -1,0 +1,502 @@
+"""The async client: submit, get, wait and download, against either endpoint pair of the gateway.
+
+Rules that protect the user's money and results:
+
+* The create POST is sent once. It is retried only when it provably never arrived (connect error,
+  pool timeout) or was refused with 429; any other failure after the body may have been sent raises
+  :class:`~kling_notebook.errors.SubmissionUncertainError` and the journal marks it "uncertain".
+* The generation id is written to the journal before :meth:`AsyncKlingClient.submit` returns.
+* Status reads and downloads retry transient faults; a wait only ends at its deadline.
+* The key goes only into the Authorization header of calls to the API host. Image URLs and video
+  URLs are fetched by a second HTTP client that carries no key.
+* One pair of ``httpx.AsyncClient`` per event loop, so one client object can be used from several
+  ``asyncio.run`` calls, a notebook and a background thread without "Event loop is closed".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from . import errors
+from .events import EventHandler
+from .images import ImageLimits, fetch_url_image
+from .journal import Journal
+from .models import RUNNING_STATUSES, Generation, GenerationRequest, GenerationResult
+from .outputs import resolve_out_dir
+from .polling import PollPolicy
+from .retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
+from .settings import Endpoint, endpoint_path, require_api_key, resolve_base_url
+
+__all__ = ["AsyncKlingClient", "DEFAULT_TIMEOUT"]
+
+log = logging.getLogger("kling_notebook")
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+USER_AGENT = "kling_notebook/0.1"
+
+#: Transport failures that prove the request never reached the server.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+_STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
+    400: errors.BadRequestError,
+    401: errors.AuthenticationError,
+    403: errors.InsufficientCreditsError,
+    404: errors.NotFoundError,
+    422: errors.BadRequestError,
+    429: errors.RateLimitError,
+    504: errors.GatewayTimeoutError,
+}
+
+
+def _status_error(response: httpx.Response) -> errors.APIStatusError:
+    """The typed error for an HTTP error response, with the gateway's message and requestId."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text[:500]
+    message = body.get("message") if isinstance(body, dict) else None
+    if isinstance(message, list):
+        message = "; ".join(map(str, message))
+    request_id = body.get("requestId") if isinstance(body, dict) else None
+    status = response.status_code
+    cls = _STATUS_ERRORS.get(status) or (errors.ServerError if status >= 500 else errors.APIStatusError)
+    return cls(
+        str(message or response.reason_phrase or "error"),
+        status_code=status,
+        request_id=request_id,
+        body=body,
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
+    )
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise errors.InvalidResponseError(f"HTTP {response.status_code} with a body that is not JSON") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        raise errors.InvalidResponseError(f"HTTP {response.status_code} without a generation id")
+    return body
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, errors.APIStatusError):
+        return exc.status_code in RETRYABLE_STATUS
+    return isinstance(exc, (errors.APIConnectionError, errors.InvalidResponseError))
+
+
+def _connection_error(exc: httpx.TransportError) -> errors.APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.APITimeoutError(f"Timed out talking to the gateway ({type(exc).__name__}).")
+    return errors.APIConnectionError(f"Could not talk to the gateway ({type(exc).__name__}).")
+
+
+@dataclass
+class _Transports:
+    """The two HTTP clients bound to one event loop: one with the key, one without."""
+
+    api: httpx.AsyncClient
+    plain: httpx.AsyncClient
+
+
+@dataclass
+class _Submitted:
+    """What this client remembers of its own submissions (for wait() given a bare id)."""
+
+    duration: int
+    started: float
+    request: GenerationRequest | None = field(default=None, repr=False)
+
+
+class AsyncKlingClient:
+    """Async client for Kling v2.1 master image-to-video on the AI/ML API gateway.
+
+    ``api_key``: else AIMLAPI_KEY / AIML_API_KEY / AIMLAPI_API_KEY. ``base_url``: else
+    AIMLAPI_BASE_URL / AIML_API_BASE, else https://api.aimlapi.com. ``endpoint``: "universal"
+    (``/v2/video/generations``) or "legacy" (``/v2/generate/video/kling/generation``).
+    ``journal``: True (a journal in ``out_dir``), False, or a :class:`Journal`.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        endpoint: Endpoint = "universal",
+        *,
+        out_dir: str | os.PathLike[str] | None = None,
+        journal: bool | Journal = True,
+        poll: PollPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        check_url_images: bool = True,
+        image_limits: ImageLimits | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        label: str | None = None,
+    ) -> None:
+        self.__key = require_api_key(api_key)
+        self.base_url = resolve_base_url(base_url)
+        self.endpoint: Endpoint = endpoint
+        self.path = endpoint_path(endpoint)
+        self.out_dir = resolve_out_dir(out_dir)
+        self.poll = poll or PollPolicy()
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.check_url_images = check_url_images
+        self.image_limits = image_limits
+        self.label = label or self.base_url
+        self._transport = transport
+        self._clock: Clock = clock or SystemClock()
+        self._journal_setting = journal
+        self._journal: Journal | None = journal if isinstance(journal, Journal) else None
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Transports] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._submitted: dict[str, _Submitted] = {}
+
+    def __repr__(self) -> str:  # never the key
+        return f"AsyncKlingClient(base_url={self.base_url!r}, endpoint={self.endpoint!r})"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal | None:
+        """The journal this client records to (opened on first use), or None when disabled."""
+        if self._journal is None and self._journal_setting is True:
+            self._journal = Journal.in_dir(self.out_dir)
+        return self._journal
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def _clients(self) -> _Transports:
+        loop = asyncio.get_running_loop()
+        pair = self._per_loop.get(loop)
+        if pair is None:
+            common: dict[str, Any] = {"timeout": self.timeout, "transport": self._transport}
+            api = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers={"Authorization": f"Bearer {self.__key}", "User-Agent": USER_AGENT},
+                follow_redirects=False,
+                **common,
+            )
+            plain = httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True, **common)
+            pair = self._per_loop[loop] = _Transports(api, plain)
+        return pair
+
+    async def aclose(self) -> None:
+        """Close this loop's HTTP clients, and hand other loops' clients back to their own loops."""
+        current = asyncio.get_running_loop()
+        pairs = list(self._per_loop.items())
+        self._per_loop.clear()
+        for loop, pair in pairs:
+            if loop is current:
+                await _close(pair)
+            elif loop.is_running():
+                asyncio.run_coroutine_threadsafe(_close(pair), loop)
+
+    async def __aenter__(self) -> AsyncKlingClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _send(self, method: str, **kwargs: Any) -> httpx.Response:
+        """One HTTP call to the endpoint path; maps transport failures and error statuses."""
+        try:
+            response = await self._clients().api.request(method, self.path, **kwargs)
+        except httpx.TransportError as exc:
+            raise _connection_error(exc) from exc
+        if response.status_code >= 400:
+            raise _status_error(response)
+        return response
+
+    # -- create -----------------------------------------------------------------------------
+
+    async def check(self, request: GenerationRequest) -> str:
+        """Everything that can be checked before paying; returns the ``image_url`` value to send."""
+        if self.image_limits is not None and request.image_limits != self.image_limits:
+            request = request.with_changes(image_limits=self.image_limits)
+        prepared = request.prepare()
+        if prepared.is_url and self.check_url_images:
+            await fetch_url_image(prepared.api_value, self._clients().plain, request.image_limits)
+        return prepared.api_value
+
+    async def submit(self, request: GenerationRequest | None = None, /, **fields: Any) -> Generation:
+        """Create a generation (this is the call that costs money) and return it with its id.
+
+        Accepts a :class:`GenerationRequest` or its fields as keywords. The id is in the journal
+        before this returns.
+        """
+        if request is None:
+            request = GenerationRequest.from_kwargs(**fields)
+        elif fields:
+            request = request.with_changes(**fields)
+        payload = request.to_payload(await self.check(request))
+        journal = self.journal
+        row = (
+            journal.begin(request.summary(), endpoint=self.endpoint, base_url=self.base_url)
+            if journal
+            else None
+        )
+        settled = False
+
+        def settle(uncertain: bool, reason: str) -> None:
+            nonlocal settled
+            if journal and row is not None and not settled:
+                (journal.uncertain if uncertain else journal.not_submitted)(row, reason)
+            settled = True
+
+        try:
+            body = await self._post_once(payload, request, settle)
+        except errors.SubmissionUncertainError as exc:
+            settle(True, exc.reason)
+            raise
+        except BaseException as exc:
+            # Everything _post_once lets through unsettled provably created nothing.
+            settle(False, type(exc).__name__)
+            raise
+        generation = Generation.from_api(body)
+        if journal and row is not None:
+            try:
+                journal.submitted(row, generation.id, generation.status)
+            except Exception:  # the generation exists and is paid: never lose its id to a disk error
+                log.exception("could not journal %s: note this id to recover the video", generation.id)
+        self._submitted[generation.id] = _Submitted(request.duration, self._clock.now(), request)
+        log.info("submitted %s (%s s video)", generation.id, request.duration)
+        return generation
+
+    async def _post_once(
+        self,
+        payload: dict[str, Any],
+        request: GenerationRequest,
+        settle: Callable[[bool, str], None],
+    ) -> dict[str, Any]:
+        """POST, retrying only what provably created nothing; anything else is uncertain."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._clients().api.post(self.path, json=payload)
+            except _NEVER_SENT as exc:
+                if attempt >= self.retry.max_attempts:
+                    raise _connection_error(exc) from exc
+                await self._clock.sleep(self.retry.delay(attempt))
+                continue
+            except httpx.TransportError as exc:
+                raise errors.SubmissionUncertainError(
+                    f"{type(exc).__name__} after the request was sent", request
+                ) from exc
+            except asyncio.CancelledError:
+                settle(True, "cancelled while the request was in flight")
+                raise
+            if response.status_code == 429 and attempt < self.retry.max_attempts:
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                await self._clock.sleep(self.retry.delay(attempt, retry_after))
+                continue
+            if response.status_code >= 500 or response.status_code in (408,):
+                raise errors.SubmissionUncertainError(
+                    f"HTTP {response.status_code} from the gateway: {_status_error(response).message}", request
+                )
+            if response.status_code >= 400:
+                raise _status_error(response)
+            try:
+                return _json(response)
+            except errors.InvalidResponseError as exc:
+                raise errors.SubmissionUncertainError(exc.message, request) from exc
+
+    # -- read -------------------------------------------------------------------------------
+
+    async def _get_once(self, generation_id: str) -> tuple[Generation, float | None]:
+        response = await self._send("GET", params={"generation_id": generation_id})
+        generation = Generation.from_api(_json(response))
+        return generation, parse_retry_after(response.headers.get("retry-after"))
+
+    async def get(self, generation: Generation | str) -> Generation:
+        """The current state of a generation; transient faults are retried (bounded)."""
+        generation_id = generation.id if isinstance(generation, Generation) else generation
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                found, _ = await self._get_once(generation_id)
+                self._record(found)
+                return found
+            except errors.KlingError as exc:
+                if not _is_transient(exc) or attempt >= self.retry.max_attempts:
+                    raise
+                await self._clock.sleep(self.retry.delay(attempt, getattr(exc, "retry_after", None)))
+
+    def _record(self, generation: Generation) -> None:
+        journal = self.journal
+        if journal:
+            journal.update(
+                generation.id,
+                generation.status,
+                credits_used=generation.credits_used,
+                video_url=generation.video_url,
+                error=generation.error_message,
+            )
+
+    async def wait(
+        self,
+        generation: Generation | str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        on_update: Callable[[Generation], None] | None = None,
+        duration: int | None = None,
+    ) -> Generation:
+        """Poll until the generation completes; returns it with its video URL.
+
+        Raises GenerationFailedError (status "error"), MissingVideoError (completed without a
+        URL) or WaitTimeoutError (deadline passed; the id stays valid). Transient errors never end
+        the wait before the deadline. The default deadline is 15 min for 5 s videos, 30 for 10 s.
+        """
+        generation_id = generation.id if isinstance(generation, Generation) else generation
+        mine = self._submitted.get(generation_id)
+        duration = duration or (mine.duration if mine else 5)
+        poll = poll or self.poll
+        started = self._clock.now()
+        since = mine.started if mine else started
+        deadline = started + (timeout if timeout is not None else poll.default_timeout(duration))
+        last_status: str | None = None
+        failures = 0
+        warned: set[str] = set()
+        while True:
+            retry_after: float | None = None
+            try:
+                found, retry_after = await self._get_once(generation_id)
+            except errors.KlingError as exc:
+                if not _is_transient(exc):
+                    raise
+                failures += 1
+                log.warning("status read failed (%s); still waiting for %s", exc.message, generation_id)
+                retry_after = max(
+                    self.retry.delay(min(failures, 8), getattr(exc, "retry_after", None)),
+                    poll.next_delay(self._clock.now() - since, duration),
+                )
+            else:
+                failures = 0
+                last_status = found.status
+                self._record(found)
+                if on_update:
+                    on_update(found)
+                if found.is_completed:
+                    if not found.video_url:
+                        raise errors.MissingVideoError(generation_id)
+                    return found
+                if found.is_failed:
+                    raise errors.GenerationFailedError(generation_id, found.error_name, found.error_message)
+                if found.status not in RUNNING_STATUSES and found.status not in warned:
+                    warned.add(found.status)
+                    log.warning("unknown status %r for %s: treated as running", found.status, generation_id)
+            now = self._clock.now()
+            if now >= deadline:
+                raise errors.WaitTimeoutError(generation_id, now - started, last_status)
+            delay = poll.next_delay(now - since, duration, retry_after)
+            await self._clock.sleep(min(delay, deadline - now))
+
+    # -- download ---------------------------------------------------------------------------
+
+    async def download(
+        self,
+        generation: Generation,
+        path: str | os.PathLike[str],
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> Path:
+        """Stream the video to ``path`` (via ``path.part``, resumed with Range after a fault).
+
+        The file appears under its final name only when complete (its size matches the server's).
+        """
+        if not generation.video_url:
+            raise errors.MissingVideoError(generation.id)
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        partial.unlink(missing_ok=True)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                total = await self._stream_to(generation.video_url, partial, on_progress)
+                break
+            except (httpx.TransportError, errors.APIStatusError, errors.DownloadError) as exc:
+                status = getattr(exc, "status_code", None)
+                if (status is not None and status not in RETRYABLE_STATUS) or attempt >= self.retry.max_attempts:
+                    raise errors.DownloadError(generation.id, str(exc) or type(exc).__name__) from exc
+                log.warning("download of %s interrupted (%s); resuming", generation.id, type(exc).__name__)
+                await self._clock.sleep(self.retry.delay(attempt, getattr(exc, "retry_after", None)))
+        os.replace(partial, target)
+        journal = self.journal
+        if journal:
+            journal.downloaded(generation.id, str(target))
+        log.info("saved %s (%d bytes)", target, total)
+        return target
+
+    async def _stream_to(
+        self, url: str, partial: Path, on_progress: Callable[[int, int | None], None] | None
+    ) -> int:
+        """Append the rest of ``url`` to ``partial``; returns the final size."""
+        have = partial.stat().st_size if partial.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        async with self._clients().plain.stream("GET", url, headers=headers) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise _status_error(response)
+            if have and response.status_code != 206:
+                have = 0  # the server ignored Range: start over
+            length = response.headers.get("content-length")
+            total = have + int(length) if length is not None else None
+            with open(partial, "ab" if have else "wb") as out:
+                done = have
+                async for chunk in response.aiter_raw(1 << 16):
+                    out.write(chunk)
+                    done += len(chunk)
+                    if on_progress:
+                        on_progress(done, total)
+        if total is not None and done != total:
+            raise errors.DownloadError("video", f"got {done} of {total} bytes")
+        return done
+
+    # -- all in one ---------------------------------------------------------------------------
+
+    async def generate(
+        self,
+        request: GenerationRequest | None = None,
+        /,
+        *,
+        out_dir: str | os.PathLike[str] | None = None,
+        poll: PollPolicy | None = None,
+        timeout: float | None = None,
+        on_event: EventHandler | None = None,
+        **fields: Any,
+    ) -> GenerationResult:
+        """Submit, wait, download and record: the whole job. Returns the saved result.
+
+        ``on_event`` receives :class:`~kling_notebook.events.JobEvent` objects (progress).
+        """
+        from .pipeline import run_generation
+
+        if request is None:
+            request = GenerationRequest.from_kwargs(**fields)
+        elif fields:
+            request = request.with_changes(**fields)
+        return await run_generation(
+            self, request, out_dir=out_dir, poll=poll, timeout=timeout, on_event=on_event
+        )
+
+
+async def _close(pair: _Transports) -> None:
+    await pair.api.aclose()
+    await pair.plain.aclose()
