@@ -141,7 +141,7 @@ class AsyncKlingClient:
         image_limits: ImageLimits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
-        label: str | None = None,
+        demo: bool = False,
     ) -> None:
         self.__key = require_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
@@ -153,7 +153,8 @@ class AsyncKlingClient:
         self.timeout = timeout
         self.check_url_images = check_url_images
         self.image_limits = image_limits
-        self.label = label or self.base_url
+        #: True when talking to the local emulator (simulated videos, no credits used).
+        self.demo = demo
         self._transport = transport
         self._clock: Clock = clock or SystemClock()
         self._journal_setting = journal
@@ -164,7 +165,15 @@ class AsyncKlingClient:
         self._submitted: dict[str, _Submitted] = {}
 
     def __repr__(self) -> str:  # never the key
-        return f"AsyncKlingClient(base_url={self.base_url!r}, endpoint={self.endpoint!r})"
+        mode = ", demo=True" if self.demo else ""
+        return f"AsyncKlingClient(base_url={self.base_url!r}, endpoint={self.endpoint!r}{mode})"
+
+    @property
+    def mode_label(self) -> str:
+        """What the user should be told about where generations go (and whether they cost)."""
+        if self.demo:
+            return "demo mode: simulated videos, no credits used"
+        return f"live: {self.base_url} ({self.endpoint} endpoint), generations use credits"
 
     # -- plumbing ---------------------------------------------------------------------------
 
