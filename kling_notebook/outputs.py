@@ -34,10 +34,10 @@ logger = logging.getLogger(__name__)
 ENV_VAR = "KLING_NOTEBOOK_OUTPUTS"
 DEFAULT_DIR_NAME = "kling_outputs"
 
-# Key names (compared without case, "-" or "_") whose values are credentials.
-_SECRET_KEYS = frozenset(
-    {"apikey", "authorization", "auth", "bearer", "token", "accesstoken", "secret", "password"}
-)
+# Key names (compared without case, "-" or "_") whose values are credentials: exact names, and
+# fragments that mark one anywhere in a name ("X-API-Key", "client_secret").
+_SECRET_KEYS = frozenset({"auth", "bearer", "token", "key"})
+_SECRET_FRAGMENTS = ("apikey", "authorization", "accesstoken", "secret", "password")
 # Free-text fields: never mistaken for base64 however long they are.
 _TEXT_KEYS = frozenset({"prompt", "negative_prompt"})
 _BASE64_MIN_CHARS = 256
@@ -80,7 +80,8 @@ def video_filename(generation_id: str, prompt: str | None, created: datetime) ->
 
 
 def _is_secret_key(key: str) -> bool:
-    return re.sub(r"[-_\s]", "", key.lower()) in _SECRET_KEYS
+    name = re.sub(r"[-_\s]", "", key.lower())
+    return name in _SECRET_KEYS or any(fragment in name for fragment in _SECRET_FRAGMENTS)
 
 
 def _looks_like_image_data(key: str, value: str) -> bool:

@@ -1,0 +1,377 @@
+"""The journal keeps every paid generation across crashes, threads and processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kling_notebook.journal import (
+    FILENAME,
+    NOT_SUBMITTED,
+    SCHEMA_VERSION,
+    SUBMITTING,
+    UNCERTAIN,
+    Journal,
+    JournalEntry,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+ENDPOINT = "/v2/video/generations"
+BASE_URL = "http://127.0.0.1:8765"
+GEN_ID = "b906d239-0000-4000-8000-000000000001:kling-video/v2.1/master/image-to-video"
+SECRET = "sk-test-THIS-MUST-NEVER-BE-ON-DISK-1234567890"
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal.in_dir(tmp_path) as opened:
+        yield opened
+
+
+def submit(journal: Journal, generation_id: str, status: str = "queued") -> int:
+    row = journal.begin({"model": "m", "prompt": "p"}, endpoint=ENDPOINT, base_url=BASE_URL)
+    journal.submitted(row, generation_id, status)
+    return row
+
+
+def by_id(journal: Journal, generation_id: str) -> JournalEntry:
+    entry = journal.get(generation_id)
+    assert entry is not None, generation_id
+    return entry
+
+
+def by_row(journal: Journal, row: int) -> JournalEntry:
+    entry = journal.get_row(row)
+    assert entry is not None, row
+    return entry
+
+
+def run_child(code: str, *args: str) -> subprocess.Popen[str]:
+    """A separate Python process running ``code`` against this checkout."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def raw_bytes(journal: Journal) -> bytes:
+    """Everything sqlite wrote for this journal, WAL included."""
+    files = [journal.path, Path(f"{journal.path}-wal")]
+    return b"".join(path.read_bytes() for path in files if path.exists())
+
+
+# -- schema and durability ----------------------------------------------------------------------
+
+
+def test_schema_is_versioned_and_in_wal_mode(journal: Journal) -> None:
+    assert journal.path.name == FILENAME
+    with sqlite3.connect(journal.path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(generations)")}
+    assert {"generation_id", "endpoint", "base_url", "history", "credits_used"} <= columns
+    assert not [name for name in columns if "key" in name or "auth" in name]
+
+
+def test_reopening_keeps_rows_and_refuses_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / FILENAME
+    with Journal(path) as first:
+        submit(first, GEN_ID)
+    with Journal(path) as again:
+        entry = again.get(GEN_ID)
+        assert entry is not None
+        assert (entry.endpoint, entry.base_url) == (ENDPOINT, BASE_URL)
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(RuntimeError, match="newer kling_notebook"):
+        Journal(path)
+
+
+def test_id_survives_sigkill_right_after_submitted(tmp_path: Path) -> None:
+    child = run_child(
+        """
+        import os, signal, sys
+        from kling_notebook.journal import Journal
+        journal = Journal(sys.argv[1])
+        row = journal.begin({"model": "m", "prompt": "p"}, endpoint=sys.argv[3], base_url=sys.argv[4])
+        journal.submitted(row, sys.argv[2], "queued")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        str(tmp_path / FILENAME),
+        GEN_ID,
+        ENDPOINT,
+        BASE_URL,
+    )
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGKILL, stderr
+    # The killed process never checkpointed: the row lives only in the write-ahead log.
+    assert (tmp_path / f"{FILENAME}-wal").stat().st_size > 0
+    with Journal.in_dir(tmp_path) as journal:
+        entry = journal.get(GEN_ID)
+        assert entry is not None
+        assert (entry.status, entry.endpoint, entry.base_url) == ("queued", ENDPOINT, BASE_URL)
+        assert [e.generation_id for e in journal.pending()] == [GEN_ID]
+
+
+def test_process_killed_mid_post_leaves_an_uncertain_attempt(tmp_path: Path) -> None:
+    child = run_child(
+        """
+        import os, signal, sys
+        from kling_notebook.journal import Journal
+        Journal(sys.argv[1]).begin({"model": "m", "prompt": "mid-post"}, endpoint="/e", base_url="b")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        str(tmp_path / FILENAME),
+    )
+    child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    with Journal.in_dir(tmp_path) as journal:
+        assert journal.uncertain_entries() == []  # could still be a live POST elsewhere
+        (stale,) = journal.uncertain_entries(stale_after=0)
+        assert (stale.status, stale.request["prompt"]) == (SUBMITTING, "mid-post")
+        assert journal.pending() == []
+
+
+def test_threads_and_processes_write_at_once_without_lock_errors(tmp_path: Path) -> None:
+    path = tmp_path / FILENAME
+    Journal(path).close()  # schema exists before the race starts
+    go = tmp_path / "go"
+    per_child, children = 40, 2
+    procs = [
+        run_child(
+            """
+            import sys, time
+            from pathlib import Path
+            from kling_notebook.journal import Journal
+            path, go, name, count = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+            journal = Journal(path)
+            while not go.exists():
+                time.sleep(0.001)
+            for i in range(count):
+                row = journal.begin({"model": "m", "prompt": name}, endpoint="/e", base_url="b")
+                journal.submitted(row, f"{name}-{i}", "queued")
+                journal.update(f"{name}-{i}", "generating")
+                journal.update(f"{name}-{i}", "error", error="moderation", credits_used=0)
+            journal.close()
+            """,
+            str(path),
+            str(go),
+            f"proc{n}",
+            str(per_child),
+        )
+        for n in range(children)
+    ]
+    threads_n, per_thread = 8, 20
+    shared, second = Journal(path), Journal(path)  # two connections in this process too
+    start = threading.Barrier(threads_n + 1)
+    failures: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        journal = shared if n % 2 else second
+        start.wait()
+        try:
+            for i in range(per_thread):
+                submit(journal, f"thread{n}-{i}")
+                journal.update(f"thread{n}-{i}", "generating")
+                journal.update(f"thread{n}-{i}", "generating")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    go.touch()
+    start.wait()
+    for thread in threads:
+        thread.join(timeout=120)
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * children, outputs
+    assert failures == []
+    entries = shared.entries(limit=10_000)
+    assert len(entries) == threads_n * per_thread + children * per_child
+    assert len({e.generation_id for e in entries}) == len(entries)
+    assert len(shared.pending()) == threads_n * per_thread  # the children's ended in error
+    assert all(
+        [status for _, status in e.history] == [SUBMITTING, "queued", "generating"]
+        for e in entries
+        if e.generation_id and e.generation_id.startswith("thread")
+    )
+    shared.close()
+    second.close()
+
+
+# -- what needs work ----------------------------------------------------------------------------
+
+
+def test_pending_and_uncertain_semantics(journal: Journal, tmp_path: Path) -> None:
+    fresh = journal.begin({"prompt": "in flight"}, endpoint=ENDPOINT, base_url=BASE_URL)
+    refused = journal.begin({"prompt": "400"}, endpoint=ENDPOINT, base_url=BASE_URL)
+    journal.not_submitted(refused, "HTTP 400: Body validation error")
+    unsure = journal.begin({"prompt": "timeout"}, endpoint=ENDPOINT, base_url=BASE_URL)
+    journal.uncertain(unsure, "read timeout after the body was sent")
+    submit(journal, "running", "generating")
+    submit(journal, "failed", "queued")
+    journal.update("failed", "error", error="moderation")
+    submit(journal, "done-no-url", "queued")
+    journal.update("done-no-url", "completed")
+    submit(journal, "done", "queued")
+    journal.update("done", "completed", video_url="http://v/done.mp4")
+
+    assert [e.generation_id for e in journal.pending()] == ["running", "done-no-url", "done"]
+    (uncertain,) = journal.uncertain_entries()
+    assert (uncertain.row, uncertain.status, uncertain.error) == (
+        unsure,
+        UNCERTAIN,
+        "read timeout after the body was sent",
+    )
+    assert by_row(journal, refused).status == NOT_SUBMITTED
+    assert by_row(journal, fresh).status == SUBMITTING
+
+    video = tmp_path / "done.mp4"
+    video.write_bytes(b"mp4")
+    journal.downloaded("done", video)
+    assert [e.generation_id for e in journal.pending()] == ["running", "done-no-url"]
+    video.unlink()  # deleted or lost: must be downloaded again
+    assert [e.generation_id for e in journal.pending()] == ["running", "done-no-url", "done"]
+
+    journal.submitted(unsure, "found-later", "generating")  # the user found the id
+    assert journal.uncertain_entries() == []
+    assert "found-later" in [e.generation_id for e in journal.pending()]
+
+
+def test_attempt_transitions_refuse_rows_that_already_have_an_id(journal: Journal) -> None:
+    row = submit(journal, GEN_ID)
+    with pytest.raises(ValueError, match="already has an id"):
+        journal.not_submitted(row, "would hide a paid job")
+    with pytest.raises(ValueError):
+        journal.uncertain(12345, "no such row")
+    assert by_id(journal, GEN_ID).status == "queued"
+
+
+def test_history_grows_only_on_change_and_never_regresses(journal: Journal) -> None:
+    submit(journal, GEN_ID, "queued")
+    journal.update(GEN_ID, "queued")
+    first = by_id(journal, GEN_ID)
+    journal.update(GEN_ID, "queued")
+    second = by_id(journal, GEN_ID)
+    assert len(second.history) == len(first.history) == 2
+    assert first.last_seen is not None and second.last_seen is not None
+    assert second.last_seen > first.last_seen
+    assert second.updated_at == first.updated_at  # nothing changed
+
+    journal.update(GEN_ID, "generating")
+    journal.update(GEN_ID, "completed", video_url="http://v", credits_used=42.0)
+    journal.update(GEN_ID, "generating")  # a stale poll from another process
+    entry = by_id(journal, GEN_ID)
+    assert [status for _, status in entry.history] == [
+        SUBMITTING,
+        "queued",
+        "generating",
+        "completed",
+    ]
+    assert (entry.status, entry.video_url, entry.credits_used) == ("completed", "http://v", 42.0)
+    assert [at for at, _ in entry.history] == sorted(at for at, _ in entry.history)
+
+
+def test_unknown_ids_are_errors_and_adopt_is_idempotent(journal: Journal) -> None:
+    with pytest.raises(KeyError):
+        journal.update("never-seen", "queued")
+    with pytest.raises(KeyError):
+        journal.downloaded("never-seen", "x.mp4")
+    row = journal.adopt("external", "generating", endpoint=ENDPOINT, base_url=BASE_URL)
+    assert journal.adopt("external", "queued", endpoint=ENDPOINT, base_url=BASE_URL) == row
+    assert [e.generation_id for e in journal.pending()] == ["external"]
+    assert by_id(journal, "external").status == "generating"
+
+
+def test_output_folder_can_be_moved(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with Journal.in_dir(out) as journal:
+        submit(journal, GEN_ID)
+        journal.update(GEN_ID, "completed", video_url="http://v")
+        (out / "videos").mkdir()
+        (out / "videos" / "a.mp4").write_bytes(b"mp4")
+        journal.downloaded(GEN_ID, out / "videos" / "a.mp4")
+    moved = shutil.move(out, tmp_path / "moved")
+    with Journal.in_dir(moved) as journal:
+        assert by_id(journal, GEN_ID).path == str(Path(moved) / "videos" / "a.mp4")
+        assert journal.pending() == []
+
+
+# -- what is stored -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {"model": "m", "api_key": SECRET},
+        {"model": "m", "Authorization": f"Bearer {SECRET}"},
+        {"model": "m", "headers": {"X-API-Key": SECRET}},
+        {"model": "m", "note": f"bearer {SECRET}"},
+    ],
+)
+def test_credentials_are_refused_and_never_written(journal: Journal, request_body: dict) -> None:
+    with pytest.raises(ValueError, match="refusing") as raised:
+        journal.begin(request_body, endpoint=ENDPOINT, base_url=BASE_URL)
+    assert SECRET not in str(raised.value)
+    assert journal.entries() == []
+    assert SECRET.encode() not in raw_bytes(journal)
+
+
+def test_image_bytes_become_placeholders(journal: Journal) -> None:
+    raw = "iVBORw0KGgo" + "A" * 5000
+    data_uri = "data:image/png;base64," + "B" * 3000
+    long_prompt = "word " * 400
+    row = journal.begin(
+        {
+            "model": "m",
+            "image_url": raw,
+            "static_mask": data_uri,
+            "dynamic_masks": [{"mask": data_uri, "trajectories": [{"x": 1, "y": 2}]}],
+            "prompt": long_prompt,
+            "negative_prompt": "x" * 2000,
+        },
+        endpoint=ENDPOINT,
+        base_url=BASE_URL,
+        estimate={"usd": 1.4, "credits": None},
+    )
+    request = by_row(journal, row).request
+    assert request["image_url"].startswith(f"<base64 image, {len(raw)} chars, sha256 ")
+    assert request["static_mask"].startswith(f"<base64 image, {len(data_uri)} chars")
+    assert request["dynamic_masks"][0]["mask"] == request["static_mask"]
+    assert request["dynamic_masks"][0]["trajectories"] == [{"x": 1, "y": 2}]
+    assert (request["prompt"], request["negative_prompt"]) == (long_prompt, "x" * 2000)
+    assert by_row(journal, row).estimate == {"usd": 1.4, "credits": None}
+    assert b"A" * 1000 not in raw_bytes(journal)
+
+    url_row = journal.begin(
+        {"image_url": "https://example.com/a.png"}, endpoint=ENDPOINT, base_url=BASE_URL
+    )
+    assert by_row(journal, url_row).request["image_url"] == "https://example.com/a.png"
+
+
+def test_entries_pages_newest_first(journal: Journal) -> None:
+    rows = [
+        journal.begin({"prompt": str(i)}, endpoint=ENDPOINT, base_url=BASE_URL) for i in range(250)
+    ]
+    page = journal.entries()
+    assert len(page) == 200
+    assert [e.row for e in page] == rows[::-1][:200]
+    assert [e.row for e in journal.entries(limit=100, offset=200)] == rows[49::-1]
