@@ -125,7 +125,9 @@ class JournalEntry:
 
 
 class Journal:
-    """The journal file; safe to share between threads and to open from several processes."""
+    """The journal file; safe to share between threads and to open from several processes
+    (open one per process: a connection must not cross a ``fork``). A thread waiting for
+    another process's lock holds this object's lock meanwhile; writes are short, so that is rare."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).absolute()
@@ -135,8 +137,12 @@ class Journal:
             self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
         self._conn.row_factory = sqlite3.Row
-        self._retry(self._configure)
-        self._write(self._migrate)
+        try:
+            self._retry(self._configure)
+            self._write(self._migrate)
+        except BaseException:
+            self._conn.close()
+            raise
 
     @classmethod
     def in_dir(cls, out_dir: str | os.PathLike[str] | None = None) -> Journal:
@@ -176,10 +182,10 @@ class Journal:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 result = work(self._conn)
+                self._conn.commit()
             except BaseException:
                 self._conn.rollback()
                 raise
-            self._conn.commit()
             return result
 
         return self._retry(transaction)

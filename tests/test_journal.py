@@ -375,3 +375,12 @@ def test_entries_pages_newest_first(journal: Journal) -> None:
     assert len(page) == 200
     assert [e.row for e in page] == rows[::-1][:200]
     assert [e.row for e in journal.entries(limit=100, offset=200)] == rows[49::-1]
+
+
+def test_default_location_follows_the_output_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KLING_NOTEBOOK_OUTPUTS", str(tmp_path / "env-out"))
+    with Journal.in_dir() as journal:
+        assert journal.path == tmp_path / "env-out" / FILENAME
+        assert journal.path.is_file()
