@@ -347,8 +347,11 @@ class AsyncKlingClient:
                 await self._clock.sleep(self.retry.delay(attempt, getattr(exc, "retry_after", None)))
 
     def _record(self, generation: Generation) -> None:
+        """Keep the journal current; an id created elsewhere is adopted so resume can finish it."""
         journal = self.journal
         if journal:
+            if journal.get(generation.id) is None:
+                journal.adopt(generation.id, generation.status, endpoint=self.endpoint, base_url=self.base_url)
             journal.update(
                 generation.id,
                 generation.status,
