@@ -1,0 +1,43 @@
+# Two entry points: `make demo` (the panel in JupyterLab, demo mode, no key needed) and
+# `make test` (lint, types, the whole suite including the browser test). Both set themselves up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test setup browser lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Debian's chromium for the browser test (Playwright drives it; no browser download).
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core; \
+		else echo "Installing chromium needs root: sudo apt-get install chromium"; sudo apt-get install -y chromium fonts-dejavu-core; fi; \
+	fi
+
+demo: setup
+	$(BIN)/jupyter lab notebooks/01-quickstart.ipynb
+
+lint: setup
+	$(BIN)/ruff check kling_notebook tests bench
+
+typecheck: setup
+	$(BIN)/mypy kling_notebook
+
+test: setup browser lint typecheck
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
