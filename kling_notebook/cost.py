@@ -108,6 +108,13 @@ class Reservation:
     def release(self) -> None:
         self._budget._release(self)
 
+    def settle(self, *, paid: bool) -> None:
+        """Commit when the POST may have created a generation (``paid``), else release."""
+        if paid:
+            self.commit()
+        else:
+            self.release()
+
     @property
     def credits_charged(self) -> float:
         """Credits this reservation counts against the budget: actual when known, else estimated."""
@@ -132,26 +139,35 @@ class Budget:
         self._reserved_credits = 0.0
         self._spent_credits = 0.0
 
+    def check(self, estimate: CostEstimate) -> None:
+        """Raise :class:`BudgetExceededError` if ``estimate`` does not fit now (reserves nothing:
+        a batch checks its whole total before sending its first request)."""
+        with self._lock:
+            self._check(estimate)
+
     def reserve(self, estimate: CostEstimate) -> Reservation:
         """Set ``estimate`` aside, or raise :class:`BudgetExceededError` (nothing is sent)."""
+        with self._lock:
+            self._check(estimate)
+            self._reserved_usd += estimate.usd
+            self._reserved_credits += estimate.credits or 0.0
+            return Reservation(self, estimate)
+
+    def _check(self, estimate: CostEstimate) -> None:
         if self.credits is not None and estimate.credits is None:
             raise ConfigurationError(
                 "A credits budget needs a credits estimate.",
                 hint="Set PriceTable(credits_per_second=...) or use a dollar budget.",
             )
-        with self._lock:
-            remaining_usd = self._remaining(self.usd, self._spent_usd + self._reserved_usd)
-            if remaining_usd is not None and estimate.usd > remaining_usd + _EPSILON:
-                raise BudgetExceededError(estimate.usd, remaining_usd, "USD")
-            credits = estimate.credits or 0.0
-            remaining_credits = self._remaining(
-                self.credits, self._spent_credits + self._reserved_credits
-            )
-            if remaining_credits is not None and credits > remaining_credits + _EPSILON:
-                raise BudgetExceededError(credits, remaining_credits, "credits")
-            self._reserved_usd += estimate.usd
-            self._reserved_credits += credits
-            return Reservation(self, estimate)
+        remaining_usd = self._remaining(self.usd, self._spent_usd + self._reserved_usd)
+        if remaining_usd is not None and estimate.usd > remaining_usd + _EPSILON:
+            raise BudgetExceededError(estimate.usd, remaining_usd, "USD")
+        credits = estimate.credits or 0.0
+        remaining_credits = self._remaining(
+            self.credits, self._spent_credits + self._reserved_credits
+        )
+        if remaining_credits is not None and credits > remaining_credits + _EPSILON:
+            raise BudgetExceededError(credits, remaining_credits, "credits")
 
     def _commit(self, reservation: Reservation, actual_credits: float | None) -> None:
         with self._lock:
