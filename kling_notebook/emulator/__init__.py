@@ -1,0 +1,35 @@
+"""An offline emulator of the AI/ML API gateway for Kling v2.1 master image-to-video.
+
+A real HTTP server on loopback that implements both endpoint pairs (universal
+``/v2/video/generations`` and legacy ``/v2/generate/video/kling/generation``) as their published
+schemas describe, runs each generation through ``queued -> generating -> completed`` on a
+scaled clock, renders a real MP4 from the input image, serves it with byte ranges, injects faults
+on demand and keeps exact accounts of what it received::
+
+    from kling_notebook.emulator import Emulator
+
+    with Emulator(time_scale=60) as emu:
+        ...  # point a client at emu.base_url with emu.api_key
+
+From a shell: ``kling-notebook emulator --port 8000`` or ``python -m kling_notebook.emulator``.
+"""
+
+from ._demo import DEMO_TIME_SCALE, demo_emulator
+from ._emulator import Emulator
+from ._faults import FaultSpec, parse_faults
+from ._jobs import CREDITS_PER_SECOND
+from ._payloads import GenerationSummary
+from ._stats import StatsSnapshot
+from ._validation import MODEL_ID
+
+__all__ = [
+    "CREDITS_PER_SECOND",
+    "DEMO_TIME_SCALE",
+    "MODEL_ID",
+    "Emulator",
+    "FaultSpec",
+    "GenerationSummary",
+    "StatsSnapshot",
+    "demo_emulator",
+    "parse_faults",
+]

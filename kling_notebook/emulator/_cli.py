@@ -1,0 +1,88 @@
+"""``kling-notebook emulator`` and ``python -m kling_notebook.emulator``: serve until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from ._emulator import Emulator
+
+__all__ = ["add_arguments", "main", "register", "run"]
+
+DESCRIPTION = (
+    "Serve an offline stand-in for the AI/ML API gateway (Kling v2.1 master image-to-video) on "
+    "loopback: both endpoint pairs, real MP4 results, and faults on demand."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=60.0,
+        help="divide the documented generation times by this (default 60: ~5.5 s per 5 s video)",
+    )
+    parser.add_argument(
+        "--job-seconds", type=float, default=None, help="make every job take exactly this long"
+    )
+    parser.add_argument("--api-key", default=None, help="the key to accept (default: a new one)")
+    parser.add_argument(
+        "--faults", default="", help="fault spec, e.g. 'post:429=0.2,get:503=0.1,job#1:error'"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed for ids, timings, faults")
+    parser.add_argument("--video-width", type=int, default=640, help="width of rendered videos")
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``emulator`` subcommand to an ``argparse`` subparsers object (runs via ``func``)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "emulator", help="serve an offline emulator of the gateway", description=DESCRIPTION
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; 0 on Ctrl-C (or SIGTERM), 1 if the server cannot start."""
+    try:
+        emulator = Emulator(
+            host=args.host,
+            port=args.port,
+            time_scale=args.time_scale,
+            job_seconds=args.job_seconds,
+            api_key=args.api_key,
+            faults=args.faults,
+            seed=args.seed,
+            video_width=args.video_width,
+        ).start()
+    except (OSError, ValueError) as error:
+        print(f"emulator: cannot start: {error}", file=sys.stderr)
+        return 1
+    print(f"Emulator at {emulator.base_url}  key: {emulator.api_key}", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m kling_notebook.emulator", description=DESCRIPTION
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,222 @@
+"""The public emulator: the gateway on a loopback port, served from its own thread and loop.
+
+Its own event loop on its own daemon thread makes it work the same from a script, a test, or a
+Jupyter cell whose loop is already running (where ``asyncio.run`` would raise). All state lives on
+that loop; the public methods hop onto it, so they are safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from ._faults import parse_faults
+from ._gateway import Gateway
+from ._http import HttpServer
+from ._jobs import Clock, JobStore
+from ._payloads import GenerationSummary, generation_summary
+from ._stats import Stats, StatsSnapshot
+from ._studio import Studio
+
+__all__ = ["Emulator"]
+
+T = TypeVar("T")
+START_TIMEOUT = 30.0
+
+
+def _display_host(host: str) -> str:
+    """The host to put in URLs: a wildcard bind is reached through loopback."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+class Emulator:
+    """A loopback HTTP server that behaves like the AI/ML API gateway for Kling v2.1 master.
+
+    ``with Emulator(time_scale=60) as emu:`` serves at ``emu.base_url`` with key ``emu.api_key``
+    (or call :meth:`start` / :meth:`stop`). ``time_scale`` divides the documented generation times
+    (5-6 min for 5 s of video); ``job_seconds`` instead makes every job take exactly that long.
+    ``seed`` makes ids, timings and faults repeatable; ``faults`` is a spec as documented in
+    ``kling_notebook.emulator._faults``; ``clock`` is a source of seconds to replace
+    ``time.monotonic`` in tests. Videos are ``video_width`` px wide, captioned ``caption``.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        time_scale: float = 60.0,
+        job_seconds: float | None = None,
+        api_key: str | None = None,
+        faults: str = "",
+        seed: int | None = None,
+        video_width: int = 640,
+        caption: str | None = "demo",
+        clock: Callable[[], float] | None = None,
+        render_workers: int | None = None,
+        fetch_timeout: float = 5.0,
+    ) -> None:
+        if video_width < 64 or video_width % 2:
+            raise ValueError("video_width must be an even number of pixels, at least 64")
+        self.api_key = api_key or "emu-" + secrets.token_urlsafe(18)
+        self._host = host
+        self._clock = Clock(clock or time.monotonic)
+        self._stats = Stats()
+        self._store = JobStore(self._clock, time_scale, job_seconds, seed)
+        self._studio = Studio(
+            self._stats,
+            width=video_width,
+            caption=caption,
+            workers=render_workers,
+            fetch_timeout=fetch_timeout,
+        )
+        self._gateway = Gateway(
+            api_key=self.api_key,
+            store=self._store,
+            studio=self._studio,
+            stats=self._stats,
+            faults=parse_faults(faults),
+            seed=seed,
+        )
+        self._server = HttpServer(self._gateway.handle, host, port)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._stopped = False
+
+    def __repr__(self) -> str:
+        where = self._gateway.base_url or "not started"
+        return f"<Emulator {where} jobs={len(self._store.jobs)}>"
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stopped
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``: what a client uses instead of ``https://api.aimlapi.com``."""
+        if not self._gateway.base_url:
+            raise RuntimeError("the emulator is not started; call start() or use 'with'")
+        return self._gateway.base_url
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    def start(self) -> Emulator:
+        """Bind and serve on a daemon thread; returns once requests are accepted."""
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError("a stopped Emulator cannot be restarted; create a new one")
+            if self._thread is None:
+                started: concurrent.futures.Future[None] = concurrent.futures.Future()
+                self._thread = threading.Thread(
+                    target=self._run, args=(started,), name="kling-emulator", daemon=True
+                )
+                self._thread.start()
+                started.result(timeout=START_TIMEOUT)  # re-raises a failed bind
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (idempotent). Stats and generations stay readable."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            loop, stopping, thread = self._loop, self._stopping, self._thread
+        if loop is not None and stopping is not None and thread is not None:
+            loop.call_soon_threadsafe(stopping.set)
+            thread.join(timeout=START_TIMEOUT)
+
+    def _run(self, started: concurrent.futures.Future[None]) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._serve(started))
+        finally:
+            loop.close()
+
+    async def _serve(self, started: concurrent.futures.Future[None]) -> None:
+        try:
+            await self._server.start()
+        except BaseException as error:
+            self._stopped = True
+            started.set_exception(error)
+            return
+        self._gateway.base_url = f"http://{_display_host(self._host)}:{self._server.port}"
+        self._stopping = asyncio.Event()
+        started.set_result(None)
+        await self._stopping.wait()
+        await self._server.close()
+        await self._studio.close()
+
+    def _on_loop(self, call: Callable[[], T]) -> T:
+        """Run ``call`` on the emulator's loop (directly once it has stopped) and return its value."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return call()
+        if threading.current_thread() is thread:
+            return call()
+
+        async def run() -> T:
+            return call()
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=START_TIMEOUT)
+
+    def stats(self) -> StatsSnapshot:
+        """Requests by route and outcome, created ids, injected faults, downloads, renders."""
+        return self._on_loop(self._stats.snapshot)
+
+    def generations(self) -> dict[str, GenerationSummary]:
+        """Every generation created so far, by id, with its current status."""
+
+        def summaries() -> dict[str, GenerationSummary]:
+            now = self._clock.now()
+            return {
+                job_id: generation_summary(job, now, self._gateway.base_url)
+                for job_id, job in self._store.jobs.items()
+            }
+
+        return self._on_loop(summaries)
+
+    def set_faults(self, spec: str) -> None:
+        """Replace the fault spec at run time (ValueError if it does not parse); its scripts
+        (``post#1:...``) count requests from now on. ``""`` turns faults off."""
+        parsed = parse_faults(spec)
+        self._on_loop(lambda: self._gateway.set_faults(parsed))
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock forward (in the seconds clients experience)."""
+        self._on_loop(lambda: self._clock.advance(seconds))
+
+    def complete_all_now(self, timeout: float = 120.0) -> int:
+        """Move the clock past every job's end and wait for their clips; returns the job count.
+
+        Afterwards every generation created so far reports ``completed`` (or ``error``).
+        """
+        loop = self._loop
+        if loop is None or not self.running:
+            raise RuntimeError("the emulator is not running")
+
+        async def finish() -> int:
+            self._clock.advance(max(0.0, self._store.last_finish() - self._clock.now()))
+            await self._studio.drain()
+            return len(self._store.jobs)
+
+        return asyncio.run_coroutine_threadsafe(finish(), loop).result(timeout=timeout)

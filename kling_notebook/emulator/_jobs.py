@@ -1,0 +1,130 @@
+"""Generations and their lifecycle, computed from the clock at request time.
+
+A job's whole timeline is fixed when it is created (queued until ``started_at``, generating until
+``finished_at``), so answering a poll is arithmetic: no timer per job, and a thousand waiting jobs
+cost nothing. Durations follow the gateway's docs (5-6 min for a 5 s video, 11-14 min for 10 s),
+drawn uniformly from a seeded RNG and divided by ``time_scale``; ``job_seconds`` overrides them.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from ._validation import Flavor, GenerationRequest
+
+__all__ = ["CREDITS_PER_SECOND", "Clock", "Job", "JobStore", "Outcome", "Status"]
+
+Status = Literal["queued", "generating", "completed", "error"]
+#: Credits one generation costs per second of video: an invented, stable figure (5 s = 2100,
+#: 10 s = 4200), linear in duration like the fal mirror's price ($1.40 per 5 s, $0.28 per second).
+CREDITS_PER_SECOND = 420
+ID_SUFFIX = ":kling-video/v2.1/master/image-to-video"
+DOCUMENTED_SECONDS = {5: (300.0, 360.0), 10: (660.0, 840.0)}
+QUEUED_FRACTION = 0.1  # the first tenth of a job is spent queued
+
+
+class Clock:
+    """Monotonic seconds (or an injected source) plus an offset tests can :meth:`advance`."""
+
+    def __init__(self, source: Callable[[], float] = time.monotonic) -> None:
+        self._source = source
+        self._offset = 0.0
+
+    def now(self) -> float:
+        return self._source() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._offset += seconds
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How production ended: a clip, or the error a client will see."""
+
+    video: bytes | None = None
+    error_name: str = ""
+    error_message: str = ""
+
+
+@dataclass
+class Job:
+    """One generation: what was asked, its timeline, its injected fate, and its product."""
+
+    id: str
+    flavor: Flavor
+    request: GenerationRequest
+    created_at: float
+    started_at: float
+    finished_at: float
+    token: str  # the secret part of its video URL
+    fault: str | None = None  # "error" or "no_video" (fault scope ``job``)
+    download_fault: str | None = None  # "fail_once" or "reset_once" (scope ``download``)
+    outcome: Outcome | None = None  # None while the clip is being produced
+    downloads: int = 0  # GET requests for its video so far
+
+    @property
+    def credits(self) -> int:
+        return CREDITS_PER_SECOND * self.request.duration
+
+    def status(self, now: float) -> Status:
+        """The status a poll at ``now`` sees. Production must be done before the job is."""
+        if now < self.started_at:
+            return "queued"
+        if self.outcome is not None and self.outcome.video is None:
+            return "error"  # a bad input image fails as soon as the job leaves the queue
+        if now < self.finished_at or self.outcome is None:
+            return "generating"
+        return "error" if self.fault == "error" else "completed"
+
+
+class JobStore:
+    """Creates jobs with seeded ids and durations, and finds them by id or video token."""
+
+    def __init__(
+        self, clock: Clock, time_scale: float, job_seconds: float | None, seed: int | None
+    ) -> None:
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        if job_seconds is not None and job_seconds < 0:
+            raise ValueError("job_seconds must not be negative")
+        self.clock = clock
+        self.time_scale = time_scale
+        self.job_seconds = job_seconds
+        self._rng = random.Random(seed)
+        self.jobs: dict[str, Job] = {}
+        self.by_token: dict[str, Job] = {}
+
+    def _length(self, duration: int) -> float:
+        if self.job_seconds is not None:
+            return self.job_seconds
+        low, high = DOCUMENTED_SECONDS[duration]
+        return self._rng.uniform(low, high) / self.time_scale
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def create(self, flavor: Flavor, request: GenerationRequest) -> Job:
+        now = self.clock.now()
+        length = self._length(request.duration)
+        job = Job(
+            id=self._uuid() + ID_SUFFIX,
+            flavor=flavor,
+            request=request,
+            created_at=now,
+            started_at=now + QUEUED_FRACTION * length,
+            finished_at=now + length,
+            token=self._uuid().replace("-", ""),
+        )
+        self.jobs[job.id] = job
+        self.by_token[job.token] = job
+        return job
+
+    def last_finish(self) -> float:
+        return max((job.finished_at for job in self.jobs.values()), default=self.clock.now())

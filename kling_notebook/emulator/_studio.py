@@ -1,0 +1,115 @@
+"""Producing clips: fetch the input, render it off the event loop, share identical renders.
+
+Production starts when a job is created, so the clip is ready by the time the job's clock says
+``completed``. Rendering runs in a small thread pool (PyAV and libswscale release the GIL), so
+the loop keeps answering polls meanwhile. Renders are cached by image hash, duration and camera
+(width and caption are fixed per emulator): a thousand identical jobs render once. The cache keeps every clip for the
+emulator's lifetime, which is what serving their URLs needs anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from ._jobs import Job, Outcome
+from ._render import RenderUnavailable, render_clip
+from ._source import ImageRejected, fetch_image
+from ._stats import Stats
+from ._validation import CameraControl
+
+__all__ = ["Studio"]
+
+log = logging.getLogger(__name__)
+
+_CacheKey = tuple[bytes, int, "CameraControl | None"]
+
+
+class Studio:
+    """Produces each job's :class:`Outcome`; lives on the emulator's event loop."""
+
+    def __init__(
+        self,
+        stats: Stats,
+        *,
+        width: int,
+        caption: str | None,
+        workers: int | None,
+        fetch_timeout: float,
+    ) -> None:
+        self._stats = stats
+        self._width = width
+        self._caption = caption
+        self._fetch_timeout = fetch_timeout
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers or min(2, os.cpu_count() or 1),
+            thread_name_prefix="kling-emulator-render",
+        )
+        self._cache: dict[_CacheKey, asyncio.Future[bytes]] = {}
+        self._client: httpx.AsyncClient | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def produce(self, job: Job) -> None:
+        """Start producing ``job``'s clip in the background."""
+        task = asyncio.get_running_loop().create_task(self._produce(job))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def drain(self) -> None:
+        """Wait until every production started so far has ended."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in self._pending:
+            task.cancel()
+        await asyncio.gather(*self._pending, return_exceptions=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=self._fetch_timeout, follow_redirects=True, trust_env=False
+            )
+        return self._client
+
+    async def _produce(self, job: Job) -> None:
+        request = job.request
+        try:
+            image = request.image_bytes
+            if image is None:
+                image = await fetch_image(request.image_url, self._http())
+            video = await self._render(image, request.duration, request.camera)
+        except ImageRejected as error:
+            job.outcome = Outcome(error_name="ImageError", error_message=str(error))
+        except RenderUnavailable as error:
+            job.outcome = Outcome(error_name="EmulatorError", error_message=str(error))
+        except Exception as error:
+            log.exception("emulator: rendering %s failed", job.id)
+            job.outcome = Outcome(error_name="RenderError", error_message=f"render failed: {error}")
+        else:
+            job.outcome = Outcome(video=video)
+
+    async def _render(self, image: bytes, duration: int, camera: CameraControl | None) -> bytes:
+        key = (hashlib.sha256(image).digest(), duration, camera)
+        future = self._cache.get(key)
+        if future is None:
+            submitted = self._executor.submit(
+                render_clip, image, duration, camera, self._width, self._caption
+            )
+            future = self._cache[key] = asyncio.wrap_future(submitted)
+            future.add_done_callback(self._count)
+        else:
+            self._stats.renders["cache_hits"] += 1
+        return await asyncio.shield(future)
+
+    def _count(self, future: asyncio.Future[bytes]) -> None:
+        failed = future.cancelled() or future.exception() is not None
+        self._stats.renders["failed" if failed else "rendered"] += 1
