@@ -67,13 +67,18 @@ class PollPolicy:
         return scaled
 
     def progress(self, elapsed: float, duration: int) -> Progress:
-        """Where a job probably is, ``elapsed`` scaled seconds after submission."""
+        """Where a job probably is, ``elapsed`` scaled seconds after submission.
+
+        The ETA is the expected time left if the end falls evenly across the window: it counts
+        down to the middle of the window before it opens, then halves the time to its end.
+        """
         t = elapsed * self.time_scale
         start, end = self.window(duration)
         middle = (start + end) / 2
+        left = middle - t if t <= start else (end - t) / 2
         if t <= middle:
-            return Progress(min(0.95 * t / middle, 0.95), (middle - t) / self.time_scale, False)
+            return Progress(min(0.95 * t / middle, 0.95), left / self.time_scale, False)
         if t <= end:
             fraction = 0.95 + 0.04 * (t - middle) / (end - middle)
-            return Progress(fraction, (end - t) / self.time_scale, False)
+            return Progress(fraction, left / self.time_scale, False)
         return Progress(0.99, 0.0, True)
