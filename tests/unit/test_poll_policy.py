@@ -146,8 +146,7 @@ def test_progress_is_monotonic_below_one_and_overdue_after_the_window(duration):
     assert all(f < 1 for f in fractions)
     etas = [p.eta for p in samples]
     assert etas == sorted(etas, reverse=True)
-    assert all(not p.overdue for p, t in zip(samples, range(len(samples))) if t / 4 <= end)
-    assert all(p.overdue for p, t in zip(samples, range(len(samples))) if t / 4 > end)
+    assert all(p.overdue == (i / 4 > end) for i, p in enumerate(samples))
     assert policy.progress(end + 1, duration).eta == 0
 
 
