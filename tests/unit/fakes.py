@@ -93,7 +93,8 @@ Step = Any  # dict (200 JSON) | int (error status) | httpx.Response | exception 
 class FakeGateway:
     """The gateway at ``api.test`` playing a script, plus file hosts (images, videos) elsewhere.
 
-    ``post(...)`` / ``get(...)`` queue steps for the API; the last step of a script repeats.
+    ``post(...)`` / ``get(...)`` queue steps for the API; once the queue is empty the last step
+    played repeats.
     ``serve(url, data)`` publishes a file; ``faults[url]`` lists what goes wrong on the next
     requests for it: ("cut", n) stops after n bytes, ("short", n) sends n bytes but announces all,
     an int answers that status.
@@ -102,6 +103,7 @@ class FakeGateway:
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
         self._scripts: dict[str, list[Step]] = {"POST": [], "GET": []}
+        self._last: dict[str, Step] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
         self.faults: dict[str, list[Any]] = {}
         self.honour_range: bool = True
@@ -141,12 +143,15 @@ class FakeGateway:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if request.url.host != API_HOST:
+        if request.url.host != API_HOST or str(request.url.copy_with(query=None)) in self.files:
             return self._file(request)
         script = self._scripts[request.method]
-        if not script:
+        if script:
+            step = self._last[request.method] = script.pop(0)
+        elif request.method in self._last:
+            step = self._last[request.method]
+        else:
             raise AssertionError(f"unexpected {request.method} {request.url}")
-        step = script.pop(0) if len(script) > 1 else script[0]
         return self._play(step, request)
 
     def _play(self, step: Step, request: httpx.Request) -> httpx.Response:
