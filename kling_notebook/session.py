@@ -14,11 +14,23 @@ from .client import AsyncKlingClient
 from .polling import PollPolicy
 from .settings import BASE_URL_ENV_VARS, Endpoint, find_api_key
 
-__all__ = ["connect", "demo_wanted"]
+__all__ = ["connect", "demo_wanted", "DEMO_ENV_VAR"]
+
+
+DEMO_ENV_VAR = "KLING_NOTEBOOK_DEMO"
 
 
 def demo_wanted(api_key: str | None = None, base_url: str | None = None) -> bool:
-    """Demo mode is the default only when neither a key nor a base URL is configured."""
+    """Demo mode is the default only when neither a key nor a base URL is configured.
+
+    ``KLING_NOTEBOOK_DEMO=1`` forces demo mode (a classroom), ``=0`` forbids it (a missing key
+    is then an error instead of a silent switch to simulated videos).
+    """
+    forced = os.environ.get(DEMO_ENV_VAR, "").strip().lower()
+    if forced in ("1", "true", "yes"):
+        return True
+    if forced in ("0", "false", "no"):
+        return False
     configured_base = base_url or any(os.environ.get(name) for name in BASE_URL_ENV_VARS)
     return find_api_key(api_key) is None and not configured_base
 
