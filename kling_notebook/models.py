@@ -123,7 +123,10 @@ class CameraControl:
         unknown = set(value) - {"type", "config"}
         if unknown:
             raise ValidationError("camera_control", sorted(unknown), "only 'type' and 'config' keys")
-        return cls(type=value.get("type", "simple"), config=dict(value.get("config") or {}))
+        config = value.get("config")
+        if config is not None and not isinstance(config, Mapping):
+            raise ValidationError("camera_control.config", config, "must be a mapping of axis -> number")
+        return cls(type=value.get("type", "simple"), config=dict(config or {}))
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"type": self.type}
@@ -158,9 +161,16 @@ class DynamicMask:
         if not isinstance(value, Mapping):
             raise ValidationError("dynamic_masks", value, "each mask is {mask, trajectories}")
         points = value.get("trajectories") or []
-        if not isinstance(points, Sequence):
+        if isinstance(points, (str, bytes)) or not isinstance(points, Sequence):
             raise ValidationError("dynamic_masks.trajectories", points, "a list of {x, y} points")
-        coerced = [(p["x"], p["y"]) if isinstance(p, Mapping) else tuple(p) for p in points]
+        coerced: list[Any] = []
+        for point in points:
+            if isinstance(point, Mapping) and "x" in point and "y" in point:
+                coerced.append((point["x"], point["y"]))
+            elif isinstance(point, Sequence) and not isinstance(point, (str, bytes)):
+                coerced.append(tuple(point))
+            else:
+                raise ValidationError("dynamic_masks.trajectories", point, "points are {x, y} integers")
         return cls(mask=value.get("mask", ""), trajectories=coerced)
 
     def to_json(self) -> dict[str, Any]:
@@ -243,8 +253,9 @@ class GenerationRequest:
         return replace(self, **changes)
 
     def notes(self) -> list[str]:
-        """Why a field that is set will probably have no effect on this model."""
-        return [f"{name}: {note}" for name, note in IGNORED_FIELD_NOTES.items() if getattr(self, name)]
+        """Why a field that will be sent will probably have no effect on this model."""
+        sent = self.to_payload("")
+        return [f"{name}: {note}" for name, note in IGNORED_FIELD_NOTES.items() if name in sent]
 
     def prepare(self) -> PreparedImage:
         """Check and encode the image (local images only; URLs are probed by the client)."""
