@@ -1,0 +1,141 @@
+"""Helpers shared by the emulator tests: schema checks, polling, video probing, a manual clock."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+MODEL = "klingai/v2.1-master-image-to-video"
+PATHS = {"universal": "/v2/video/generations", "legacy": "/v2/generate/video/kling/generation"}
+SCHEMA_FILES = {
+    "universal": "universal-endpoint.openapi.json",
+    "legacy": "legacy-kling-endpoint.openapi.json",
+}
+DONE = ("completed", "error")
+
+
+def shared_file(*parts: str) -> Path:
+    """A file from the shared folder beside the repo; fails loudly (never skips) if it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        raise AssertionError(
+            f"{path} is missing: the emulator tests need the project's shared/ folder (API schemas,"
+            f" fixtures) checked out beside the repository at {SHARED}"
+        )
+    return path
+
+
+def _validators() -> dict[tuple[str, str], OAS30Validator]:
+    validators = {}
+    for flavor, name in SCHEMA_FILES.items():
+        document = json.loads(shared_file("api", name).read_text())
+        operations = document["paths"][PATHS[flavor]]
+        for method in ("post", "get"):
+            content = operations[method]["responses"]["200"]["content"]["application/json"]
+            validators[(flavor, method)] = OAS30Validator(
+                content["schema"], format_checker=oas30_format_checker
+            )
+    return validators
+
+
+_VALIDATORS: dict[tuple[str, str], OAS30Validator] = {}
+
+
+def check_schema(flavor: str, method: str, body: Any) -> Any:
+    """Assert ``body`` matches the published 200 response schema of ``flavor``'s ``method``."""
+    if not _VALIDATORS:
+        _VALIDATORS.update(_validators())
+    errors = [error.message for error in _VALIDATORS[(flavor, method)].iter_errors(body)]
+    assert not errors, f"{flavor} {method} response breaks its schema: {errors} in {body}"
+    return body
+
+
+def error_fields(body: dict[str, Any], status: int) -> None:
+    """Assert the gateway's error shape."""
+    assert set(body) >= {"message", "path", "requestId", "statusCode", "timestamp"}, body
+    assert body["statusCode"] == status
+    assert body["timestamp"].endswith("Z")
+
+
+async def poll(
+    client: httpx.AsyncClient,
+    flavor: str,
+    generation_id: str,
+    interval: float = 0.1,
+    timeout: float = 60.0,
+) -> list[dict[str, Any]]:
+    """Poll a generation until it is done; every response is schema-checked and returned."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = await client.get(PATHS[flavor], params={"generation_id": generation_id})
+        assert response.status_code == 200, response.text
+        seen.append(check_schema(flavor, "get", response.json()))
+        if seen[-1]["status"] in DONE:
+            return seen
+        await asyncio.sleep(interval)
+    raise AssertionError(f"{generation_id} not done after {timeout} s: {seen[-1:]}")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    codec: str
+    pix_fmt: str
+    fps: float
+    duration: float
+    frames: int
+    width: int
+    height: int
+
+
+def probe(data: bytes) -> VideoInfo:
+    """Decode every frame with PyAV and report what a client would check."""
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        assert container.duration is not None
+        return VideoInfo(
+            codec=stream.codec_context.name,
+            pix_fmt=str(stream.codec_context.pix_fmt),
+            fps=float(stream.average_rate or 0),
+            duration=container.duration / 1_000_000,
+            frames=frames,
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+        )
+
+
+class ManualClock:
+    """An injectable clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def png(width: int, height: int, blue: int = 200) -> bytes:
+    """A generated PNG: brighter to the right and downwards, so motion shows in the frames."""
+    import numpy as np
+    from PIL import Image
+
+    x = np.linspace(0, 255, width, dtype=np.uint8)[None, :, None]
+    y = np.linspace(0, 255, height, dtype=np.uint8)[:, None, None]
+    pixels = np.broadcast_to((x // 2 + y // 2), (height, width, 3)).copy()
+    pixels[..., 2] = blue
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,90 @@
+"""Fixtures for the emulator tests: input images and emulators that stop after each test."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from kling_notebook.emulator import Emulator
+
+from ._support import shared_file
+
+
+@pytest.fixture(scope="session")
+def mushroom() -> bytes:
+    return shared_file("fixtures", "mushroom.jpg").read_bytes()
+
+
+@pytest.fixture(scope="session")
+def mushroom_b64(mushroom: bytes) -> str:
+    return base64.b64encode(mushroom).decode()
+
+
+@pytest.fixture(scope="session")
+def mona_lisa() -> bytes:
+    return shared_file("fixtures", "mona_lisa_extended.jpg").read_bytes()
+
+
+@pytest.fixture
+def make_emulator() -> Iterator[Callable[..., Emulator]]:
+    """Start emulators with test-friendly defaults (small videos, fast jobs); all stop after."""
+    started: list[Emulator] = []
+
+    def make(**options: Any) -> Emulator:
+        settings = {"job_seconds": 0.5, "video_width": 160, "seed": 7, **options}
+        emulator = Emulator(**settings).start()
+        started.append(emulator)
+        return emulator
+
+    yield make
+    for emulator in started:
+        emulator.stop()
+
+
+@pytest.fixture
+def emulator(make_emulator: Callable[..., Emulator]) -> Emulator:
+    return make_emulator()
+
+
+@pytest.fixture
+async def client(emulator: Emulator) -> Any:
+    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    async with httpx.AsyncClient(base_url=emulator.base_url, headers=headers, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+def image_server() -> Iterator[Callable[[bytes], str]]:
+    """Serve bytes over loopback HTTP (what the emulator fetches an ``image_url`` from)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    files: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = files.get(self.path)
+            self.send_response(200 if data is not None else 404)
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+            self.wfile.write(data or b"")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def serve(data: bytes) -> str:
+        path = f"/image-{len(files)}.jpg"
+        files[path] = data
+        return f"http://127.0.0.1:{server.server_port}{path}"
+
+    yield serve
+    server.shutdown()
+    server.server_close()
