@@ -8,6 +8,7 @@ checked (and encoded) by :meth:`GenerationRequest.prepare`, which the client cal
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -177,6 +178,14 @@ class DynamicMask:
         return {"mask": self.mask, "trajectories": [{"x": x, "y": y} for x, y in self.trajectories]}
 
 
+_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+def _is_plain_url(value: Any) -> bool:
+    """An http(s) URL made only of the characters RFC 3986 allows (what ``format: uri`` accepts)."""
+    return is_url(value) and _URI_CHARS.fullmatch(value) is not None
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -217,8 +226,8 @@ class GenerationRequest:
         if self.cfg_scale is not None and not 0 <= _number("cfg_scale", self.cfg_scale) <= 1:
             raise ValidationError("cfg_scale", self.cfg_scale, "between 0 and 1")
         set_(self, "camera_control", CameraControl.coerce(self.camera_control))
-        if self.static_mask is not None and (not isinstance(self.static_mask, str) or not self.static_mask):
-            raise ValidationError("static_mask", self.static_mask, "an image URL or base64 string")
+        if self.static_mask is not None and not _is_plain_url(self.static_mask):
+            raise ValidationError("static_mask", self.static_mask, "an http(s) image URL (the gateway's schema)")
         if self.dynamic_masks is not None:
             if isinstance(self.dynamic_masks, (str, bytes)) or not isinstance(self.dynamic_masks, Sequence):
                 raise ValidationError("dynamic_masks", self.dynamic_masks, "a list of masks")

@@ -198,8 +198,11 @@ def test_masks_need_an_image_and_a_list():
     rejected("dynamic_masks.mask", "image URL", dynamic_masks=[{"mask": "", "trajectories": [(1, 1), (2, 2)]}])
     rejected("dynamic_masks", "a list of masks", dynamic_masks="mask.png")
     rejected("dynamic_masks", "each mask is", dynamic_masks=[5])
-    rejected("static_mask", "image URL", static_mask="")
-    rejected("static_mask", "image URL", static_mask=3)
+    rejected("static_mask", "http(s) image URL", static_mask="")
+    rejected("static_mask", "http(s) image URL", static_mask=3)
+    rejected("static_mask", "http(s) image URL", static_mask="iVBORw0KGgoAAAANSUhEUg==")  # schema: uri
+    rejected("static_mask", "http(s) image URL", static_mask="https://images.test/a mask.png")
+    assert accepted(static_mask=MASK).to_payload(URL)["static_mask"] == MASK
 
 
 def test_dynamic_mask_objects_and_tuples_are_accepted():
