@@ -16,17 +16,19 @@ Rules that protect the user's money and results:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from . import errors
+from .cost import DEFAULT_PRICES, Budget, PriceTable, Reservation
 from .events import EventHandler
 from .images import ImageLimits, fetch_url_image
 from .journal import Journal
@@ -35,6 +37,9 @@ from .outputs import resolve_out_dir
 from .polling import PollPolicy
 from .retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
 from .settings import Endpoint, endpoint_path, require_api_key, resolve_base_url
+
+if TYPE_CHECKING:
+    from .batch import BatchEvent, BatchResult
 
 __all__ = ["AsyncKlingClient", "DEFAULT_TIMEOUT"]
 
@@ -115,6 +120,7 @@ class _Submitted:
     duration: int
     started: float
     request: GenerationRequest | None = field(default=None, repr=False)
+    reservation: Reservation | None = field(default=None, repr=False)
 
 
 class AsyncKlingClient:
@@ -124,6 +130,8 @@ class AsyncKlingClient:
     AIMLAPI_BASE_URL / AIML_API_BASE, else https://api.aimlapi.com. ``endpoint``: "universal"
     (``/v2/video/generations``) or "legacy" (``/v2/generate/video/kling/generation``).
     ``journal``: True (a journal in ``out_dir``), False, or a :class:`Journal`.
+    ``budget``: an optional :class:`Budget` every submit reserves from (refused past it);
+    ``prices``: the table behind the estimate journalled with every submit.
     """
 
     def __init__(
@@ -142,6 +150,8 @@ class AsyncKlingClient:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
         demo: bool = False,
+        budget: Budget | None = None,
+        prices: PriceTable = DEFAULT_PRICES,
     ) -> None:
         self.__key = require_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
@@ -155,6 +165,8 @@ class AsyncKlingClient:
         self.image_limits = image_limits
         #: True when talking to the local emulator (simulated videos, no credits used).
         self.demo = demo
+        self.budget = budget
+        self.prices = prices
         self._transport = transport
         self._clock: Clock = clock or SystemClock()
         self._journal_setting = journal
@@ -252,18 +264,32 @@ class AsyncKlingClient:
         elif fields:
             request = request.with_changes(**fields)
         payload = request.to_payload(await self.check(request))
+        estimate = self.prices.estimate(request.duration)
+        reservation = self.budget.reserve(estimate) if self.budget else None  # refused: nothing sent
         journal = self.journal
-        row = (
-            journal.begin(request.summary(), endpoint=self.endpoint, base_url=self.base_url)
-            if journal
-            else None
-        )
+        try:
+            row = (
+                journal.begin(
+                    request.summary(),
+                    endpoint=self.endpoint,
+                    base_url=self.base_url,
+                    estimate=dataclasses.asdict(estimate),
+                )
+                if journal
+                else None
+            )
+        except BaseException:
+            if reservation:
+                reservation.release()
+            raise
         settled = False
 
         def settle(uncertain: bool, reason: str) -> None:
             nonlocal settled
             if journal and row is not None and not settled:
                 (journal.uncertain if uncertain else journal.not_submitted)(row, reason)
+            if reservation and not settled:
+                reservation.settle(paid=uncertain)
             settled = True
 
         try:
@@ -276,12 +302,14 @@ class AsyncKlingClient:
             settle(False, type(exc).__name__)
             raise
         generation = Generation.from_api(body)
+        if reservation:
+            reservation.commit(generation.credits_used)
         if journal and row is not None:
             try:
                 journal.submitted(row, generation.id, generation.status)
             except Exception:  # the generation exists and is paid: never lose its id to a disk error
                 log.exception("could not journal %s: note this id to recover the video", generation.id)
-        self._submitted[generation.id] = _Submitted(request.duration, self._clock.now(), request)
+        self._submitted[generation.id] = _Submitted(request.duration, self._clock.now(), request, reservation)
         log.info("submitted %s (%s s video)", generation.id, request.duration)
         return generation
 
@@ -348,6 +376,9 @@ class AsyncKlingClient:
 
     def _record(self, generation: Generation) -> None:
         """Keep the journal current; an id created elsewhere is adopted so resume can finish it."""
+        mine = self._submitted.get(generation.id)
+        if mine and mine.reservation and generation.credits_used is not None:
+            mine.reservation.commit(generation.credits_used)  # the actual credits replace the estimate
         journal = self.journal
         if journal:
             if journal.get(generation.id) is None:
@@ -452,6 +483,7 @@ class AsyncKlingClient:
         os.replace(partial, target)
         journal = self.journal
         if journal:
+            self._record(generation)  # adopts a generation this journal has not seen yet
             journal.downloaded(generation.id, str(target))
         log.info("saved %s (%d bytes)", target, total)
         return target
@@ -480,6 +512,29 @@ class AsyncKlingClient:
         if total is not None and done != total:
             raise errors.DownloadError("video", f"got {done} of {total} bytes")
         return done
+
+    # -- many ---------------------------------------------------------------------------------
+
+    async def batch(
+        self,
+        requests: Iterable[GenerationRequest],
+        *,
+        concurrency: int = 4,
+        confirm: bool = False,
+        budget: Budget | None = None,
+        on_event: Callable[[BatchEvent], None] | None = None,
+        **options: Any,
+    ) -> BatchResult:
+        """Run many generations under one concurrency cap (lowered on 429) and one event stream.
+
+        ``confirm=True`` is required: without it the count and estimated cost are raised in an
+        error and nothing is sent. ``options``: ``out_dir``, ``poll``, ``timeout``.
+        """
+        from .batch import run_batch
+
+        return await run_batch(
+            self, requests, concurrency=concurrency, confirm=confirm, budget=budget, on_event=on_event, **options
+        )
 
     # -- all in one ---------------------------------------------------------------------------
 

@@ -438,9 +438,26 @@ class Journal:
             "status = ? OR (status = ? AND created_at <= ?)", (UNCERTAIN, SUBMITTING, cutoff)
         )
 
-    def entries(self, limit: int = 200, offset: int = 0) -> list[JournalEntry]:
-        """A page of the whole journal, newest first (the history view)."""
+    def entries(
+        self, limit: int = 200, offset: int = 0, *, exclude: Iterable[str] = ()
+    ) -> list[JournalEntry]:
+        """A page of the whole journal, newest first (the history view), leaving out the
+        statuses in ``exclude``."""
+        where, params = self._excluding(exclude)
         rows = self._query(
-            "SELECT * FROM generations ORDER BY row DESC LIMIT ? OFFSET ?", (limit, offset)
+            f"SELECT * FROM generations WHERE {where} ORDER BY row DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
         )
         return [self._entry(row) for row in rows]
+
+    def count(self, *, exclude: Iterable[str] = ()) -> int:
+        """How many entries :meth:`entries` pages through (for "page 2 of 9")."""
+        where, params = self._excluding(exclude)
+        return int(self._query(f"SELECT COUNT(*) FROM generations WHERE {where}", params)[0][0])
+
+    @staticmethod
+    def _excluding(statuses: Iterable[str]) -> tuple[str, list[str]]:
+        params = list(statuses)
+        if not params:
+            return "1", params
+        return f"status NOT IN ({', '.join('?' * len(params))})", params
