@@ -468,11 +468,19 @@ class AsyncKlingClient:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
         partial.unlink(missing_ok=True)
+        reported = 0
+
+        def progress(done: int, total: int | None) -> None:
+            nonlocal reported
+            if on_progress and done >= reported:  # a restart from zero never moves the bar back
+                reported = done
+                on_progress(done, total)
+
         attempt = 0
         while True:
             attempt += 1
             try:
-                total = await self._stream_to(generation.video_url, partial, on_progress)
+                total = await self._stream_to(generation.video_url, partial, progress)
                 break
             except (httpx.TransportError, errors.APIStatusError, errors.DownloadError) as exc:
                 status = getattr(exc, "status_code", None)
