@@ -12,8 +12,8 @@ import concurrent.futures
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from ._faults import parse_faults
 from ._gateway import Gateway
@@ -205,18 +205,25 @@ class Emulator:
         """Move the emulator's clock forward (in the seconds clients experience)."""
         self._on_loop(lambda: self._clock.advance(seconds))
 
+    def _run_async(self, work: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+        loop = self._loop
+        if loop is None or not self.running:
+            raise RuntimeError("the emulator is not running")
+        return asyncio.run_coroutine_threadsafe(work(), loop).result(timeout=timeout)
+
+    def wait_idle(self, timeout: float = 120.0) -> None:
+        """Wait until every clip asked for so far is produced (or failed); the clock is untouched."""
+        self._run_async(self._studio.drain, timeout)
+
     def complete_all_now(self, timeout: float = 120.0) -> int:
         """Move the clock past every job's end and wait for their clips; returns the job count.
 
         Afterwards every generation created so far reports ``completed`` (or ``error``).
         """
-        loop = self._loop
-        if loop is None or not self.running:
-            raise RuntimeError("the emulator is not running")
 
         async def finish() -> int:
             self._clock.advance(max(0.0, self._store.last_finish() - self._clock.now()))
             await self._studio.drain()
             return len(self._store.jobs)
 
-        return asyncio.run_coroutine_threadsafe(finish(), loop).result(timeout=timeout)
+        return self._run_async(finish, timeout)

@@ -1,0 +1,151 @@
+"""The rendered clip: a real MP4 animated from the input, following camera_control."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import time
+from collections.abc import Callable
+
+import httpx
+import numpy as np
+import pytest
+
+from kling_notebook.emulator import Emulator
+from kling_notebook.emulator._render import _view, motion_for, output_size, render_clip
+from kling_notebook.emulator._validation import CameraControl
+
+from ._support import MODEL, PATHS, png, poll, probe
+
+
+def simple(axis: str, value: float) -> CameraControl:
+    return CameraControl("simple", ((axis, value),))
+
+
+def frames(clip: bytes) -> list[np.ndarray]:
+    import av
+
+    with av.open(io.BytesIO(clip)) as container:
+        return [
+            frame.to_ndarray(format="rgb24").astype(float) for frame in container.decode(video=0)
+        ]
+
+
+GRADIENT = png(600, 400)  # brighter to the right and downwards
+
+
+@pytest.mark.parametrize(
+    ("camera", "moves"),
+    [
+        (None, "zoom_in"),
+        (simple("zoom", 6), "zoom_in"),
+        (simple("zoom", -6), "zoom_out"),
+        (simple("horizontal", 5), "right"),
+        (simple("pan", -5), "left"),
+        (simple("vertical", 5), "up"),
+        (simple("tilt", -5), "down"),
+        (simple("roll", 8), "roll"),
+        (CameraControl("forward_up"), "zoom_in"),
+        (CameraControl("down_back"), "zoom_out"),
+    ],
+)
+def test_motion_follows_camera_control(camera: CameraControl | None, moves: str) -> None:
+    motion = motion_for(camera)
+    first, last = _view(motion, 0.0, 1.5), _view(motion, 1.0, 1.5)
+    observed = {
+        "zoom_in": last.zoom > first.zoom,
+        "zoom_out": last.zoom < first.zoom,
+        "right": last.centre[0] > first.centre[0],
+        "left": last.centre[0] < first.centre[0],
+        "up": last.centre[1] < first.centre[1],
+        "down": last.centre[1] > first.centre[1],
+        "roll": last.roll > first.roll == 0,
+    }
+    assert observed[moves], (first, last)
+
+
+def test_pans_and_zooms_are_visible_in_the_frames() -> None:
+    """On a gradient image: panning right brightens the picture, tilting up darkens it, zooming in
+    flattens the gradient, and a roll never shows a corner outside the image."""
+    right = frames(render_clip(GRADIENT, 5, simple("horizontal", 10), 160, None))
+    up = frames(render_clip(GRADIENT, 5, simple("vertical", 10), 160, None))
+    zoom = frames(render_clip(GRADIENT, 5, None, 160, None))
+    roll = frames(render_clip(GRADIENT, 5, simple("roll", 10), 160, None))
+    assert right[-1].mean() > right[0].mean() + 5
+    assert up[-1].mean() < up[0].mean() - 5
+    steepness = [np.abs(np.diff(f[..., 0], axis=1)).mean() for f in (zoom[0], zoom[-1])]
+    assert steepness[1] < steepness[0] * 0.95
+    assert np.abs(roll[-1] - roll[0]).mean() > 2
+    for frame in (roll[0], roll[60], roll[-1]):  # blue is 200 everywhere inside the image
+        corners = frame[[0, 0, -1, -1], [0, -1, 0, -1], 2]
+        assert corners.min() > 150, corners
+
+
+@pytest.mark.parametrize(
+    ("size", "width", "expected"),
+    [((576, 768), 640, (640, 854)), ((1024, 576), 640, (640, 360)), ((1000, 401), 320, (320, 128)),
+     ((333, 777), 100, (100, 234))],
+)  # fmt: skip
+def test_output_keeps_the_aspect_with_even_sides(
+    size: tuple[int, int], width: int, expected: tuple[int, int]
+) -> None:
+    assert output_size(size, width) == expected
+
+
+def test_a_ten_second_clip_at_a_chosen_width(mona_lisa: bytes) -> None:
+    info = probe(render_clip(mona_lisa, 10, simple("roll", -3), 320, "demo"))
+    assert (info.codec, info.pix_fmt, info.fps) == ("h264", "yuv420p", 24.0)
+    assert (info.duration, info.frames, info.width, info.height) == (10.0, 240, 320, 180)
+
+
+def test_the_caption_is_small_and_in_the_corner() -> None:
+    plain = frames(render_clip(GRADIENT, 5, None, 320, None))[0]
+    captioned = frames(render_clip(GRADIENT, 5, None, 320, "demo"))[0]
+    difference = np.abs(plain - captioned).mean(axis=2)
+    height, width = difference.shape
+    assert difference[height * 3 // 4 :, width * 3 // 4 :].mean() > 5
+    assert difference[: height // 2, : width // 2].max() < 8
+
+
+async def test_identical_jobs_render_once(
+    emulator: Emulator, client: httpx.AsyncClient, mushroom_b64: str
+) -> None:
+    body = {"model": MODEL, "image_url": mushroom_b64}
+    for _ in range(3):
+        assert (await client.post(PATHS["universal"], json=body)).status_code == 200
+    turn = {**body, "camera_control": {"type": "simple", "config": {"pan": 2}}}
+    assert (await client.post(PATHS["universal"], json=turn)).status_code == 200
+    emulator.wait_idle()
+    assert emulator.stats()["renders"] == {"rendered": 2, "cache_hits": 2, "failed": 0}
+
+
+async def test_rendering_does_not_block_polls(
+    make_emulator: Callable[..., Emulator], mona_lisa: bytes, mushroom_b64: str
+) -> None:
+    emu = make_emulator(video_width=640, job_seconds=30)
+    headers = {"Authorization": f"Bearer {emu.api_key}"}
+    async with httpx.AsyncClient(base_url=emu.base_url, headers=headers) as http:
+        created = []
+        for image in (base64.b64encode(mona_lisa).decode(), mushroom_b64):  # two slow renders
+            body = {"model": MODEL, "image_url": image, "duration": 10}
+            created.append((await http.post(PATHS["universal"], json=body)).json()["id"])
+        slowest = 0.0
+        while emu.stats()["renders"]["rendered"] < 2:
+            started = time.perf_counter()
+            response = await http.get(PATHS["universal"], params={"generation_id": created[0]})
+            slowest = max(slowest, time.perf_counter() - started)
+            assert response.json()["status"] in ("queued", "generating")
+            await asyncio.sleep(0.02)
+    assert slowest < 0.5, f"a poll took {slowest:.2f} s while rendering"
+
+
+async def test_every_completed_video_decodes(
+    emulator: Emulator, client: httpx.AsyncClient, mona_lisa: bytes
+) -> None:
+    body = {"model": MODEL, "image_url": "data:image/jpeg;base64," + base64.b64encode(mona_lisa).decode(),
+            "camera_control": {"type": "right_turn_forward"}}  # fmt: skip
+    created = (await client.post(PATHS["legacy"], json=body)).json()
+    final = (await poll(client, "legacy", created["id"]))[-1]
+    info = probe((await client.get(final["video"]["url"])).content)
+    assert (info.duration, info.frames, info.width, info.height) == (5.0, 120, 160, 90)
