@@ -144,8 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
         _add_connection_options(sub)
         sub.add_argument("--json", action="store_true", help="print the result as JSON")
 
+    from ._journal_cli import register as register_journal
     from .emulator._cli import register
 
+    register_journal(commands)
     register(commands)
     return parser
 

@@ -8,12 +8,16 @@ Callbacks (``on_update``, ``on_progress``, ``on_event``) are called on the engin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client import AsyncKlingClient
 from .engine import run_blocking
 from .models import Generation, GenerationRequest, GenerationResult
+
+if TYPE_CHECKING:
+    from .batch import BatchResult
 
 __all__ = ["KlingClient"]
 
@@ -51,3 +55,6 @@ class KlingClient:
 
     def generate(self, request: GenerationRequest | None = None, /, **options: Any) -> GenerationResult:
         return run_blocking(self.async_client.generate(request, **options))
+
+    def batch(self, requests: Iterable[GenerationRequest], **options: Any) -> BatchResult:
+        return run_blocking(self.async_client.batch(requests, **options))
