@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import itertools
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from .polling import PollPolicy
 
 __all__ = ["Job", "JobRunner"]
+
+log = logging.getLogger("kling_notebook")
 
 _numbers = itertools.count(1)
 
@@ -89,7 +92,10 @@ class Job:
             self.last_event = event
             subscribers = list(self._subscribers)
         for handler in subscribers:
-            handler(event)
+            try:
+                handler(event)
+            except Exception:  # one broken view must not starve the others of events
+                log.exception("job subscriber failed")
 
     # -- running ------------------------------------------------------------------------------
 

@@ -71,8 +71,8 @@ async def run_generation(
     except asyncio.CancelledError:
         report("cancelled", message="stopped waiting")
         raise
-    except errors.KlingError as exc:
-        report("failed", error=exc, message=str(exc), generation_id=getattr(exc, "generation_id", None))
+    except Exception as exc:  # every way out ends with a final event, not only KlingErrors
+        _report_failure(report, exc, getattr(exc, "generation_id", None))
         raise
 
 
@@ -95,9 +95,19 @@ async def finish_generation(
     except asyncio.CancelledError:
         report("cancelled", generation_id=generation_id, message="stopped waiting")
         raise
-    except errors.KlingError as exc:
-        report("failed", error=exc, message=str(exc), generation_id=generation_id)
+    except Exception as exc:
+        _report_failure(report, exc, generation_id)
         raise
+
+
+def _report_failure(report: _Reporter, exc: Exception, generation_id: str | None) -> None:
+    kling = isinstance(exc, errors.KlingError)
+    report(
+        "failed",
+        error=exc if kling else None,
+        message=str(exc) if kling else f"{type(exc).__name__}: {exc}",
+        generation_id=generation_id,
+    )
 
 
 async def _follow(
@@ -112,10 +122,10 @@ async def _follow(
 ) -> GenerationResult:
     poll = poll or client.poll
     duration = duration or (request.duration if request else 5)
-    submitted = report.elapsed
+    submitted = client.clock.now()  # the clock wait() polls by, so estimate and schedule agree
 
     def on_update(found: Generation) -> None:
-        estimate = poll.progress(report.elapsed - submitted, duration)
+        estimate = poll.progress(client.clock.now() - submitted, duration)
         phase: Phase = "queued" if found.status in ("queued", "waiting") else "generating"
         report(
             phase,
