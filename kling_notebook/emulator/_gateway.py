@@ -85,8 +85,10 @@ class Gateway:
 
     async def handle(self, request: Request) -> Response | Abort:
         route, result = await self._dispatch(request)
-        outcome = "reset" if isinstance(result, Abort) else str(result.status)
-        self._stats.count_request(route, outcome)
+        if isinstance(result, Abort) or result.cut_after is not None:
+            self._stats.count_request(route, "reset")
+        else:
+            self._stats.count_request(route, str(result.status))
         return result
 
     async def _dispatch(self, request: Request) -> tuple[str, Response | Abort]:

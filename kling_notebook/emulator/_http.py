@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 MAX_HEAD = 64 * 1024
 MAX_BODY = 64 * 1024 * 1024  # a 10 MB image in base64 is ~14 MB; leave room, refuse floods
 IDLE_TIMEOUT = 120.0
+LINGER = 2.0  # how long a refused client may keep sending before we close anyway
 CUT_GRACE = 0.05  # lets a cut body's first bytes leave before the reset discards the send queue
 
 
@@ -227,14 +228,14 @@ class HttpServer:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT)
         except asyncio.LimitOverrunError:
-            await self._refuse(writer, _BadRequest(431, "request head too large"))
+            await self._refuse(reader, writer, _BadRequest(431, "request head too large"))
             return False
         except asyncio.IncompleteReadError:
             return False  # closed between requests: the normal end of a keep-alive connection
         try:
             request = _parse_head(head, reader, writer)
         except _BadRequest as error:
-            await self._refuse(writer, error)
+            await self._refuse(reader, writer, error)
             return False
         try:
             result = await self._handler(request)
@@ -257,8 +258,20 @@ class HttpServer:
         return request.keep_alive
 
     @staticmethod
-    async def _refuse(writer: asyncio.StreamWriter, error: _BadRequest) -> None:
+    async def _refuse(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, error: _BadRequest
+    ) -> None:
+        """Answer and close gracefully: unread input at close would turn the FIN into a reset
+        and could destroy the answer before the client reads it, so drain it first."""
         body = f"{error}\n".encode()
         response = Response(error.status, body, {"Content-Type": "text/plain"})
         writer.write(_encode_head(response, False) + body)
         await writer.drain()
+        writer.write_eof()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(_discard(reader), LINGER)
+
+
+async def _discard(reader: asyncio.StreamReader) -> None:
+    while await reader.read(65536):
+        pass

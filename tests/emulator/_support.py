@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,3 +140,25 @@ def png(width: int, height: int, blue: int = 200) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def raw_request(method: str, path: str, key: str, body: bytes = b"", **headers: str) -> bytes:
+    """One HTTP/1.1 request as bytes, for tests that need to see the TCP connection itself."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Authorization: Bearer {key}"]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def raw_exchange(port: int, *requests: bytes, timeout: float = 10.0) -> bytes:
+    """Send ``requests`` on one connection and read until the server closes it.
+
+    A TCP reset surfaces as ``ConnectionResetError``; a polite close just ends the bytes.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        for request in requests:
+            sock.sendall(request)
+        received = []
+        while chunk := sock.recv(65536):
+            received.append(chunk)
+    return b"".join(received)
