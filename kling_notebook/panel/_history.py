@@ -1,0 +1,202 @@
+"""The journal as a gallery: thumbnails, prompt, status, duration, credits; play, open, copy the id,
+re-run with edits.
+
+It stays light with hundreds of entries: one page (24 cards) is built at a time from one
+``LIMIT/OFFSET`` query, and thumbnails are decoded on a background thread after the page is
+shown (cached beside each video, so a second visit decodes nothing).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from ..display import video_html
+from ..history import HistoryItem, load_history
+from ..journal import NOT_SUBMITTED, Journal
+from ..models import Generation, GenerationRequest, GenerationResult
+from ..thumbnails import thumbnail
+
+__all__ = ["HistoryGallery", "RerunHandler"]
+
+RerunHandler = Callable[[GenerationRequest], None]
+
+PAGE_SIZE = 24
+_THUMB_WIDTH = "160px"
+_PLACEHOLDER = (
+    f'<div style="width:{_THUMB_WIDTH};height:100px;background:#e5e7eb;color:#6b7280;'
+    'display:flex;align-items:center;justify-content:center;font-size:85%">{text}</div>'
+)
+
+
+def _file_link(path: Path) -> str:
+    """A relative link (what JupyterLab serves from its /files/ route), escaped."""
+    try:
+        target = os.path.relpath(path, os.getcwd())
+    except ValueError:
+        target = str(path)
+    href = html.escape(Path(target).as_posix(), quote=True)
+    return f'<a href="{href}" target="_blank" download>Open file</a>'
+
+
+def _details(item: HistoryItem) -> str:
+    """The card's text: every user-provided string escaped."""
+    facts = [item.status, f"{item.duration} s" if item.duration else "? s"]
+    if item.credits is not None:
+        facts.append(f"{item.credits:g} credits")
+    elif item.estimate_usd is not None:
+        facts.append(f"~${item.estimate_usd:.2f} (estimate)")
+    prompt = html.escape(item.prompt) if item.prompt else "<i>(no prompt)</i>"
+    lines = [
+        f'<div style="font-size:90%;max-height:4.5em;overflow:hidden" title="{html.escape(item.prompt, quote=True)}">{prompt}</div>',
+        f'<div style="color:#4b5563;font-size:85%">{html.escape(" · ".join(facts))}</div>',
+        f'<div style="color:#6b7280;font-size:80%">{html.escape(item.entry.created_at[:19].replace("T", " "))}</div>',
+    ]
+    if item.generation_id:
+        value = html.escape(item.generation_id, quote=True)
+        lines.append(
+            f'<input type="text" readonly value="{value}" title="the generation id: select and copy" '
+            'onfocus="this.select()" onclick="this.select()" style="width:100%;font-size:75%">'
+        )
+    if item.video is not None:
+        lines.append(_file_link(item.video))
+    return "".join(lines)
+
+
+class _Card:
+    """One journal entry: thumbnail, details, Play and Re-run."""
+
+    def __init__(self, item: HistoryItem, gallery: HistoryGallery) -> None:
+        self.item = item
+        placeholder = "loading\u2026" if item.video is not None else "no video yet"
+        self.thumb = widgets.HTML(_PLACEHOLDER.format(text=html.escape(placeholder)))
+        self.details = widgets.HTML(_details(item))
+        self.play = widgets.Button(
+            description="Play", disabled=item.video is None, layout=widgets.Layout(width="auto")
+        )
+        self.play.on_click(lambda _: gallery.play(item))
+        self.rerun = widgets.Button(
+            description="Re-run",
+            disabled=not item.rerunnable,
+            tooltip="edit and generate again"
+            if item.rerunnable
+            else "the input image is not a file or URL",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.rerun.on_click(lambda _: gallery.rerun(item))
+        self.widget = widgets.VBox(
+            [self.thumb, self.details, widgets.HBox([self.play, self.rerun])],
+            layout=widgets.Layout(width="180px", padding="4px", border="1px solid #e5e7eb"),
+        )
+
+    def show_thumbnail(self, jpeg: bytes | None) -> None:
+        if jpeg is None:
+            self.thumb.value = _PLACEHOLDER.format(text="no preview")
+        else:
+            data = base64.b64encode(jpeg).decode("ascii")
+            self.thumb.value = (
+                f'<img src="data:image/jpeg;base64,{data}" alt="first frame" '
+                f'style="width:{_THUMB_WIDTH};display:block">'
+            )
+
+
+class HistoryGallery:
+    """Past generations from a journal (or an output folder), newest first, a page at a time.
+
+    ``on_rerun`` receives the request rebuilt from the journal, for the caller (the panel) to
+    edit and submit; without one, the request is kept in :attr:`rerun_request`.
+    """
+
+    def __init__(
+        self,
+        source: Journal | str | os.PathLike[str] | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        on_rerun: RerunHandler | None = None,
+    ) -> None:
+        self.journal = source if isinstance(source, Journal) else Journal.in_dir(source)
+        self.page_size = page_size
+        self.on_rerun = on_rerun
+        self.rerun_request: GenerationRequest | None = None
+        self.page = 0
+        self.cards: list[_Card] = []
+        self._loader: threading.Thread | None = None
+        self._shown = 0  # which show_page call the loader works for
+        self.header = widgets.HTML()
+        self.previous = widgets.Button(
+            description="\u2190 Newer", layout=widgets.Layout(width="auto")
+        )
+        self.next = widgets.Button(description="Older \u2192", layout=widgets.Layout(width="auto"))
+        self.previous.on_click(lambda _: self.show_page(self.page - 1))
+        self.next.on_click(lambda _: self.show_page(self.page + 1))
+        self.grid = widgets.GridBox(
+            layout=widgets.Layout(grid_template_columns="repeat(auto-fill, 190px)", grid_gap="8px")
+        )
+        self.player = widgets.HTML()
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.previous, self.header, self.next]), self.player, self.grid]
+        )
+        self.show_page(0)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def show_page(self, page: int) -> None:
+        """Build the cards of ``page`` (0 = newest) and start loading their thumbnails."""
+        total = self.journal.count(exclude=(NOT_SUBMITTED,))
+        pages = max(1, -(-total // self.page_size))
+        self.page = min(max(page, 0), pages - 1)
+        items = load_history(self.journal, self.page_size, self.page * self.page_size)
+        self.cards = [_Card(item, self) for item in items]
+        self.grid.children = [card.widget for card in self.cards]
+        self.header.value = f"&nbsp;{total} generations · page {self.page + 1} of {pages}&nbsp;"
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= pages - 1
+        self._shown += 1
+        self._loader = threading.Thread(
+            target=self._load_thumbnails,
+            args=(self.cards, self._shown),
+            name="kling-thumbnails",
+            daemon=True,
+        )
+        self._loader.start()
+
+    def _load_thumbnails(self, cards: list[_Card], shown: int) -> None:
+        for card in cards:
+            if shown != self._shown:
+                return  # the user moved to another page
+            if card.item.video is not None:
+                card.show_thumbnail(thumbnail(card.item.video))
+
+    def wait_thumbnails(self, timeout: float | None = None) -> None:
+        """Block until the current page's thumbnails are loaded (for scripts and tests)."""
+        if self._loader is not None:
+            self._loader.join(timeout)
+
+    def play(self, item: HistoryItem) -> None:
+        """Show ``item``'s video above the grid."""
+        if item.video is None or item.generation_id is None:
+            return
+        generation = Generation(
+            id=item.generation_id, status=item.entry.status, video_url=item.entry.video_url
+        )
+        result = GenerationResult(path=item.video, generation=generation, request=item.request)
+        title = html.escape(item.prompt or item.generation_id)
+        self.player.value = f"<div><b>{title}</b></div>{video_html(result)}"
+
+    def rerun(self, item: HistoryItem) -> None:
+        """Hand the request rebuilt from the journal to ``on_rerun`` (or keep it)."""
+        request = item.request
+        if request is None:
+            return
+        self.rerun_request = request
+        if self.on_rerun is not None:
+            self.on_rerun(request)
