@@ -1,0 +1,58 @@
+"""The API key field: the key is read out and the field cleared at once.
+
+A ``Password`` widget keeps its value in widget state, which JupyterLab saves into the notebook,
+so the value never stays there: the field syncs only on Enter (no per-keystroke copies), and the
+handler empties it before doing anything else. The key lives only in the client object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from ._html import note
+
+__all__ = ["KeyField"]
+
+
+class KeyField(widgets.VBox):
+    """Paste a key and press Enter; ``on_key(key)`` receives it, the widget keeps nothing."""
+
+    def __init__(self, on_key: Callable[[str], None], on_demo: Callable[[], None]) -> None:
+        self._on_key = on_key
+        self.password = widgets.Password(
+            placeholder="paste your AI/ML API key and press Enter",
+            continuous_update=False,
+            layout=widgets.Layout(width="340px"),
+        )
+        self.demo_button = widgets.Button(
+            description="Back to demo mode", layout=widgets.Layout(width="auto", display="none")
+        )
+        self.status = widgets.HTML(
+            note("Without a key the panel runs in demo mode. The key is kept in memory only, never saved.")
+        )
+        self.password.observe(self._take, "value")
+        self.demo_button.on_click(lambda _button: on_demo())
+        super().__init__(
+            [
+                widgets.HBox(
+                    [widgets.HTML("<b>API key</b>", layout=widgets.Layout(width="70px")), self.password, self.demo_button],
+                    layout=widgets.Layout(align_items="center", gap="6px"),
+                ),
+                self.status,
+            ]
+        )
+
+    def _take(self, change: dict[str, Any]) -> None:
+        key = str(change["new"] or "")
+        if not key:
+            return
+        self.password.value = ""  # first, before anything can fail
+        self._on_key(key.strip())
+
+    def show(self, live: bool, message: str) -> None:
+        """Say which mode is active (the message is escaped)."""
+        self.demo_button.layout.display = "" if live else "none"
+        self.status.value = note(message, "ok" if live else "muted")

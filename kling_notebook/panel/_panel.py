@@ -1,0 +1,204 @@
+"""``KlingPanel``: the whole tool in one cell, composed of the small views of this package.
+
+The panel only wires views to the engine: it builds a :class:`GenerationRequest` from the
+controls (the request's own validation decides what is allowed), hands it to a
+:class:`~kling_notebook.jobs.JobRunner` (so the generation runs on the engine thread and the
+kernel stays free) and gives each job a :class:`ProgressRow`. Widget callbacks may run on a
+kernel subshell thread; they only read widgets, start jobs and schedule work on the engine loop.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..client import AsyncKlingClient
+from ..cost import DEFAULT_PRICES, PriceTable
+from ..errors import KlingError, ValidationError
+from ..images import KLING_LIMITS, is_url
+from ..jobs import Job, JobRunner
+from ..journal import FILENAME, JournalEntry
+from ..models import GenerationRequest, GenerationResult, IgnoredFieldWarning
+from ..session import connect
+from ._controls import Controls
+from ._generate import GenerateBar
+from ._header import Header
+from ._html import note
+from ._image import ImagePicker, ImageSource
+from ._key import KeyField
+from ._pending import PendingView
+from ._progress import ProgressRow
+from ._result import code_for
+
+__all__ = ["KlingPanel"]
+
+
+class KlingPanel(widgets.VBox):
+    """Image-to-video with Kling v2.1 master, in a notebook: ``KlingPanel()`` as a cell's last line.
+
+    ``client``: an :class:`AsyncKlingClient` to use; otherwise one from
+    ``kling_notebook.session.connect(api_key, demo=demo)`` (demo mode when no key is configured).
+    ``image``: a URL or file path to start with (default: the bundled demo image).
+    """
+
+    def __init__(
+        self,
+        client: AsyncKlingClient | None = None,
+        *,
+        api_key: str | None = None,
+        demo: bool | None = None,
+        image: str | os.PathLike[str] | None = None,
+        prompt: str = "",
+        duration: int = 5,
+        out_dir: str | os.PathLike[str] | None = None,
+        concurrency: int = 4,
+        prices: PriceTable = DEFAULT_PRICES,
+    ) -> None:
+        self._out_dir = out_dir
+        self._concurrency = concurrency
+        self.prices = prices
+        self.results: list[GenerationResult] = []
+        self._lock = threading.Lock()
+        self.header = Header()
+        self.key = KeyField(self.use_key, self.use_demo)
+        self.image = ImagePicker()
+        self.controls = Controls()
+        self.bar = GenerateBar(self.generate)
+        self.rows = widgets.VBox(layout=widgets.Layout(width="100%"))
+        self.pending = PendingView(self._resume)
+        self.image.on_change(self._refresh)
+        self.controls.on_change(self._refresh)
+        self.controls.prompt.area.value = prompt
+        self.controls.duration.value = duration
+        super().__init__(
+            [
+                self.header,
+                self.key,
+                widgets.HBox(
+                    [
+                        widgets.Box([self.image], layout=widgets.Layout(flex="1 1 300px", min_width="280px")),
+                        widgets.Box([self.controls], layout=widgets.Layout(flex="2 1 400px", min_width="320px")),
+                    ],
+                    layout=widgets.Layout(width="100%", gap="20px", flex_flow="row wrap", align_items="flex-start"),
+                ),
+                self.bar,
+                self.rows,
+                self.pending,
+            ],
+            layout=widgets.Layout(width="100%", max_width="1060px", gap="8px", padding="4px"),
+        )
+        self._connect(client or connect(api_key, demo=demo, out_dir=out_dir))
+        self._start_image(image)
+
+    def __repr__(self) -> str:
+        return (
+            f"KlingPanel({self.client.mode_label}): an ipywidgets panel; it needs a widget front end "
+            "(JupyterLab, Notebook 7, Voila, VS Code). Without one, use kling_notebook.KlingClient."
+        )
+
+    # -- where generations go -------------------------------------------------------------------
+
+    def _connect(self, client: AsyncKlingClient) -> None:
+        self.client = client
+        self.runner = JobRunner(client, self._concurrency)
+        self.image.limits = client.image_limits or KLING_LIMITS
+        self.header.show(client.mode_label, client.demo)
+        self.key.show(not client.demo, client.mode_label if not client.demo else (
+            "Without a key the panel runs in demo mode. A key is kept in memory only, never saved."
+        ))
+        self._refresh()
+        self.show_pending()
+
+    def use_key(self, api_key: str) -> None:
+        """Switch to the real gateway with this key (jobs already running keep their client)."""
+        try:
+            self._connect(connect(api_key, demo=False, out_dir=self._out_dir))
+        except KlingError as exc:
+            self.key.status.value = note(f"{exc.message} {exc.hint}", "bad")
+
+    def use_demo(self) -> None:
+        """Switch back to the local emulator (simulated videos, no credits used)."""
+        self._connect(connect(demo=True, out_dir=self._out_dir))
+
+    def _start_image(self, image: str | os.PathLike[str] | None) -> None:
+        if image is None:
+            self.image.use_demo()
+        elif isinstance(image, str) and is_url(image):
+            self.image.url.value = image
+        else:
+            path = Path(image)
+            self.image.use_bytes(path.read_bytes(), ImageSource(path, f"file: {path}", repr(str(path))))
+
+    # -- validation ---------------------------------------------------------------------------
+
+    def request(self) -> tuple[GenerationRequest | None, str]:
+        """The request the controls describe, or None and why it cannot be sent yet."""
+        source = self.image.source
+        if source is None or self.image.problem:
+            return None, f"image: {self.image.problem or 'no image yet'}"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", IgnoredFieldWarning)  # the controls say so already
+                request = GenerationRequest(image=source.value, image_limits=self.image.limits, **self.controls.values())
+        except ValidationError as exc:
+            return None, f"{exc.field}: {exc.limit}"
+        return request, ""
+
+    def _refresh(self) -> None:
+        if not hasattr(self, "client"):
+            return  # still being built
+        with self._lock:
+            _request, reason = self.request()
+            self.bar.show(reason, self.controls.duration.value, self.client.demo, self.prices)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def generate(self) -> Job | None:
+        """What the Generate button does: start a job for the current input and add its row."""
+        request, reason = self.request()
+        source = self.image.source
+        if request is None or source is None:
+            self.bar.reason.value = note(f"Generate is disabled: {reason}", "bad")
+            return None
+        job = self.runner.start(request)
+        self.add_row(ProgressRow(job, code_text=code_for(request, source, self.client.demo), on_result=self.results.append))
+        return job
+
+    def add_row(self, row: ProgressRow) -> None:
+        """Show a progress row (newest last); also for jobs started elsewhere (resume, batches)."""
+        with self._lock:
+            self.rows.children = (*self.rows.children, row)
+
+    @property
+    def jobs(self) -> list[Job]:
+        return [row.job for row in self.rows.children if isinstance(row, ProgressRow)]
+
+    # -- unfinished generations from earlier sessions -----------------------------------------
+
+    def show_pending(self) -> None:
+        """List generations the journal holds as unfinished for this gateway, with Resume buttons."""
+        self.pending.show(self._pending_entries())
+
+    def _pending_entries(self) -> list[JournalEntry]:
+        client = self.client
+        if not (client.out_dir / FILENAME).is_file() or client.journal is None:
+            return []  # no journal yet: do not create one just by showing the panel
+        running = {job.generation_id for job in self.jobs}
+        return [
+            entry
+            for entry in client.journal.pending()
+            if entry.base_url == client.base_url
+            and entry.endpoint == client.endpoint
+            and entry.generation_id not in running
+        ]
+
+    def _resume(self, entry: JournalEntry) -> None:
+        assert entry.generation_id is not None  # pending() lists only submitted entries
+        duration: Any = entry.request.get("duration")
+        job = self.runner.pick_up(entry.generation_id, duration=duration if duration in (5, 10) else None)
+        self.add_row(ProgressRow(job, on_result=self.results.append))

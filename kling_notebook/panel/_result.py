@@ -1,0 +1,76 @@
+"""A finished video inside the panel: the player and details, plus "copy as code".
+
+The player is an Output widget holding the result's own rich display, not an HTML widget: front
+ends pass Output contents through their renderers, which rewrite the relative ``src`` of
+``display_mode="file"`` to the server's file route (an HTML widget's innerHTML is never rewritten).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from ..display import result_mimebundle
+from ._html import esc
+
+if TYPE_CHECKING:
+    from ..models import GenerationRequest, GenerationResult
+    from ._image import ImageSource
+
+__all__ = ["ResultView", "code_for"]
+
+
+def code_for(request: GenerationRequest, image: ImageSource, demo: bool) -> str:
+    """The Python call that makes the same request without the panel."""
+    fields: list[tuple[str, Any]] = [
+        ("prompt", request.prompt),
+        ("negative_prompt", request.negative_prompt),
+        ("duration", request.duration),
+        ("cfg_scale", request.cfg_scale),
+        ("camera_control", request.camera_control.to_json() if request.camera_control else None),
+        ("provider", request.provider),
+    ]
+    lines = ["from kling_notebook import KlingClient"]
+    if image.code == "DEMO_IMAGE":
+        lines.append("from kling_notebook.panel import DEMO_IMAGE")
+    if demo:
+        lines += [
+            "from kling_notebook.session import connect",
+            "",
+            "client = KlingClient(client=connect(demo=True))  # demo mode: no key, no credits",
+        ]
+    else:
+        lines += ["", "client = KlingClient()  # reads the key from AIMLAPI_KEY"]
+    comment = f"  # {image.comment}" if image.comment else ""
+    args = [f"    image={image.code},{comment}"]
+    args += [f"    {name}={value!r}," for name, value in fields if value is not None]
+    lines += ["result = client.generate(", *args, ")", "result"]
+    return "\n".join(lines)
+
+
+class ResultView(widgets.VBox):
+    """The video (controls, no autoplay), its details, and the equivalent Python call."""
+
+    def __init__(self, result: GenerationResult, code_text: str | None = None) -> None:
+        self.result = result
+        self.player = widgets.Output(layout=widgets.Layout(width="100%"))
+        # Set outputs directly (thread-safe, no IPython shell needed) instead of `with player:`.
+        self.player.outputs = (
+            {"output_type": "display_data", "data": result_mimebundle(result), "metadata": {}},
+        )
+        children: list[widgets.Widget] = [self.player]
+        if code_text:
+            block = widgets.HTML(
+                '<pre style="user-select:all;-webkit-user-select:all;margin:0;white-space:pre-wrap;'
+                f'font-size:85%">{esc(code_text)}</pre>'
+            )
+            code_box = widgets.Accordion(children=[block], selected_index=None, layout=widgets.Layout(width="100%"))
+            code_box.set_title(0, "Copy as code (click the code to select it all)")
+            children.append(code_box)
+        super().__init__(children, layout=widgets.Layout(width="100%", margin="6px 0 0 0"))
+
+    @property
+    def html(self) -> str:
+        """The HTML the player shows (for tests and for embedding elsewhere)."""
+        return str(self.player.outputs[0]["data"]["text/html"])
