@@ -1,0 +1,56 @@
+"""The batch view: nothing is sent before "Confirm: N videos, about $X" is pressed; then a row per
+job fills from the one event stream and the results appear as a grid of videos."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pytest
+
+from kling_notebook import AsyncKlingClient, Budget, errors
+from kling_notebook.batch import sweep
+from kling_notebook.emulator import Emulator
+from kling_notebook.panel._batch import BatchView
+
+from .conftest import make_client, posts
+
+HOSTILE = "<b onmouseover=alert(1)>bold</b> & co"
+
+
+async def test_confirm_then_rows_and_videos_fill_in(
+    client: AsyncKlingClient, emulator: Emulator, image: Path
+) -> None:
+    view = BatchView(client, sweep(images=image, prompts=[HOSTILE, "two", "three"]), concurrency=2)
+    assert view.confirm_button.description == "Confirm: 3 videos, about $4.20"
+    assert "Nothing is sent until you confirm" in view.summary.value
+    assert (
+        html.escape(HOSTILE) in view.rows[0].label.value
+        and "<b onmouseover" not in view.rows[0].label.value
+    )
+    assert posts(emulator) == {}
+
+    view.confirm_button.click()
+    result = await view.wait()
+
+    assert view.confirm_button.disabled and view.confirm() is view.future  # runs once
+    assert [item.ok for item in result] == [True, True, True]
+    assert all("completed" in row.status.value and row.bar.value == 1.0 for row in view.rows)
+    assert view.grid.value.count("<video") == 3
+    assert all(r.path.name in view.grid.value for r in result.results)
+    assert "<b onmouseover" not in view.grid.value
+    assert "3 saved, 0 failed" in view.summary.value
+    assert posts(emulator) == {"200": 3}
+
+
+async def test_a_refused_batch_says_why_and_sends_nothing(
+    emulator: Emulator, out_dir: Path, image: Path
+) -> None:
+    async with make_client(emulator, out_dir, budget=Budget(usd=1.00)) as client:
+        view = BatchView(client, sweep(images=image, prompts="too dear"))
+        with pytest.raises(errors.BudgetExceededError):
+            await view.wait()
+    assert (
+        "did not start" in view.summary.value and "1.40 USD, 1.00 USD remain" in view.summary.value
+    )
+    assert posts(emulator) == {}
