@@ -119,6 +119,11 @@ class Emulator:
     def port(self) -> int:
         return self._server.port
 
+    @property
+    def time_scale(self) -> float:
+        """How much faster than the real service jobs run (clients poll on the same scale)."""
+        return self._store.time_scale
+
     def start(self) -> Emulator:
         """Bind and serve on a daemon thread; returns once requests are accepted."""
         with self._lock:
