@@ -175,6 +175,7 @@ class AsyncKlingClient:
             weakref.WeakKeyDictionary()
         )
         self._submitted: dict[str, _Submitted] = {}
+        self._checked: tuple[GenerationRequest, str] | None = None
 
     def __repr__(self) -> str:  # never the key
         mode = ", demo=True" if self.demo else ""
@@ -246,11 +247,13 @@ class AsyncKlingClient:
 
     async def check(self, request: GenerationRequest) -> str:
         """Everything that can be checked before paying; returns the ``image_url`` value to send."""
+        checked = request
         if self.image_limits is not None and request.image_limits != self.image_limits:
             request = request.with_changes(image_limits=self.image_limits)
         prepared = request.prepare()
         if prepared.is_url and self.check_url_images:
             await fetch_url_image(prepared.api_value, self._clients().plain, request.image_limits)
+        self._checked = (checked, prepared.api_value)  # submit() of this same request reuses it
         return prepared.api_value
 
     async def submit(self, request: GenerationRequest | None = None, /, **fields: Any) -> Generation:
@@ -263,7 +266,10 @@ class AsyncKlingClient:
             request = GenerationRequest.from_kwargs(**fields)
         elif fields:
             request = request.with_changes(**fields)
-        payload = request.to_payload(await self.check(request))
+        checked = self._checked
+        image_value = checked[1] if checked is not None and checked[0] is request else await self.check(request)
+        self._checked = None  # used once: submitting the same request again checks it again
+        payload = request.to_payload(image_value)
         estimate = self.prices.estimate(request.duration)
         reservation = self.budget.reserve(estimate) if self.budget else None  # refused: nothing sent
         journal = self.journal
@@ -485,7 +491,8 @@ class AsyncKlingClient:
             except (httpx.TransportError, errors.APIStatusError, errors.DownloadError) as exc:
                 status = getattr(exc, "status_code", None)
                 if (status is not None and status not in RETRYABLE_STATUS) or attempt >= self.retry.max_attempts:
-                    raise errors.DownloadError(generation.id, str(exc) or type(exc).__name__) from exc
+                    reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
+                    raise errors.DownloadError(generation.id, reason or type(exc).__name__) from exc
                 log.warning("download of %s interrupted (%s); resuming", generation.id, type(exc).__name__)
                 await self._clock.sleep(self.retry.delay(attempt, getattr(exc, "retry_after", None)))
         os.replace(partial, target)
@@ -503,9 +510,12 @@ class AsyncKlingClient:
         have = partial.stat().st_size if partial.exists() else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         async with self._clients().plain.stream("GET", url, headers=headers) as response:
-            if response.status_code >= 400:
-                await response.aread()
-                raise _status_error(response)
+            if response.status_code >= 400:  # the file host, not the gateway: no gateway advice
+                raise errors.APIStatusError(
+                    f"the video host answered {response.reason_phrase or 'an error'}",
+                    status_code=response.status_code,
+                    retry_after=parse_retry_after(response.headers.get("retry-after")),
+                )
             if have and response.status_code != 206:
                 have = 0  # the server ignored Range: start over
             length = response.headers.get("content-length")

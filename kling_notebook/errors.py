@@ -194,6 +194,7 @@ class DownloadError(KlingError):
 
     def __init__(self, generation_id: str, reason: str) -> None:
         self.generation_id = generation_id
+        self.reason = reason
         super().__init__(
             f"Downloading the video of {generation_id} failed ({reason}).",
             hint=f"It is not lost: `kling-notebook wait '{generation_id}'` downloads it again.",

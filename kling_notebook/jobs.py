@@ -107,8 +107,15 @@ class Job:
     async def _run(self) -> GenerationResult:
         if self._gate is None:
             return await self._pipeline()
-        async with self._gate:
+        try:
+            await self._gate.acquire()
+        except asyncio.CancelledError:  # cancelled while queued: subscribers still see the end
+            self._emit(JobEvent(phase="cancelled", elapsed=0.0, message="cancelled before it started"))
+            raise
+        try:
             return await self._pipeline()
+        finally:
+            self._gate.release()
 
     async def _pipeline(self) -> GenerationResult:
         if self.generation_id is not None:

@@ -156,3 +156,30 @@ async def test_downloading_a_generation_the_journal_never_saw(gateway, make_clie
         entry = client.journal.get(GEN_ID)
     assert path.read_bytes() == VIDEO
     assert entry is not None and entry.path == str(path) and entry.status == "completed"
+
+
+@pytest.mark.parametrize("status", [403, 404, 410])
+async def test_file_host_errors_do_not_read_like_gateway_errors(gateway, make_client, tmp_path, status):
+    """A 403 from the video host is an expired link, not an account out of credits."""
+    gateway.serve(VIDEO_URL, VIDEO)
+    gateway.faults[VIDEO_URL] = [status]
+    async with make_client() as client:
+        with pytest.raises(errors.DownloadError) as caught:
+            await client.download(DONE, tmp_path / "v.mp4")
+    text = str(caught.value)
+    assert f"HTTP {status}" in text
+    assert "credits" not in text and "generation id and that it was created" not in text
+    assert text.count("Downloading the video") == 1
+    assert len(gateway.to_host("cdn.test")) == 1
+
+
+async def test_short_body_error_is_not_nested(gateway, make_client, tmp_path):
+    gateway.serve(VIDEO_URL, VIDEO)
+    gateway.honour_range = False
+    gateway.faults[VIDEO_URL] = [("short", 10)] * 5
+    async with make_client(retry=RetryPolicy(max_attempts=2)) as client:
+        with pytest.raises(errors.DownloadError) as caught:
+            await client.download(DONE, tmp_path / "v.mp4")
+    text = str(caught.value)
+    assert text.count("Downloading the video") == 1 and "got 10 of" in text
+    assert "wait 'video'" not in text

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from kling_notebook import GenerationRequest, PollPolicy, errors
-from kling_notebook.jobs import JobRunner
+from kling_notebook.jobs import Job, JobRunner
 
 from .fakes import GEN_ID, KEY, VIDEO_URL, FakeClock, gen_body
 
@@ -221,7 +221,7 @@ def test_subscribe_replays_the_last_event_and_unsubscribe_stops(scripted, make_c
 
 def test_a_failing_job_subscriber_does_not_starve_the_others(scripted, make_client, tmp_path, jpeg):
     client = make_client(clock=FakeClock(real_sleep=0.001))
-    job = JobRunner(client).start(GenerationRequest(image=jpeg), out_dir=tmp_path)
+    job = Job(client, GenerationRequest(image=jpeg), out_dir=tmp_path)
     seen = []
 
     def broken(event):
@@ -229,9 +229,11 @@ def test_a_failing_job_subscriber_does_not_starve_the_others(scripted, make_clie
 
     job.subscribe(broken)
     job.subscribe(seen.append)
-    result = job.result(timeout=10)
+    result = job.start().result(timeout=10)
     assert result.path.exists()
-    eventually(lambda: seen and seen[-1].phase == "completed")
+    assert compress([e.phase for e in seen]) == [
+        "checking", "submitting", "queued", "generating", "downloading", "completed"
+    ]
 
 
 def test_pick_up_an_existing_id(scripted, make_client, tmp_path):
@@ -241,3 +243,31 @@ def test_pick_up_an_existing_id(scripted, make_client, tmp_path):
     assert result.id == GEN_ID and result.path.read_bytes() == VIDEO
     assert scripted.posts == []  # picking up never pays again
     assert client.journal.get(GEN_ID).path == str(result.path)
+
+
+async def test_generate_probes_a_url_image_once(gateway, make_client, tmp_path):
+    image_url = "https://images.test/frame.jpg"
+    from .fakes import image_bytes
+
+    gateway.serve(image_url, image_bytes(), "image/jpeg").serve(VIDEO_URL, VIDEO)
+    gateway.post(gen_body("queued")).get(gen_body("completed"))
+    async with make_client() as client:
+        await client.generate(image=image_url, out_dir=tmp_path)
+    assert len(gateway.to_host("images.test")) == 1
+
+
+def test_cancelling_a_queued_job_ends_it_with_a_cancelled_event(gateway, make_client, tmp_path, jpeg):
+    """A job still waiting for a concurrency slot tells its subscribers it was cancelled."""
+    gateway.post(gen_body("queued")).get(gen_body("generating"))
+    client = make_client(clock=FakeClock(real_sleep=0.002))
+    runner = JobRunner(client, concurrency=1)
+    running = runner.start(GenerationRequest(image=jpeg), out_dir=tmp_path, timeout=10**7)
+    queued = runner.start(GenerationRequest(image=jpeg), out_dir=tmp_path, timeout=10**7)
+    eventually(lambda: len(gateway.status_reads) >= 2)
+    assert queued.last_event is None
+    queued.cancel()
+    eventually(lambda: queued.last_event is not None)
+    assert queued.last_event is not None and queued.last_event.phase == "cancelled"
+    assert len(gateway.posts) == 1  # the queued job never paid
+    running.cancel()
+    eventually(lambda: running.last_event is not None and running.last_event.phase == "cancelled")

@@ -66,7 +66,7 @@ def test_the_same_holds_through_wait_with_a_fake_clock(gateway, make_client, clo
     gateway.get(status)
     delays, requests = [], []
     client = make_client(journal=False)
-    for end in ends_across_window(duration, count=40):
+    for end in ends_across_window(duration, count=24):
         start_of_job = clock.now()
         end_after["t"] = end
         before = len(gateway.status_reads)
@@ -77,7 +77,7 @@ def test_the_same_holds_through_wait_with_a_fake_clock(gateway, make_client, clo
         asyncio.run(run())
         delays.append(clock.now() - start_of_job - end)
         requests.append(len(gateway.status_reads) - before)
-    seeds = [fixed_loop(end) for end in ends_across_window(duration, count=40)]
+    seeds = [fixed_loop(end) for end in ends_across_window(duration, count=24)]
     assert statistics.median(delays) <= statistics.median(d for d, _ in seeds) / 4
     assert statistics.mean(requests) <= statistics.mean(n for _, n in seeds)
 

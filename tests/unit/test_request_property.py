@@ -98,7 +98,7 @@ def build(values: dict[str, Any]) -> GenerationRequest | None:
             return None
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fields)
 def test_any_field_values_are_accepted_valid_or_rejected_cleanly(values):
     request = build(values)
