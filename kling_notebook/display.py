@@ -51,11 +51,11 @@ _mode: DisplayMode | None = None
 
 
 def set_display_mode(mode: DisplayMode) -> None:
-    """Choose how videos are shown from now on (``"auto"`` restores the default)."""
+    """Choose how videos are shown from now on (``"auto"`` clears the choice)."""
     global _mode
     if mode not in get_args(DisplayMode):
         raise ValueError(f"display mode must be one of {', '.join(get_args(DisplayMode))} (got {mode!r})")
-    _mode = mode
+    _mode = None if mode == "auto" else mode
 
 
 def get_display_mode() -> DisplayMode:

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from ..models import CAMERA_AXES, CAMERA_TYPES, DURATIONS, IGNORED_FIELD_NOTES, MAX_PROMPT_CHARS
 from ..polling import EXPECTED_SECONDS
 from ._html import esc, note
+from ._style import spaced
 
 __all__ = ["Controls", "CountedText", "expected_wait"]
 
@@ -125,14 +126,15 @@ class Controls(widgets.VBox):
             [
                 self.prompt,
                 self.negative,
-                widgets.HBox(
+                spaced(widgets.HBox(
                     [widgets.HTML("<b>Video length</b>", layout=widgets.Layout(width="100px")), self.duration, self.wait],
-                    layout=widgets.Layout(align_items="center", gap="8px"),
-                ),
+                    layout=widgets.Layout(align_items="center"),
+                ), 8),
                 self.advanced,
             ],
-            layout=widgets.Layout(width="100%", gap="6px"),
+            layout=widgets.Layout(width="100%"),
         )
+        spaced(self, 8)
         self._show_wait()
 
     def _show_wait(self, _change: Any = None) -> None:

@@ -9,6 +9,7 @@ import ipywidgets as widgets
 
 from ..cost import PriceTable
 from ._html import note
+from ._style import spaced
 
 __all__ = ["GenerateBar"]
 
@@ -25,8 +26,9 @@ class GenerateBar(widgets.HBox):
         self.button.on_click(lambda _button: on_generate())
         super().__init__(
             [self.button, widgets.VBox([self.cost, self.reason], layout=widgets.Layout(flex="1 1 auto"))],
-            layout=widgets.Layout(align_items="center", gap="12px", width="100%", margin="6px 0"),
+            layout=widgets.Layout(align_items="center", width="100%", margin="6px 0"),
         )
+        spaced(self, 12)
 
     def show(self, reason: str, duration: int, demo: bool, prices: PriceTable) -> None:
         """``reason`` is empty when the input is valid."""

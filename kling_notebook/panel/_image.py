@@ -25,6 +25,7 @@ from ..engine import spawn
 from ..errors import ValidationError
 from ..images import KLING_LIMITS, ImageInfo, ImageLimits, fetch_url_image, is_url, probe_bytes
 from ._html import esc, note
+from ._style import spaced
 
 __all__ = ["ImagePicker", "ImageSource", "DEMO_IMAGE", "verdict"]
 
@@ -113,12 +114,13 @@ class ImagePicker(widgets.VBox):
         super().__init__(
             [
                 widgets.HTML("<b>Image</b> (first frame of the video)"),
-                widgets.HBox([self.url, self.upload, self.demo], layout=widgets.Layout(width="100%", gap="4px")),
+                spaced(widgets.HBox([self.url, self.upload, self.demo], layout=widgets.Layout(width="100%")), 4),
                 self.preview,
                 self.status,
             ],
-            layout=widgets.Layout(width="100%", gap="4px"),
+            layout=widgets.Layout(width="100%"),
         )
+        spaced(self, 4)
 
     # -- listeners ----------------------------------------------------------------------------
 

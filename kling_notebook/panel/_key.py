@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ._html import note
+from ._style import spaced
 
 __all__ = ["KeyField"]
 
@@ -37,10 +38,10 @@ class KeyField(widgets.VBox):
         self.demo_button.on_click(lambda _button: on_demo())
         super().__init__(
             [
-                widgets.HBox(
+                spaced(widgets.HBox(
                     [widgets.HTML("<b>API key</b>", layout=widgets.Layout(width="70px")), self.password, self.demo_button],
-                    layout=widgets.Layout(align_items="center", gap="6px"),
-                ),
+                    layout=widgets.Layout(align_items="center"),
+                ), 8),
                 self.status,
             ]
         )

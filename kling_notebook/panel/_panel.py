@@ -34,6 +34,7 @@ from ._key import KeyField
 from ._pending import PendingView
 from ._progress import ProgressRow
 from ._result import code_for
+from ._style import PANEL_CLASS, spaced, stylesheet
 
 __all__ = ["KlingPanel"]
 
@@ -77,21 +78,23 @@ class KlingPanel(widgets.VBox):
         self.controls.duration.value = duration
         super().__init__(
             [
+                stylesheet(),
                 self.header,
                 self.key,
-                widgets.HBox(
+                spaced(widgets.HBox(
                     [
                         widgets.Box([self.image], layout=widgets.Layout(flex="1 1 300px", min_width="280px")),
                         widgets.Box([self.controls], layout=widgets.Layout(flex="2 1 400px", min_width="320px")),
                     ],
-                    layout=widgets.Layout(width="100%", gap="20px", flex_flow="row wrap", align_items="flex-start"),
-                ),
+                    layout=widgets.Layout(width="100%", flex_flow="row wrap", align_items="flex-start"),
+                ), 20),
                 self.bar,
                 self.rows,
                 self.pending,
             ],
-            layout=widgets.Layout(width="100%", max_width="1060px", gap="8px", padding="4px"),
+            layout=widgets.Layout(width="100%", max_width="1060px", padding="4px"),
         )
+        spaced(self, 8).add_class(PANEL_CLASS)
         self._connect(client or connect(api_key, demo=demo, out_dir=out_dir))
         self._start_image(image)
 

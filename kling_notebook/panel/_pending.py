@@ -13,6 +13,7 @@ import ipywidgets as widgets
 
 from ..journal import JournalEntry
 from ._html import code, esc, note
+from ._style import spaced
 
 __all__ = ["PendingView"]
 
@@ -36,7 +37,7 @@ class PendingView(widgets.VBox):
             button = widgets.Button(description="Resume", icon="play", layout=widgets.Layout(width="100px"))
             button.on_click(lambda b, entry=entry: self._resume(b, entry))
             label = widgets.HTML(f"{esc(_describe(entry))}<br>{code(entry.generation_id or '')}")
-            rows.append(widgets.HBox([button, label], layout=widgets.Layout(align_items="center", gap="8px")))
+            rows.append(spaced(widgets.HBox([button, label], layout=widgets.Layout(align_items="center")), 8))
         if not rows:
             self.children, self.layout.display = (), "none"
             return

@@ -21,6 +21,7 @@ from ..events import JobEvent
 from ..textprogress import format_bytes, format_seconds
 from ._html import Tone, code, error_html, esc, note
 from ._result import ResultView
+from ._style import spaced
 
 if TYPE_CHECKING:
     from ..jobs import Job
@@ -101,18 +102,17 @@ class ProgressRow(widgets.VBox):
         self.cancel_button.on_click(lambda _button: self.job.cancel())
         super().__init__(
             [
-                widgets.HBox(
+                spaced(widgets.HBox(
                     [self.title, self.phase, self.bar, self.clock, self.cancel_button],
-                    layout=widgets.Layout(align_items="center", width="100%", gap="8px"),
-                ),
+                    layout=widgets.Layout(align_items="center", width="100%"),
+                ), 8),
                 self.ident,
                 self.message,
                 self.result_box,
             ],
-            layout=widgets.Layout(
-                border="1px solid rgba(127,127,127,.3)", padding="6px 10px", margin="4px 0", width="100%"
-            ),
+            layout=widgets.Layout(padding="6px 10px", margin="4px 0", width="100%"),
         )
+        self.add_class("kling-row")
         self._draw_clock()
         self.phase.value = note(PHASE_WORDS["waiting"])
         job.subscribe(self._on_event)
@@ -137,7 +137,7 @@ class ProgressRow(widgets.VBox):
             text = f"{format_seconds(self._elapsed())} elapsed"
             if event is not None and event.phase in ("queued", "generating") and event.eta is not None:
                 left = event.eta - (time.monotonic() - self._seen_at)
-                text += f" \u00b7 ~{format_seconds(left)} left" if left > 0 else " \u00b7 any moment now"
+                text += f" \u00b7 ~{format_seconds(left)} left" if left >= 1 else " \u00b7 any moment now"
         self.clock.value = note(text)
 
     async def _tick(self) -> None:
@@ -158,7 +158,7 @@ class ProgressRow(widgets.VBox):
             words += f" ({format_bytes(event.bytes_done)}{total})"
         self.phase.value = note(words, _TONES.get(event.phase, "info"))
         if event.fraction is not None:
-            self.bar.value = event.fraction
+            self.bar.value = round(event.fraction, 2)  # fewer messages: polls can be dense
         self.bar.bar_style = _BAR_STYLE.get(event.phase, "")
         if event.generation_id:
             self.ident.value = note("generation id: ") + code(event.generation_id)

@@ -1,0 +1,27 @@
+"""The key is read out of the Password field and the field cleared at once: never in widget state."""
+
+from __future__ import annotations
+
+import json
+
+import ipywidgets as widgets
+
+from kling_notebook import AsyncKlingClient
+from kling_notebook.panel import KlingPanel
+
+SECRET = "sk-test-DO-NOT-STORE-0123456789abcdef"
+
+
+def test_key_is_cleared_and_absent_from_saved_widget_state(client: AsyncKlingClient) -> None:
+    panel = KlingPanel(client)
+    assert "DEMO" in panel.header.value
+    panel.key.password.value = SECRET  # what the browser sends on Enter
+    assert panel.key.password.value == ""
+    state = json.dumps(widgets.Widget.get_manager_state(drop_defaults=False))
+    assert SECRET not in state
+    assert SECRET not in repr(panel.client) and SECRET not in repr(panel)
+    assert not panel.client.demo
+    assert "LIVE" in panel.header.value and "generations use credits" in panel.header.value
+    assert "Charged when you click Generate" in panel.bar.cost.value
+    panel.key.demo_button.click()
+    assert panel.client.demo and "DEMO" in panel.header.value

@@ -1,0 +1,153 @@
+"""Generations started from the panel object: results, rows, errors, cancel, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kling_notebook import AsyncKlingClient, GenerationRequest, PollPolicy
+from kling_notebook.emulator import Emulator
+from kling_notebook.engine import run_blocking
+from kling_notebook.panel import DEMO_IMAGE, KlingPanel, ProgressRow, ResultView
+
+from .conftest import html_values, wait_for
+
+HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
+
+
+def only_row(panel: KlingPanel) -> ProgressRow:
+    (row,) = panel.rows.children
+    assert isinstance(row, ProgressRow)
+    return row
+
+
+def assert_escaped_everywhere(panel: KlingPanel) -> None:
+    shown = "\n".join(html_values(panel))
+    assert "<script>" not in shown
+    assert "<img src=x" not in shown  # the attribute break-out stays text
+    assert "&lt;script&gt;" in shown
+
+
+def test_full_demo_run_from_the_panel(tmp_path: Path) -> None:
+    """The default path: no key anywhere, so KlingPanel() connects to the demo emulator."""
+    panel = KlingPanel(prompt="Mona Lisa puts on <glasses> & smiles")
+    assert panel.client.demo and "demo mode: simulated videos, no credits used" in panel.header.value
+    panel.bar.button.click()
+    row = only_row(panel)
+    result = row.job.result(timeout=90)
+    wait_for(lambda: row.result_box.children, what="the result view")
+    view = row.result_box.children[0]
+    assert isinstance(view, ResultView)
+    assert "<video controls" in view.html and "autoplay" not in view.html
+    assert "Mona Lisa puts on &lt;glasses&gt; &amp; smiles" in view.html
+    assert "base64" not in view.html  # the default keeps video bytes out of the notebook
+    assert result.path.is_file() and result.path.stat().st_size > 10_000
+    assert result.path.is_relative_to(tmp_path)  # ./kling_outputs under the working directory
+    assert panel.results == [result]
+    assert "done" in row.phase.value and row.cancel_button.disabled
+    assert result.id in row.ident.value
+    assert "client.generate(" in view.children[1].children[0].value  # copy as code
+
+
+def test_two_generations_at_once_give_two_rows(client: AsyncKlingClient) -> None:
+    panel = KlingPanel(client, prompt="first")
+    first = panel.generate()
+    panel.controls.prompt.area.value = "second"
+    second = panel.generate()
+    assert first is not None and second is not None
+    assert len(panel.rows.children) == 2 and panel.jobs == [first, second]
+    results = [first.result(timeout=60), second.result(timeout=60)]
+    assert results[0].id != results[1].id
+    assert [r.request.prompt for r in results if r.request] == ["first", "second"]
+    wait_for(lambda: all(row.result_box.children for row in panel.rows.children), what="both players")
+
+
+def test_hostile_prompt_is_escaped_in_every_html_value(client: AsyncKlingClient) -> None:
+    panel = KlingPanel(client, prompt=HOSTILE)
+    job = panel.generate()
+    assert job is not None
+    job.result(timeout=60)
+    wait_for(lambda: only_row(panel).result_box.children, what="the result view")
+    assert_escaped_everywhere(panel)
+
+
+def gateway(status: int, body: dict[str, object]) -> AsyncKlingClient:
+    """A client whose gateway answers every create call with ``status`` and ``body``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    return AsyncKlingClient(
+        "test-key", "https://gateway.test", transport=httpx.MockTransport(handle), journal=False
+    )
+
+
+def test_hostile_error_message_is_escaped(tmp_path: Path) -> None:
+    body = {"message": HOSTILE, "statusCode": 400, "path": "/v2/video/generations"}
+    panel = KlingPanel(gateway(400, body), prompt=HOSTILE)
+    job = panel.generate()
+    assert job is not None
+    with pytest.raises(Exception, match="HTTP 400"):
+        job.result(timeout=30)
+    row = only_row(panel)
+    wait_for(lambda: "failed" in row.phase.value, what="the failed phase")
+    assert "HTTP 400" in row.message.value and "fix the field it names" in row.message.value
+    assert "Traceback" not in row.message.value
+    assert_escaped_everywhere(panel)
+
+
+def test_uncertain_submission_says_what_to_check_before_paying_again() -> None:
+    panel = KlingPanel(gateway(502, {"message": "Bad gateway"}))
+    job = panel.generate()
+    assert job is not None
+    with pytest.raises(Exception, match="may or may not"):
+        job.result(timeout=30)
+    row = only_row(panel)
+    wait_for(lambda: "Before you click Generate again" in row.message.value, what="the checklist")
+    assert "generations (usage) list" in row.message.value
+    assert "do not generate again" in row.message.value
+
+
+def test_cancel_says_the_job_may_still_finish(tmp_path: Path) -> None:
+    with Emulator(job_seconds=60, video_width=160) as slow:
+        client = AsyncKlingClient(slow.api_key, slow.base_url, demo=True, out_dir=tmp_path,
+                                  poll=PollPolicy(time_scale=600))
+        panel = KlingPanel(client)
+        job = panel.generate()
+        assert job is not None
+        row = only_row(panel)
+        wait_for(lambda: job.generation_id, what="the submission")
+        row.cancel_button.click()
+        wait_for(lambda: "stopped waiting" in row.phase.value, what="the cancelled phase")
+        assert "There is no cancel endpoint" in row.message.value
+        assert job.generation_id in row.message.value
+        assert row.cancel_button.disabled
+
+
+def test_cancel_while_waiting_for_a_slot_sends_nothing(client: AsyncKlingClient) -> None:
+    panel = KlingPanel(client, concurrency=1)
+    first, second = panel.generate(), panel.generate()
+    assert first is not None and second is not None
+    panel.rows.children[1].cancel_button.click()
+    row = panel.rows.children[1]
+    wait_for(lambda: "stopped waiting" in row.phase.value, what="the cancelled phase")
+    assert "nothing was charged" in row.message.value
+    first.result(timeout=60)
+
+
+def test_pending_generations_can_be_resumed(client: AsyncKlingClient) -> None:
+    """A generation submitted earlier (another kernel, say) is listed and finished by Resume."""
+    generation = run_blocking(client.submit(GenerationRequest(image=DEMO_IMAGE, prompt="earlier")))
+    panel = KlingPanel(client)
+    assert panel.pending.layout.display == ""
+    resume = panel.pending.children[1].children[0]
+    assert "earlier" in panel.pending.children[1].children[1].value
+    resume.click()
+    row = only_row(panel)
+    assert row.job.generation_id == generation.id
+    result = row.job.result(timeout=60)
+    assert result.path.is_file()
+    panel.show_pending()
+    assert panel.pending.layout.display == "none"
