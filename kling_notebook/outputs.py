@@ -106,7 +106,7 @@ def _scrub_value(key: str, value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_scrub_value(key, item) for item in value]
     if isinstance(value, str):
-        if value.lower().startswith("bearer "):
+        if key not in _TEXT_KEYS and value.lower().startswith("bearer "):  # "Bearer of ..." prompts
             raise ValueError(f"refusing to store a bearer credential (under {key!r})")
         if _looks_like_image_data(key, value):
             return _placeholder(value)
