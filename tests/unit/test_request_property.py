@@ -130,3 +130,30 @@ def test_the_schema_validator_is_strict_enough_to_matter():
     for payload in bad:
         assert not VALIDATOR.is_valid(payload), payload
     assert VALIDATOR.is_valid({"model": "klingai/v2.1-master-image-to-video", "image_url": URL, "duration": 10})
+
+
+images = st.one_of(
+    junk,
+    st.binary(max_size=64),
+    st.binary(max_size=64).map(lambda tail: b"\x89PNG\r\n\x1a\n" + tail),
+    st.binary(max_size=64).map(lambda tail: b"\xff\xd8\xff" + tail),
+    st.binary(max_size=64).map(lambda tail: b"RIFF\x00\x00\x00\x00WEBP" + tail),
+    st.text(max_size=30),
+    st.text(max_size=30).map(lambda tail: "https://images.test/" + tail),
+    st.sampled_from(["file:///nonexistent.png", "ftp://x/y.png", "C:\\\\pics\\\\a.png", "~/a.png", "data:image/png;base64,AAAA"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(images, encodings)
+def test_any_image_value_is_prepared_or_rejected_cleanly(image, encoding):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IgnoredFieldWarning)
+        try:
+            request = GenerationRequest(image=image, image_encoding=encoding)
+            prepared = request.prepare()
+        except errors.ValidationError as exc:
+            assert exc.field and exc.limit
+            return
+    assert isinstance(prepared.api_value, str) and prepared.api_value
+    assert prepared.is_url or prepared.info is not None
