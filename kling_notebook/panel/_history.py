@@ -1,27 +1,29 @@
-"""The journal as a gallery: thumbnails, prompt, status, duration, credits; play, open, copy the id,
-re-run with edits.
+"""The journal as a gallery: thumbnails, prompt, status, duration, credits; play, open the file,
+copy the id, re-run with edits.
 
 It stays light with hundreds of entries: one page (24 cards) is built at a time from one
 ``LIMIT/OFFSET`` query, and thumbnails are decoded on a background thread after the page is
-shown (cached beside each video, so a second visit decodes nothing).
+shown (cached beside each video, so a second visit decodes nothing). Links and players go
+through Output widgets, whose contents the front end renders like cell outputs (so JupyterLab
+rewrites a relative file path to its file route); thumbnails are inline ``data:`` images.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..display import video_html
+from ..display import _relative_url
 from ..history import HistoryItem, load_history
 from ..journal import NOT_SUBMITTED, Journal
 from ..models import Generation, GenerationRequest, GenerationResult
 from ..thumbnails import thumbnail
+from ._html import code, esc, note
+from ._result import ResultView
 
 __all__ = ["HistoryGallery", "RerunHandler"]
 
@@ -29,54 +31,54 @@ RerunHandler = Callable[[GenerationRequest], None]
 
 PAGE_SIZE = 24
 _THUMB_WIDTH = "160px"
-_PLACEHOLDER = (
-    f'<div style="width:{_THUMB_WIDTH};height:100px;background:#e5e7eb;color:#6b7280;'
-    'display:flex;align-items:center;justify-content:center;font-size:85%">{text}</div>'
-)
 
 
-def _file_link(path: Path) -> str:
-    """A relative link (what JupyterLab serves from its /files/ route), escaped."""
-    try:
-        target = os.path.relpath(path, os.getcwd())
-    except ValueError:
-        target = str(path)
-    href = html.escape(Path(target).as_posix(), quote=True)
-    return f'<a href="{href}" target="_blank" download>Open file</a>'
+def _placeholder(text: str) -> str:
+    return (
+        f'<div style="width:{_THUMB_WIDTH};height:100px;background:#e5e7eb;display:flex;'
+        f'align-items:center;justify-content:center">{note(text)}</div>'
+    )
+
+
+def _html_output(html_text: str, plain: str) -> dict[str, object]:
+    return {
+        "output_type": "display_data",
+        "data": {"text/html": html_text, "text/plain": plain},
+        "metadata": {},
+    }
 
 
 def _details(item: HistoryItem) -> str:
-    """The card's text: every user-provided string escaped."""
+    """The card's text, every user-provided string escaped."""
     facts = [item.status, f"{item.duration} s" if item.duration else "? s"]
     if item.credits is not None:
         facts.append(f"{item.credits:g} credits")
     elif item.estimate_usd is not None:
         facts.append(f"~${item.estimate_usd:.2f} (estimate)")
-    prompt = html.escape(item.prompt) if item.prompt else "<i>(no prompt)</i>"
-    lines = [
-        f'<div style="font-size:90%;max-height:4.5em;overflow:hidden" title="{html.escape(item.prompt, quote=True)}">{prompt}</div>',
-        f'<div style="color:#4b5563;font-size:85%">{html.escape(" · ".join(facts))}</div>',
-        f'<div style="color:#6b7280;font-size:80%">{html.escape(item.entry.created_at[:19].replace("T", " "))}</div>',
+    prompt = esc(item.prompt) if item.prompt else "<i>(no prompt)</i>"
+    parts = [
+        f'<div style="max-height:4.5em;overflow:hidden" title="{esc(item.prompt)}">{prompt}</div>',
+        f"<div>{note(' · '.join(facts))}</div>",
+        f"<div>{note(item.entry.created_at[:19].replace('T', ' ') + ' UTC')}</div>",
     ]
     if item.generation_id:
-        value = html.escape(item.generation_id, quote=True)
-        lines.append(
-            f'<input type="text" readonly value="{value}" title="the generation id: select and copy" '
-            'onfocus="this.select()" onclick="this.select()" style="width:100%;font-size:75%">'
-        )
-    if item.video is not None:
-        lines.append(_file_link(item.video))
-    return "".join(lines)
+        parts.append(f'<div style="font-size:75%">{code(item.generation_id)}</div>')
+    return "".join(parts)
 
 
-class _Card:
-    """One journal entry: thumbnail, details, Play and Re-run."""
+class _Card(widgets.VBox):
+    """One journal entry: thumbnail, details, a link to the file, Play and Re-run."""
 
     def __init__(self, item: HistoryItem, gallery: HistoryGallery) -> None:
         self.item = item
-        placeholder = "loading\u2026" if item.video is not None else "no video yet"
-        self.thumb = widgets.HTML(_PLACEHOLDER.format(text=html.escape(placeholder)))
+        self.thumb = widgets.HTML(_placeholder("loading\u2026" if item.video else "no video yet"))
         self.details = widgets.HTML(_details(item))
+        self.link = widgets.Output()
+        if item.video is not None:
+            href = esc(_relative_url(item.video))
+            self.link.outputs = (
+                _html_output(f'<a href="{href}" target="_blank">Open file</a>', str(item.video)),
+            )
         self.play = widgets.Button(
             description="Play", disabled=item.video is None, layout=widgets.Layout(width="auto")
         )
@@ -90,14 +92,14 @@ class _Card:
             layout=widgets.Layout(width="auto"),
         )
         self.rerun.on_click(lambda _: gallery.rerun(item))
-        self.widget = widgets.VBox(
-            [self.thumb, self.details, widgets.HBox([self.play, self.rerun])],
+        super().__init__(
+            [self.thumb, self.details, self.link, widgets.HBox([self.play, self.rerun])],
             layout=widgets.Layout(width="180px", padding="4px", border="1px solid #e5e7eb"),
         )
 
     def show_thumbnail(self, jpeg: bytes | None) -> None:
         if jpeg is None:
-            self.thumb.value = _PLACEHOLDER.format(text="no preview")
+            self.thumb.value = _placeholder("no preview")
         else:
             data = base64.b64encode(jpeg).decode("ascii")
             self.thumb.value = (
@@ -106,7 +108,7 @@ class _Card:
             )
 
 
-class HistoryGallery:
+class HistoryGallery(widgets.VBox):
     """Past generations from a journal (or an output folder), newest first, a page at a time.
 
     ``on_rerun`` receives the request rebuilt from the journal, for the caller (the panel) to
@@ -138,16 +140,11 @@ class HistoryGallery:
         self.grid = widgets.GridBox(
             layout=widgets.Layout(grid_template_columns="repeat(auto-fill, 190px)", grid_gap="8px")
         )
-        self.player = widgets.HTML()
-        self.widget = widgets.VBox(
+        self.player = widgets.VBox()
+        super().__init__(
             [widgets.HBox([self.previous, self.header, self.next]), self.player, self.grid]
         )
         self.show_page(0)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
 
     def show_page(self, page: int) -> None:
         """Build the cards of ``page`` (0 = newest) and start loading their thumbnails."""
@@ -156,7 +153,7 @@ class HistoryGallery:
         self.page = min(max(page, 0), pages - 1)
         items = load_history(self.journal, self.page_size, self.page * self.page_size)
         self.cards = [_Card(item, self) for item in items]
-        self.grid.children = [card.widget for card in self.cards]
+        self.grid.children = self.cards
         self.header.value = f"&nbsp;{total} generations · page {self.page + 1} of {pages}&nbsp;"
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page >= pages - 1
@@ -182,15 +179,17 @@ class HistoryGallery:
             self._loader.join(timeout)
 
     def play(self, item: HistoryItem) -> None:
-        """Show ``item``'s video above the grid."""
+        """Show ``item``'s video (with its details and a download link) above the grid."""
         if item.video is None or item.generation_id is None:
             return
         generation = Generation(
-            id=item.generation_id, status=item.entry.status, video_url=item.entry.video_url
+            id=item.generation_id,
+            status=item.entry.status,
+            video_url=item.entry.video_url,
+            credits_used=item.credits,
         )
         result = GenerationResult(path=item.video, generation=generation, request=item.request)
-        title = html.escape(item.prompt or item.generation_id)
-        self.player.value = f"<div><b>{title}</b></div>{video_html(result)}"
+        self.player.children = (ResultView(result),)
 
     def rerun(self, item: HistoryItem) -> None:
         """Hand the request rebuilt from the journal to ``on_rerun`` (or keep it)."""

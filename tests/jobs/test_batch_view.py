@@ -24,10 +24,8 @@ async def test_confirm_then_rows_and_videos_fill_in(
     view = BatchView(client, sweep(images=image, prompts=[HOSTILE, "two", "three"]), concurrency=2)
     assert view.confirm_button.description == "Confirm: 3 videos, about $4.20"
     assert "Nothing is sent until you confirm" in view.summary.value
-    assert (
-        html.escape(HOSTILE) in view.rows[0].label.value
-        and "<b onmouseover" not in view.rows[0].label.value
-    )
+    title = view.rows[0].title.value
+    assert html.escape(HOSTILE, quote=True) in title and "<b onmouseover" not in title
     assert posts(emulator) == {}
 
     view.confirm_button.click()
@@ -35,10 +33,12 @@ async def test_confirm_then_rows_and_videos_fill_in(
 
     assert view.confirm_button.disabled and view.confirm() is view.future  # runs once
     assert [item.ok for item in result] == [True, True, True]
-    assert all("completed" in row.status.value and row.bar.value == 1.0 for row in view.rows)
-    assert view.grid.value.count("<video") == 3
-    assert all(r.path.name in view.grid.value for r in result.results)
-    assert "<b onmouseover" not in view.grid.value
+    assert all(row.phase_name == "completed" and row.bar.value == 1.0 for row in view.rows)
+    assert all(row.job.generation_id for row in view.rows)
+    players = [cell.html for cell in view.grid.children]
+    assert len(players) == 3 and all("<video" in player for player in players)
+    assert all(any(r.path.name in player for player in players) for r in result.results)
+    assert not any("<b onmouseover" in player for player in players)
     assert "3 saved, 0 failed" in view.summary.value
     assert posts(emulator) == {"200": 3}
 

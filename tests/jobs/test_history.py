@@ -60,17 +60,20 @@ async def test_the_gallery_shows_every_entry_escaped_with_thumbnails(
     html_text = card_html(gallery)
     assert html.escape(HOSTILE) in html_text and "<script>" not in html_text
     assert "<img src=x" not in html_text
-    assert f'value="{done.id}"' in completed.details.value  # the id, ready to select and copy
-    assert f"{done.path.name}" in completed.details.value and "Open file" in completed.details.value
+    assert "user-select:all" in completed.details.value and done.id in completed.details.value
+    (link,) = completed.link.outputs
+    assert "Open file" in link["data"]["text/html"] and done.path.name in link["data"]["text/html"]
     assert "10 s" in completed.details.value and "4200 credits" in completed.details.value
 
     thumb = re.search(r"data:image/jpeg;base64,([A-Za-z0-9+/=]+)", completed.thumb.value)
     assert thumb and base64.b64decode(thumb[1])[:2] == b"\xff\xd8"
     assert thumbnail_path(done.path).is_file()
     assert "no video yet" in newest.thumb.value and newest.play.disabled and failed.play.disabled
+    assert newest.link.outputs == ()
 
-    gallery.play(completed.item)
-    assert "<video" in gallery.player.value and done.path.name in gallery.player.value
+    completed.play.click()
+    (player,) = gallery.player.children
+    assert "<video" in player.html and done.path.name in player.html
     completed.rerun.click()
     (request,) = rerun
     assert (request.prompt, request.duration, Path(request.image)) == (HOSTILE, 10, image)
