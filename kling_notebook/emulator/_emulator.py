@@ -172,7 +172,7 @@ class Emulator:
         await self._studio.close()
 
     def _on_loop(self, call: Callable[[], T]) -> T:
-        """Run ``call`` on the emulator's loop (directly once it has stopped) and return its value."""
+        """Run ``call`` on the emulator's loop (directly once stopped) and return its value."""
         loop, thread = self._loop, self._thread
         if loop is None or thread is None or not thread.is_alive():
             return call()
@@ -217,7 +217,7 @@ class Emulator:
         return asyncio.run_coroutine_threadsafe(work(), loop).result(timeout=timeout)
 
     def wait_idle(self, timeout: float = 120.0) -> None:
-        """Wait until every clip asked for so far is produced (or failed); the clock is untouched."""
+        """Wait until every clip asked for so far is produced (or failed); the clock stays."""
         self._run_async(self._studio.drain, timeout)
 
     def complete_all_now(self, timeout: float = 120.0) -> int:

@@ -3,8 +3,8 @@
 Production starts when a job is created, so the clip is ready by the time the job's clock says
 ``completed``. Rendering runs in a small thread pool (PyAV and libswscale release the GIL), so
 the loop keeps answering polls meanwhile. Renders are cached by image hash, duration and camera
-(width and caption are fixed per emulator): a thousand identical jobs render once. The cache keeps every clip for the
-emulator's lifetime, which is what serving their URLs needs anyway.
+(width and caption are fixed per emulator): a thousand identical jobs render once. The cache
+keeps every clip for the emulator's lifetime, which is what serving their URLs needs anyway.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Both endpoint pairs against their published schemas, through every status, and the seed's flow."""
+"""Both endpoint pairs against their published schemas, in every status; the seed's own flow."""
 
 from __future__ import annotations
 

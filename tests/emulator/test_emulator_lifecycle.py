@@ -51,10 +51,10 @@ async def test_documented_times_are_scaled_and_seeded(
     for seed in (11, 11, 12):
         clock = ManualClock()
         emu = make_emulator(clock=clock, job_seconds=None, time_scale=120, seed=seed)
-        ids = [await create(emu, mushroom_b64, duration=d) for d in (5, 10) * 10]
+        ids = [await create(emu, mushroom_b64, duration=d) for d in (5, 10) * 5]
         emu.wait_idle()
         ends = []
-        for gen_id, duration in zip(ids, (5, 10) * 10, strict=True):
+        for gen_id, duration in zip(ids, (5, 10) * 5, strict=True):
             low, high = {5: (300 / 120, 360 / 120), 10: (660 / 120, 840 / 120)}[duration]
             clock.now = 1000 + low - 0.001
             assert status(emu, gen_id) == "generating"
@@ -64,13 +64,13 @@ async def test_documented_times_are_scaled_and_seeded(
         runs.append((ids, ends))
     assert runs[0] == runs[1]
     assert runs[0][0] != runs[2][0] and runs[0][1] != runs[2][1]
-    assert len(set(runs[0][1])) == 20  # drawn, not fixed
+    assert len(set(runs[0][1])) == 10  # drawn, not fixed
 
 
 def _finish_time(emu: Emulator, clock: ManualClock, gen_id: str, low: float, high: float) -> float:
     """Bisect the moment the job completes."""
     start, end = 1000 + low, 1000 + high
-    while end - start > 1e-6:
+    while end - start > 1e-4:
         clock.now = (start + end) / 2
         start, end = (start, clock.now) if status(emu, gen_id) == "completed" else (clock.now, end)
     return round(end, 4)

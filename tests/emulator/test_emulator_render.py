@@ -143,7 +143,8 @@ async def test_rendering_does_not_block_polls(
 async def test_every_completed_video_decodes(
     emulator: Emulator, client: httpx.AsyncClient, mona_lisa: bytes
 ) -> None:
-    body = {"model": MODEL, "image_url": "data:image/jpeg;base64," + base64.b64encode(mona_lisa).decode(),
+    data_uri = "data:image/jpeg;base64," + base64.b64encode(mona_lisa).decode()
+    body = {"model": MODEL, "image_url": data_uri,
             "camera_control": {"type": "right_turn_forward"}}  # fmt: skip
     created = (await client.post(PATHS["legacy"], json=body)).json()
     final = (await poll(client, "legacy", created["id"]))[-1]
