@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from ..display import _relative_url
 from ..history import HistoryItem, load_history
@@ -66,21 +67,37 @@ def _details(item: HistoryItem) -> str:
     return "".join(parts)
 
 
-class _Card(widgets.VBox):
-    """One journal entry: thumbnail, details, a link to the file, Play and Re-run."""
+class _Look:
+    """Layouts and styles shared by every card: each is a widget of its own, and sharing them
+    makes a page of cards several times quicker to build."""
 
-    def __init__(self, item: HistoryItem, gallery: HistoryGallery) -> None:
+    def __init__(self) -> None:
+        self.card = widgets.Layout(width="180px", padding="4px", border="1px solid #e5e7eb")
+        self.plain = widgets.Layout()
+        self.button = widgets.Layout(width="auto")
+        self.button_style = widgets.ButtonStyle()
+        self.html_style = HTMLStyle()
+
+
+class _Card(widgets.VBox):
+    """One journal entry: thumbnail and details, a link to the file, Play and Re-run."""
+
+    def __init__(self, item: HistoryItem, gallery: HistoryGallery, look: _Look) -> None:
         self.item = item
-        self.thumb = widgets.HTML(_placeholder("loading\u2026" if item.video else "no video yet"))
-        self.details = widgets.HTML(_details(item))
-        self.link = widgets.Output()
+        self._details = _details(item)
+        self.body = widgets.HTML(layout=look.plain, style=look.html_style)
+        self._show(_placeholder("loading\u2026" if item.video else "no video yet"))
+        self.link = widgets.Output(layout=look.plain)
         if item.video is not None:
             href = esc(_relative_url(item.video))
             self.link.outputs = (
                 _html_output(f'<a href="{href}" target="_blank">Open file</a>', str(item.video)),
             )
         self.play = widgets.Button(
-            description="Play", disabled=item.video is None, layout=widgets.Layout(width="auto")
+            description="Play",
+            disabled=item.video is None,
+            layout=look.button,
+            style=look.button_style,
         )
         self.play.on_click(lambda _: gallery.play(item))
         self.rerun = widgets.Button(
@@ -89,20 +106,22 @@ class _Card(widgets.VBox):
             tooltip="edit and generate again"
             if item.rerunnable
             else "the input image is not a file or URL",
-            layout=widgets.Layout(width="auto"),
+            layout=look.button,
+            style=look.button_style,
         )
         self.rerun.on_click(lambda _: gallery.rerun(item))
-        super().__init__(
-            [self.thumb, self.details, self.link, widgets.HBox([self.play, self.rerun])],
-            layout=widgets.Layout(width="180px", padding="4px", border="1px solid #e5e7eb"),
-        )
+        buttons = widgets.HBox([self.play, self.rerun], layout=look.plain)
+        super().__init__([self.body, self.link, buttons], layout=look.card)
+
+    def _show(self, picture: str) -> None:
+        self.body.value = picture + self._details
 
     def show_thumbnail(self, jpeg: bytes | None) -> None:
         if jpeg is None:
-            self.thumb.value = _placeholder("no preview")
+            self._show(_placeholder("no preview"))
         else:
             data = base64.b64encode(jpeg).decode("ascii")
-            self.thumb.value = (
+            self._show(
                 f'<img src="data:image/jpeg;base64,{data}" alt="first frame" '
                 f'style="width:{_THUMB_WIDTH};display:block">'
             )
@@ -130,6 +149,7 @@ class HistoryGallery(widgets.VBox):
         self.cards: list[_Card] = []
         self._loader: threading.Thread | None = None
         self._shown = 0  # which show_page call the loader works for
+        self._look = _Look()
         self.header = widgets.HTML()
         self.previous = widgets.Button(
             description="\u2190 Newer", layout=widgets.Layout(width="auto")
@@ -152,7 +172,7 @@ class HistoryGallery(widgets.VBox):
         pages = max(1, -(-total // self.page_size))
         self.page = min(max(page, 0), pages - 1)
         items = load_history(self.journal, self.page_size, self.page * self.page_size)
-        self.cards = [_Card(item, self) for item in items]
+        self.cards = [_Card(item, self, self._look) for item in items]
         self.grid.children = self.cards
         self.header.value = f"&nbsp;{total} generations · page {self.page + 1} of {pages}&nbsp;"
         self.previous.disabled = self.page == 0

@@ -37,7 +37,7 @@ def client_video(tmp_path: Path, image: Path) -> Path:
 
 
 def card_html(gallery: HistoryGallery) -> str:
-    return "".join(card.thumb.value + card.details.value for card in gallery.cards)
+    return "".join(card.body.value for card in gallery.cards)
 
 
 @pytest.mark.parametrize("emulator", [{"faults": "job#2:error"}], indirect=True)
@@ -60,15 +60,15 @@ async def test_the_gallery_shows_every_entry_escaped_with_thumbnails(
     html_text = card_html(gallery)
     assert html.escape(HOSTILE) in html_text and "<script>" not in html_text
     assert "<img src=x" not in html_text
-    assert "user-select:all" in completed.details.value and done.id in completed.details.value
+    assert "user-select:all" in completed.body.value and done.id in completed.body.value
     (link,) = completed.link.outputs
     assert "Open file" in link["data"]["text/html"] and done.path.name in link["data"]["text/html"]
-    assert "10 s" in completed.details.value and "4200 credits" in completed.details.value
+    assert "10 s" in completed.body.value and "4200 credits" in completed.body.value
 
-    thumb = re.search(r"data:image/jpeg;base64,([A-Za-z0-9+/=]+)", completed.thumb.value)
+    thumb = re.search(r"data:image/jpeg;base64,([A-Za-z0-9+/=]+)", completed.body.value)
     assert thumb and base64.b64decode(thumb[1])[:2] == b"\xff\xd8"
     assert thumbnail_path(done.path).is_file()
-    assert "no video yet" in newest.thumb.value and newest.play.disabled and failed.play.disabled
+    assert "no video yet" in newest.body.value and newest.play.disabled and failed.play.disabled
     assert newest.link.outputs == ()
 
     completed.play.click()
