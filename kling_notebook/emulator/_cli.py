@@ -70,12 +70,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"emulator: cannot start: {error}", file=sys.stderr)
         return 1
     print(f"Emulator at {emulator.base_url}  key: {emulator.api_key}", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         emulator.stop()
     return 0
 

@@ -239,6 +239,8 @@ class HttpServer:
             return False
         try:
             result = await self._handler(request)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            raise  # the client left mid-request: nothing to answer, nothing to log
         except Exception:
             log.exception("emulator handler failed on %s %s", request.method, request.path)
             result = Response(500, b"internal emulator error", {"Content-Type": "text/plain"})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 
 import httpx
 import pytest
@@ -109,3 +111,16 @@ def test_requests_the_server_refuses(
     reply = raw_exchange(emulator.port, request_bytes)
     assert reply.startswith(b"HTTP/1.1 " + status)
     assert b"Connection: close" in reply
+
+
+def test_a_client_leaving_mid_body_is_not_an_error(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    request = raw_request("POST", PATHS["universal"], emulator.api_key, b"x" * 100)
+    with socket.create_connection(("127.0.0.1", emulator.port)) as sock:
+        sock.sendall(request[:-90])  # the head and a tenth of the promised body
+    time.sleep(0.2)
+    answer = httpx.get(f"{emulator.base_url}/v2/video/generations")
+    assert answer.status_code == 401  # still serving
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert emulator.stats()["created"] == []
