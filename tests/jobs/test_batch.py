@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kling_notebook import AsyncKlingClient, RetryPolicy, errors
+from kling_notebook import AsyncKlingClient, KlingClient, RetryPolicy, errors
 from kling_notebook.batch import AdaptiveLimit, BatchEvent, ConfirmationRequiredError, sweep
 from kling_notebook.emulator import Emulator
 from kling_notebook.journal import NOT_SUBMITTED
@@ -156,3 +156,13 @@ async def test_adaptive_limit_halves_then_creeps_up_and_serves_in_order() -> Non
     limit.release()
     await asyncio.gather(*waiting)
     assert order == [0, 1, 2] and limit.limits == [4, 2, 3] and limit.peak == 4
+
+
+def test_the_sync_facade_runs_a_batch(emulator: Emulator, out_dir: Path, image: Path) -> None:
+    client = KlingClient(client=make_client(emulator, out_dir))
+    result = client.batch(sweep(images=image, prompts=["sync"]), confirm=True)
+    assert [r.path.is_file() for r in result.results] == [True]
+    with pytest.raises(ConfirmationRequiredError):
+        client.batch(sweep(images=image, prompts=["unconfirmed"]))
+    client.close()
+    assert posts(emulator) == {"200": 1}
