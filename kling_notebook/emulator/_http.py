@@ -219,6 +219,10 @@ class HttpServer:
                 pass
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
             pass  # the client went away; nothing to answer
+        except asyncio.CancelledError:
+            # close() cancelled us. End normally: on Python 3.11 asyncio's stream callback calls
+            # exception() on the finished task, which raises (and logs) if it ended cancelled.
+            pass
         finally:
             self._connections.discard(task)
             writer.close()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
 
 from kling_notebook.emulator import DEMO_TIME_SCALE, Emulator, demo_emulator
 
-from ._support import MODEL, PATHS, poll
+from ._support import MODEL, PATHS, poll, raw_request
 
 
 async def test_works_inside_a_running_event_loop(mushroom_b64: str) -> None:
@@ -83,3 +86,21 @@ def test_the_demo_emulator_stops_at_exit() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("http://127.0.0.1:") and result.stderr == ""
+
+
+def test_stopping_with_open_connections_is_quick_and_quiet(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emu = Emulator(faults="get#1:slow,delay=30").start()
+    idle = httpx.Client(base_url=emu.base_url)
+    assert idle.get("/nothing").status_code == 404  # a keep-alive connection stays open
+    waiting = socket.create_connection(("127.0.0.1", emu.port))  # a poll held for 30 s
+    waiting.sendall(raw_request("GET", f"{PATHS['universal']}?generation_id=x", emu.api_key))
+    time.sleep(0.2)
+    started = time.monotonic()
+    emu.stop()
+    assert time.monotonic() - started < 2
+    assert waiting.recv(100) == b""
+    waiting.close()
+    idle.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
