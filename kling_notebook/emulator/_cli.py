@@ -40,12 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``emulator`` subcommand to an ``argparse`` subparsers object (runs via ``func``)."""
+    """Add the ``emulator`` subcommand to an ``argparse`` subparsers object.
+
+    Like the project's other subcommands it sets ``run``: ``args.run(args)`` serves until Ctrl-C.
+    """
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "emulator", help="serve an offline emulator of the gateway", description=DESCRIPTION
     )
     add_arguments(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(run=run)
     return parser
 
 

@@ -24,7 +24,7 @@ def test_register_adds_the_emulator_subcommand() -> None:
     parser = argparse.ArgumentParser(prog="kling-notebook")
     register(parser.add_subparsers(dest="command"))
     defaults = parser.parse_args(["emulator"])
-    assert defaults.func is run
+    assert defaults.run is run
     assert (defaults.host, defaults.port, defaults.time_scale) == ("127.0.0.1", 8000, 60.0)
     assert (defaults.job_seconds, defaults.api_key, defaults.faults, defaults.seed) == (
         None,
@@ -37,10 +37,10 @@ def test_register_adds_the_emulator_subcommand() -> None:
          "--job-seconds", "3", "--api-key", "k", "--faults", "post:429=0.5", "--seed", "4",
          "--video-width", "320"]
     )  # fmt: skip
-    assert vars(chosen) | {"func": None} == {
+    assert vars(chosen) | {"run": None} == {
         "command": "emulator", "host": "127.0.0.2", "port": 0, "time_scale": 120.0,
         "job_seconds": 3.0, "api_key": "k", "faults": "post:429=0.5", "seed": 4,
-        "video_width": 320, "func": None,
+        "video_width": 320, "run": None,
     }  # fmt: skip
 
 
@@ -54,10 +54,14 @@ def serve() -> Iterator[list[subprocess.Popen[str]]]:
             process.wait()
 
 
+EMULATOR = ("-m", "kling_notebook.emulator")
+PROJECT_CLI = ("-m", "kling_notebook.cli", "emulator")  # what `kling-notebook emulator` runs
+
+
 def start(
-    processes: list[subprocess.Popen[str]], *args: str
+    processes: list[subprocess.Popen[str]], *args: str, entry: tuple[str, ...] = EMULATOR
 ) -> tuple[subprocess.Popen[str], str, str]:
-    command = [sys.executable, "-m", "kling_notebook.emulator", "--port", "0", *args]
+    command = [sys.executable, *entry, "--port", "0", *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     processes.append(process)
     assert process.stdout is not None
@@ -66,13 +70,19 @@ def start(
     return process, match[1], match[2]
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    ("entry", "stop_signal"),
+    [(EMULATOR, signal.SIGINT), (EMULATOR, signal.SIGTERM), (PROJECT_CLI, signal.SIGINT)],
+)
 def test_serves_until_interrupted(
-    serve: list[subprocess.Popen[str]], mushroom_b64: str, stop_signal: signal.Signals
+    serve: list[subprocess.Popen[str]],
+    mushroom_b64: str,
+    entry: tuple[str, ...],
+    stop_signal: signal.Signals,
 ) -> None:
     process, base_url, key = start(
         serve, "--api-key", "cli-key", "--job-seconds", "0.3", "--video-width", "160",
-        "--faults", "post#1:503", "--seed", "3",
+        "--faults", "post#1:503", "--seed", "3", entry=entry,
     )  # fmt: skip
     assert key == "cli-key"
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}) as http:
