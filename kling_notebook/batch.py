@@ -182,7 +182,8 @@ class AdaptiveLimit:
 
 def _as_list(values: Any) -> list[Any]:
     """A single prompt, path or image is one value, not a sequence of characters or bytes."""
-    if isinstance(values, (str, bytes, bytearray, Path)) or not isinstance(values, Iterable):
+    single = (str, bytes, bytearray, memoryview, Path)
+    if isinstance(values, single) or not isinstance(values, Iterable):
         return [values]
     return list(values)
 
@@ -269,7 +270,7 @@ class _Batch:
                 index,
                 "submitting",
                 message=f"the gateway is busy (429); nothing was created; submitting again in "
-                f"{delay:.0f}s with at most {self.limit.limit} at once",
+                f"{delay:.1f}s with at most {self.limit.limit} at once",
             )
             await self.client.clock.sleep(delay)
 
