@@ -46,7 +46,9 @@ class Emulator:
     (5-6 min for 5 s of video); ``job_seconds`` instead makes every job take exactly that long.
     ``seed`` makes ids, timings and faults repeatable; ``faults`` is a spec as documented in
     ``kling_notebook.emulator._faults``; ``clock`` is a source of seconds to replace
-    ``time.monotonic`` in tests. Videos are ``video_width`` px wide, captioned ``caption``.
+    ``time.monotonic`` in tests. Videos are ``video_width`` px wide, captioned ``caption`` (None:
+    no caption), rendered by ``render_workers`` threads (default: up to 2); an ``image_url`` is
+    fetched with a ``fetch_timeout`` in seconds.
     """
 
     def __init__(

@@ -17,13 +17,15 @@ Scopes, what counts as one of their events, and their kinds:
     ``reset_before``: TCP reset before the request body is read, nothing created;
     ``reset_after``: the request is fully processed (a valid create DOES create its generation),
     then the connection is reset without a response; ``slow``: processed, answered ``delay``
-    seconds late; ``malformed``: processed, answered 200 with truncated JSON.
+    seconds late; ``malformed``: processed, answered with its JSON cut in half.
 ``job``  every created generation: ``error`` (ends in status ``error``, refused by moderation);
     ``no_video`` (ends ``completed`` with ``video: null``).
 ``download``  every created generation's video: ``fail_once`` (its first download answers 500);
     ``reset_once`` (its first download is reset mid-body). Later downloads succeed.
 
-Rates of one scope add up to at most 1; a script wins over the rates for its event.
+Rates of one scope add up to at most 1; a script wins over the rates for its event. Scripts and
+``credits_after`` count from the moment the spec is set. Request faults strike before auth and
+validation, as a proxy in front of the gateway would.
 Example: ``post:429=0.2,get:503=0.1,job:error=0.1,credits_after=3,post#1:reset_after``.
 Every injected fault is counted (see ``Emulator.stats()["faults"]``) under ``"scope:kind"``, and
 403s under ``"credits_after"``.

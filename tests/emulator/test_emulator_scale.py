@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from kling_notebook.emulator import Emulator
 
@@ -18,6 +19,7 @@ JOBS = 1000
 CLIENTS, CONNECTIONS = 25, 8
 
 
+@pytest.mark.slow
 async def test_a_thousand_concurrent_jobs(
     make_emulator: Callable[..., Emulator], mushroom_b64: str
 ) -> None:
