@@ -141,8 +141,9 @@ def _details(result: GenerationResult) -> list[tuple[str, str]]:
 def details_html(result: GenerationResult) -> str:
     """The details as a small table (every value escaped)."""
     cells = "".join(
-        f'<tr><th style="text-align:left;padding:1px 10px 1px 0;font-weight:600;vertical-align:top">'
-        f"{html.escape(label)}</th><td style=\"text-align:left;word-break:break-all\">"
+        f'<tr><th style="text-align:left;padding:2px 10px 2px 0;font-weight:600;vertical-align:top;'
+        f'white-space:nowrap">{html.escape(label)}</th>'
+        '<td style="text-align:left;overflow-wrap:anywhere">'
         f"{html.escape(value)}</td></tr>"
         for label, value in _details(result)
     )

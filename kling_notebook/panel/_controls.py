@@ -118,10 +118,11 @@ class Controls(widgets.VBox):
         )
         self.duration = widgets.ToggleButtons(
             options=[(f"{d} s", d) for d in DURATIONS], value=DURATIONS[0], style={"button_width": "64px"}
-        )
+        ).add_class("kling-duration")
         self.wait = widgets.HTML()
         self.duration.observe(self._show_wait, "value")
         self.advanced = _Advanced()
+        self.prompt.add_class("kling-prompt")
         super().__init__(
             [
                 self.prompt,

@@ -21,7 +21,7 @@ class GenerateBar(widgets.HBox):
         self.button = widgets.Button(
             description="Generate", button_style="primary", icon="film", layout=widgets.Layout(width="140px")
         )
-        self.cost = widgets.HTML()
+        self.cost = widgets.HTML().add_class("kling-cost")
         self.reason = widgets.HTML()
         self.button.on_click(lambda _button: on_generate())
         super().__init__(

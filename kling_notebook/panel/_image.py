@@ -96,14 +96,14 @@ class ImagePicker(widgets.VBox):
         self.source: ImageSource | None = None
         #: Why the image cannot be used right now (None when it can).
         self.problem: str | None = "no image yet"
-        self.url = widgets.Text(placeholder="https://... (a jpg or png image URL)", continuous_update=True,
-                                layout=widgets.Layout(flex="1 1 auto", width="auto"))
+        self.url = widgets.Text(placeholder="https://... image URL (jpg or png)", continuous_update=True,
+                                layout=widgets.Layout(flex="1 1 120px", width="auto", min_width="120px"))
         self.upload = widgets.FileUpload(accept=".jpg,.jpeg,.png,image/*", multiple=False, description="Upload",
-                                         layout=widgets.Layout(width="auto"))
-        self.demo = widgets.Button(description="Demo image", tooltip="Use the bundled Mona Lisa image",
-                                   layout=widgets.Layout(width="auto"))
+                                         layout=widgets.Layout(flex="0 0 auto", width="96px"))
+        self.demo = widgets.Button(description="Demo", icon="image", tooltip="Use the bundled Mona Lisa image",
+                                   layout=widgets.Layout(flex="0 0 auto", width="84px"))
         self.preview = widgets.HTML(layout=widgets.Layout(min_height="60px"))
-        self.status = widgets.HTML()
+        self.status = widgets.HTML().add_class("kling-image-status")
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._ticket = 0

@@ -85,12 +85,12 @@ class ProgressRow(widgets.VBox):
         self.code_text = code_text
         self.on_result = on_result
         self.title = widgets.HTML(f"<b>{esc(_title(job))}</b>", layout=widgets.Layout(flex="1 1 auto"))
-        self.phase = widgets.HTML(layout=widgets.Layout(width="190px"))
-        self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, layout=widgets.Layout(width="180px"))
-        self.clock = widgets.HTML(layout=widgets.Layout(width="200px"))
+        self.phase = widgets.HTML(layout=widgets.Layout(width="150px", flex="0 0 auto")).add_class("kling-phase")
+        self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, layout=widgets.Layout(width="140px", flex="0 0 auto"))
+        self.clock = widgets.HTML(layout=widgets.Layout(width="170px", flex="0 0 auto")).add_class("kling-clock")
         self.cancel_button = widgets.Button(
             description="Cancel", icon="stop", tooltip="Stop waiting (the server has no cancel call)",
-            layout=widgets.Layout(width="90px"),
+            layout=widgets.Layout(width="96px", flex="0 0 auto"),
         )
         self.ident = widgets.HTML()
         self.message = widgets.HTML()
@@ -166,7 +166,7 @@ class ProgressRow(widgets.VBox):
         if event.phase in ("queued", "generating") and event.message:
             self.message.value = note(event.message, "warn")
         if event.is_final:
-            self.cancel_button.disabled = True
+            self.cancel_button.layout.display = "none"  # nothing left to stop
             self._finish(event, previous)
 
     def _finish(self, event: JobEvent, previous: str | None) -> None:

@@ -14,14 +14,14 @@ SECRET = "sk-test-DO-NOT-STORE-0123456789abcdef"
 
 def test_key_is_cleared_and_absent_from_saved_widget_state(client: AsyncKlingClient) -> None:
     panel = KlingPanel(client)
-    assert "DEMO" in panel.header.value
+    assert "demo mode: simulated videos" in panel.header.value
     panel.key.password.value = SECRET  # what the browser sends on Enter
     assert panel.key.password.value == ""
     state = json.dumps(widgets.Widget.get_manager_state(drop_defaults=False))
     assert SECRET not in state
     assert SECRET not in repr(panel.client) and SECRET not in repr(panel)
     assert not panel.client.demo
-    assert "LIVE" in panel.header.value and "generations use credits" in panel.header.value
+    assert "live: https://api.aimlapi.com" in panel.header.value and "generations use credits" in panel.header.value
     assert "Charged when you click Generate" in panel.bar.cost.value
     panel.key.demo_button.click()
-    assert panel.client.demo and "DEMO" in panel.header.value
+    assert panel.client.demo and "demo mode" in panel.header.value
