@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -224,7 +223,7 @@ class PeakMemory:
 
 
 @pytest.fixture
-def copies(tmp_path: Path) -> Iterator[list[Path]]:
+def copies(tmp_path: Path) -> list[Path]:
     """The notebooks to execute, copied with their folder, each ending with a marker cell."""
     missing = [name for name in EXECUTED if not (NOTEBOOKS / name).exists()]
     assert not missing, f"the Binder link opens notebooks that do not exist: {missing}"
@@ -240,7 +239,7 @@ def copies(tmp_path: Path) -> Iterator[list[Path]]:
         )
         nbformat.write(notebook, workdir / name)
         paths.append(workdir / name)
-    yield paths
+    return paths
 
 
 def test_notebooks_execute_in_the_venv_kernel_under_1_gb(

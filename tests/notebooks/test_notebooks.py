@@ -26,6 +26,7 @@ from nbclient import NotebookClient
 from kling_notebook.emulator import Emulator
 from kling_notebook.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
 
+from .strip import main as strip_main
 from .strip import problems
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,6 +210,27 @@ def test_stored_without_outputs(path: Path) -> None:
     assert problems(notebook) == [], (
         f"run: python tests/notebooks/strip.py {path.relative_to(ROOT)}"
     )
+
+
+def test_strip_removes_what_a_run_leaves(tmp_path: Path) -> None:
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# hi"), nbformat.v4.new_code_cell("print(1)")]
+    )
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    cell = notebook.cells[1]
+    cell.execution_count = 3
+    cell.outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    cell.metadata["execution"] = {"iopub.status.idle": "2026-01-01T00:00:00Z"}
+    path = tmp_path / "run.ipynb"
+    nbformat.write(notebook, path)
+
+    assert strip_main(["--check", str(path)]) == 1
+    assert len(problems(nbformat.read(path, as_version=4))) == 4
+    assert strip_main([str(path)]) == 0
+    stripped = nbformat.read(path, as_version=4)
+    assert problems(stripped) == []
+    assert stripped.cells[1].source == "print(1)" and stripped.cells[0].source == "# hi"
+    assert strip_main(["--check", str(path)]) == 0
 
 
 @pytest.mark.slow
