@@ -101,16 +101,29 @@ def _source(result: GenerationResult, mode: Literal["file", "embed", "url"]) -> 
     return _relative_url(result.path), ""
 
 
+def _link(result: GenerationResult, mode: Literal["file", "embed", "url"]) -> tuple[str, str]:
+    """Where the download link points and what it says.
+
+    Outside "file" mode the front end may not serve the kernel's files (Colab, Voila), so the link
+    uses the generation's own URL when there is one (the embedded player's menu also saves it).
+    """
+    name = result.path.name
+    url = result.generation.video_url
+    if mode == "file" or not url:
+        return _relative_url(result.path), f"Download {name}"
+    return url, f"Download {name} (from the generation's URL, which expires)"
+
+
 def video_html(result: GenerationResult, mode: DisplayMode | None = None) -> str:
     """A ``<video controls>`` (never autoplaying) plus a download link, all attributes escaped."""
-    src, note = _source(result, resolved_mode(mode))
-    link = _relative_url(result.path)
-    name = result.path.name
+    concrete = resolved_mode(mode)
+    src, note = _source(result, concrete)
+    link, words = _link(result, concrete)
     parts = [
         f'<video controls preload="metadata" playsinline src="{html.escape(src)}" '
         'style="max-width:100%;max-height:480px;display:block;background:#000"></video>',
-        f'<div style="margin-top:4px"><a href="{html.escape(link)}" download="{html.escape(name)}">'
-        f"Download {html.escape(name)}</a></div>",
+        f'<div style="margin-top:4px"><a href="{html.escape(link)}" '
+        f'download="{html.escape(result.path.name)}">{html.escape(words)}</a></div>',
     ]
     if note:
         parts.append(f'<div style="color:#92400e">{html.escape(note)}</div>')

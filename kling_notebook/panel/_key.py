@@ -8,14 +8,25 @@ handler empties it before doing anything else. The key lives only in the client 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
+from traitlets import Unicode
 
 from ._html import note
 from ._style import spaced
 
+if TYPE_CHECKING:
+    from ..client import AsyncKlingClient
+
 __all__ = ["KeyField"]
+
+
+class _SecretInput(widgets.Password):
+    """A Password whose value the kernel does not echo back to the front ends (ipywidgets 8
+    echoes every received value to all of them by default)."""
+
+    value = Unicode(help="The key, for the instant before it is taken out.").tag(sync=True, echo_update=False)
 
 
 class KeyField(widgets.VBox):
@@ -23,7 +34,7 @@ class KeyField(widgets.VBox):
 
     def __init__(self, on_key: Callable[[str], None], on_demo: Callable[[], None]) -> None:
         self._on_key = on_key
-        self.password = widgets.Password(
+        self.password = _SecretInput(
             placeholder="paste your AI/ML API key and press Enter",
             continuous_update=False,
             layout=widgets.Layout(width="340px"),
@@ -31,9 +42,7 @@ class KeyField(widgets.VBox):
         self.demo_button = widgets.Button(
             description="Back to demo mode", layout=widgets.Layout(width="auto", display="none")
         )
-        self.status = widgets.HTML(
-            note("Without a key the panel runs in demo mode. The key is kept in memory only, never saved.")
-        )
+        self.status = widgets.HTML()
         self.password.observe(self._take, "value")
         self.demo_button.on_click(lambda _button: on_demo())
         super().__init__(
@@ -45,6 +54,7 @@ class KeyField(widgets.VBox):
                 self.status,
             ]
         )
+        self.add_class("kling-key")
 
     def _take(self, change: dict[str, Any]) -> None:
         key = str(change["new"] or "")
@@ -53,7 +63,11 @@ class KeyField(widgets.VBox):
         self.password.value = ""  # first, before anything can fail
         self._on_key(key.strip())
 
-    def show(self, live: bool, message: str) -> None:
-        """Say which mode is active (the message is escaped)."""
+    def show(self, client: AsyncKlingClient) -> None:
+        """Say which mode the panel is in now."""
+        live = not client.demo
         self.demo_button.layout.display = "" if live else "none"
-        self.status.value = note(message, "ok" if live else "muted")
+        if live:
+            self.status.value = note(f"Key accepted ({client.mode_label}). It is kept in memory only, never saved.", "ok")
+        else:
+            self.status.value = note(f"No key: {client.mode_label}. A key you enter is kept in memory only, never saved.")

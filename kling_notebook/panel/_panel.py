@@ -72,8 +72,6 @@ class KlingPanel(widgets.VBox):
         self.bar = GenerateBar(self.generate)
         self.rows = widgets.VBox(layout=widgets.Layout(width="100%"))
         self.pending = PendingView(self._resume)
-        self.image.on_change(self._refresh)
-        self.controls.on_change(self._refresh)
         self.controls.prompt.area.value = prompt
         self.controls.duration.value = duration
         super().__init__(
@@ -96,6 +94,8 @@ class KlingPanel(widgets.VBox):
         )
         spaced(self, 8).add_class(PANEL_CLASS)
         self._connect(client or connect(api_key, demo=demo, out_dir=out_dir))
+        self.image.on_change(self._refresh)
+        self.controls.on_change(self._refresh)
         self._start_image(image)
 
     def __repr__(self) -> str:
@@ -111,9 +111,7 @@ class KlingPanel(widgets.VBox):
         self.runner = JobRunner(client, self._concurrency)
         self.image.limits = client.image_limits or KLING_LIMITS
         self.header.show(client.mode_label, client.demo)
-        self.key.show(not client.demo, client.mode_label if not client.demo else (
-            "Without a key the panel runs in demo mode. A key is kept in memory only, never saved."
-        ))
+        self.key.show(client)
         self._refresh()
         self.show_pending()
 
@@ -153,8 +151,6 @@ class KlingPanel(widgets.VBox):
         return request, ""
 
     def _refresh(self) -> None:
-        if not hasattr(self, "client"):
-            return  # still being built
         with self._lock:
             _request, reason = self.request()
             self.bar.show(reason, self.controls.duration.value, self.client.demo, self.prices)

@@ -58,6 +58,7 @@ c.ServerApp.disable_check_xsrf = True
 c.ServerApp.open_browser = False
 """
 PROMPT = "She smiles, then puts on <round> glasses"
+FAKE_KEY = "sk-browser-test-" + secrets.token_hex(8)
 KEY_VARS = ("AIMLAPI_KEY", "AIML_API_KEY", "AIMLAPI_API_KEY", "AIMLAPI_BASE_URL", "AIML_API_BASE",
             "KLING_NOTEBOOK_OUTPUTS", "KLING_NOTEBOOK_DEMO", "KLING_NOTEBOOK_DISPLAY")
 
@@ -156,12 +157,14 @@ def _dismiss_popups(page: Page) -> None:
             element.click()
 
 
-def _row_clock(page: Page) -> str:
-    return str(page.inner_text(".kling-panel .kling-row .kling-clock"))
+def _row_state(page: Page) -> tuple[str, str]:
+    """The progress row's elapsed/ETA text and its bar's width, as the browser shows them."""
+    clock = page.inner_text(".kling-panel .kling-row .kling-clock")
+    bar = page.eval_on_selector(".kling-panel .kling-row .progress-bar", "bar => bar.style.width")
+    return str(clock), str(bar)
 
 
 def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(lab: tuple[str, Path]) -> None:
-
     url, root = lab
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
@@ -195,6 +198,15 @@ def _run(page: Page, url: str, root: Path) -> None:
     _dismiss_popups(page)
     panel.screenshot(path=str(SCREENSHOTS / "panel-idle.png"))
 
+    # A key typed into the panel is taken out at once; the field is empty again.
+    key_field = panel.locator(".kling-key input[type=password]")
+    key_field.fill(FAKE_KEY)
+    key_field.press("Enter")
+    header.locator("text=live: https://api.aimlapi.com").wait_for(timeout=10_000)
+    assert key_field.input_value() == ""
+    panel.locator("button:has-text('Back to demo mode')").click()
+    header.locator("text=demo mode: simulated videos").wait_for(timeout=10_000)
+
     prompt = panel.locator(".kling-prompt textarea")
     prompt.fill(PROMPT)
     panel.locator(".kling-duration button:has-text('10 s')").click()
@@ -217,11 +229,13 @@ def _run(page: Page, url: str, root: Path) -> None:
     running = page.locator(".jp-CodeCell .jp-InputPrompt:has-text('[*]')")
     running.wait_for(timeout=10_000)
     time.sleep(1.5)
-    before = _row_clock(page)
+    (clock_before, bar_before), phase = _row_state(page), row.locator(".kling-phase").inner_text()
     time.sleep(5)
-    after = _row_clock(page)
+    clock_after, bar_after = _row_state(page)
     assert running.count() == 1, "the blocking cell ended too early to prove anything"
-    assert before != after, f"progress froze while a cell blocked: {before!r} -> {after!r}"
+    assert phase in ("queued at the gateway", "generating"), phase
+    assert clock_before != clock_after, f"the clock froze while a cell blocked: {clock_before!r}"
+    assert bar_before != bar_after, f"no job events while a cell blocked: bar stayed {bar_before}"
 
     video = panel.locator(".kling-row video")
     video.wait_for(state="attached", timeout=120_000)
@@ -243,3 +257,13 @@ def _run(page: Page, url: str, root: Path) -> None:
     page.wait_for_timeout(800)
     panel.screenshot(path=str(SCREENSHOTS / "panel-finished.png"))
     assert list((root / "kling_outputs").glob("*.mp4"))
+
+    # The saved notebook holds a short relative path, never the video itself.
+    saved = root / NOTEBOOK.name
+    before_save = saved.stat().st_mtime_ns
+    _command(page, "docmanager:save")
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=15_000)
+    assert saved.stat().st_mtime_ns != before_save
+    text = saved.read_text()
+    assert "data:video" not in text and "base64" not in text and len(text) < 100_000
+    assert FAKE_KEY not in text

@@ -49,7 +49,9 @@ def test_default_is_a_relative_file_with_a_download_link(result: GenerationResul
 def test_colab_embeds_the_video(result: GenerationResult, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     assert display.resolved_mode() == "embed"
-    assert 'src="data:video/mp4;base64,' in display.video_html(result)
+    page = display.video_html(result)
+    assert 'src="data:video/mp4;base64,' in page
+    assert 'href="https://cdn.example/v.mp4?a=1&amp;b=2" download="a b&amp;c.mp4"' in page  # not the kernel's files
 
 
 def test_voila_embeds_the_video(result: GenerationResult, monkeypatch: pytest.MonkeyPatch) -> None:

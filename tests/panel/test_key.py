@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import ipywidgets as widgets
+import pytest
 
 from kling_notebook import AsyncKlingClient
 from kling_notebook.panel import KlingPanel
@@ -12,11 +14,17 @@ from kling_notebook.panel import KlingPanel
 SECRET = "sk-test-DO-NOT-STORE-0123456789abcdef"
 
 
-def test_key_is_cleared_and_absent_from_saved_widget_state(client: AsyncKlingClient) -> None:
+def test_key_is_cleared_and_absent_from_saved_widget_state(
+    client: AsyncKlingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     panel = KlingPanel(client)
     assert "demo mode: simulated videos" in panel.header.value
-    panel.key.password.value = SECRET  # what the browser sends on Enter
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(panel.key.password, "_send", lambda msg, buffers=None: sent.append(msg))
+    panel.key.password.set_state({"value": SECRET})  # what the browser sends on Enter
     assert panel.key.password.value == ""
+    assert sent and all(SECRET not in json.dumps(msg) for msg in sent)  # not even echoed back
+    assert {"method": "update", "state": {"value": ""}, "buffer_paths": []} in sent
     state = json.dumps(widgets.Widget.get_manager_state(drop_defaults=False))
     assert SECRET not in state
     assert SECRET not in repr(panel.client) and SECRET not in repr(panel)

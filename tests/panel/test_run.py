@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import httpx
 import pytest
 
-from kling_notebook import AsyncKlingClient, GenerationRequest, PollPolicy
+from kling_notebook import AsyncKlingClient, GenerationRequest, GenerationResult, PollPolicy
 from kling_notebook.emulator import Emulator
 from kling_notebook.engine import run_blocking
 from kling_notebook.panel import DEMO_IMAGE, KlingPanel, ProgressRow, ResultView
@@ -48,7 +49,13 @@ def test_full_demo_run_from_the_panel(tmp_path: Path) -> None:
     assert panel.results == [result]
     assert "done" in row.phase.value and row.cancel_button.layout.display == "none"
     assert result.id in row.ident.value
-    assert "client.generate(" in view.children[1].children[0].value  # copy as code
+    code = row.code_text
+    assert code is not None and code in html.unescape(view.children[1].children[0].value)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "copy-as-code", "exec"), namespace)  # the equivalent Python call works
+    again = namespace["result"]
+    assert isinstance(again, GenerationResult) and again.path.is_file()
+    assert again.request is not None and again.request.prompt == result.request.prompt
 
 
 def test_two_generations_at_once_give_two_rows(client: AsyncKlingClient) -> None:
