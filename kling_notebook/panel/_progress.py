@@ -57,6 +57,11 @@ def _title(job: Job) -> str:
 
 def cancelled_words(generation_id: str | None, previous: str | None) -> str:
     """What stopping means for this job: nothing sent, maybe sent, or still running remotely."""
+    if generation_id and previous == "downloading":
+        return (
+            f"Stopped downloading. Generation {generation_id} is finished (and charged): "
+            f"`kling-notebook wait '{generation_id}'` downloads it again."
+        )
     if generation_id:
         return (
             f"Stopped waiting. There is no cancel endpoint: generation {generation_id} may "
@@ -72,7 +77,8 @@ def cancelled_words(generation_id: str | None, previous: str | None) -> str:
 
 
 class ProgressRow(widgets.VBox):
-    """The live view of one job. ``code`` is the "copy as code" text shown with its result."""
+    """The live view of one job. ``code_text`` is the "copy as code" text shown with its result;
+    ``on_result`` is called (on the engine thread) with the result when the job completes."""
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from kling_notebook import AsyncKlingClient
 from kling_notebook.panel import DEMO_IMAGE, KlingPanel
 
-from .conftest import wait_for
+from .conftest import html_values, wait_for
 
 
 def upload(panel: KlingPanel, name: str, content: bytes) -> None:
@@ -83,3 +83,13 @@ def test_url_problems_in_words(client: AsyncKlingClient, image_server: str) -> N
         assert panel.bar.button.disabled
     panel.image.url.value = "ftp://example.org/a.jpg"
     assert "must start with http:// or https://" in panel.image.status.value
+
+
+def test_hostile_file_name_and_url_are_escaped(client: AsyncKlingClient, images: dict[str, bytes]) -> None:
+    panel = KlingPanel(client)
+    upload(panel, '<script>alert(1)</script>"><img src=x onerror=alert(1)>.jpg', images["good.jpg"])
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x" in panel.image.status.value
+    panel.image.url.value = 'http://127.0.0.1:9/"><script>alert(1)</script>.jpg'
+    wait_for(lambda: "could not be fetched" in panel.image.status.value, what="the URL verdict")
+    shown = "\n".join(html_values(panel))
+    assert "<script>" not in shown and "<img src=x" not in shown

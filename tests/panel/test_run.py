@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
+import threading
 from pathlib import Path
 
 import httpx
@@ -158,3 +160,20 @@ def test_pending_generations_can_be_resumed(client: AsyncKlingClient) -> None:
     assert result.path.is_file()
     panel.show_pending()
     assert panel.pending.layout.display == "none"
+
+
+def test_clicks_from_a_subshell_thread_with_its_own_loop(client: AsyncKlingClient) -> None:
+    """ipykernel 7 may run widget callbacks on a subshell thread whose asyncio loop ends later:
+    nothing the click starts may depend on that loop."""
+    panel = KlingPanel(client)
+
+    async def click() -> None:
+        panel.bar.button.click()
+        panel.image.url.value = "ftp://not-http"  # a second callback, same thread
+        panel.image.use_demo()
+
+    worker = threading.Thread(target=asyncio.run, args=(click(),))
+    worker.start()
+    worker.join()
+    result = only_row(panel).job.result(timeout=60)  # that loop is closed by now
+    assert result.path.is_file()
