@@ -147,8 +147,16 @@ def _details(result: GenerationResult) -> list[tuple[str, str]]:
     if result.elapsed is not None:
         rows.append(("Time taken", format_seconds(result.elapsed)))
     rows.append(("Generation id", generation.id))
-    rows.append(("Saved to", str(result.path)))
+    rows.append(("Saved to", _shown_path(result.path)))
     return rows
+
+
+def _shown_path(path: Path) -> str:
+    """The path relative to the working directory when it is inside it (shorter to read)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def details_html(result: GenerationResult) -> str:

@@ -70,4 +70,4 @@ class KeyField(widgets.VBox):
         if live:
             self.status.value = note(f"Key accepted ({client.mode_label}). It is kept in memory only, never saved.", "ok")
         else:
-            self.status.value = note(f"No key: {client.mode_label}. A key you enter is kept in memory only, never saved.")
+            self.status.value = note("Without a key the panel runs in demo mode. A key you enter is kept in memory only, never saved.")
