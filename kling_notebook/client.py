@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from . import errors
+from ._pool import GatedAsyncClient
 from .cost import DEFAULT_PRICES, Budget, PriceTable, Reservation
 from .events import EventHandler
 from .images import ImageLimits, fetch_url_image
@@ -206,13 +207,13 @@ class AsyncKlingClient:
         pair = self._per_loop.get(loop)
         if pair is None:
             common: dict[str, Any] = {"timeout": self.timeout, "transport": self._transport}
-            api = httpx.AsyncClient(
+            api = GatedAsyncClient(
                 base_url=self.base_url,
                 headers={"Authorization": f"Bearer {self.__key}", "User-Agent": USER_AGENT},
                 follow_redirects=False,
                 **common,
             )
-            plain = httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True, **common)
+            plain = GatedAsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True, **common)
             pair = self._per_loop[loop] = _Transports(api, plain)
         return pair
 
