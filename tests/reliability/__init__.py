@@ -1,0 +1,1 @@
+"""Reliability and security suites: faults, hostile input, secrets, escaping (issue 7)."""
