@@ -65,9 +65,18 @@ def resolve_base_url(explicit: str | None = None) -> str:
             for suffix in ("/v1", "/v2"):
                 url = url.removesuffix(suffix)
             if not url.startswith(("http://", "https://")):
-                raise ConfigurationError(f"Base URL must start with http:// or https:// (got {url!r}).")
+                raise ConfigurationError(f"Base URL must start with http:// or https:// (got {_describe(url)}).")
             return url
     return DEFAULT_BASE_URL
+
+
+def _describe(value: str) -> str:
+    """What a bad base URL looked like, without echoing it: a key passed in its place (swapped
+    arguments, a mixed-up variable) must not end up in an error message."""
+    scheme, separator, _ = value.partition("://")
+    if separator and scheme.isalnum():
+        return f"a {scheme}:// URL"
+    return f"{len(value)} characters without a scheme: write https://HOST, and pass the key as api_key"
 
 
 def endpoint_path(endpoint: str) -> str:
