@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         start = time.perf_counter()
         table = BENCHMARKS[name].run(quick=args.quick)
+        table.provisional = args.quick
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         text = table.markdown() + f"\n_Run {stamp}{', quick' if args.quick else ''}, took " \
             f"{time.perf_counter() - start:.0f} s._\n"

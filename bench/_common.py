@@ -74,6 +74,8 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: A ``--quick`` run (fewer jobs, faster clocks): its verdicts are indicative only.
+    provisional: bool = False
 
     def add(self, *cells: object) -> None:
         self.rows.append([_cell(cell) for cell in cells])
@@ -88,7 +90,8 @@ class Table:
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
         if self.targets:
             lines.append("")
-            lines += [f"- {'MET' if t.met else 'MISSED'}: {t.text}" for t in self.targets]
+            suffix = " (quick run: indicative; targets are judged on full runs)" if self.provisional else ""
+            lines += [f"- {'MET' if t.met else 'MISSED'}{suffix}: {t.text}" for t in self.targets]
         if self.notes:
             lines.append("")
             lines += [f"{note}" for note in self.notes]

@@ -20,7 +20,7 @@ import httpx
 from ._common import Table, median, percentile, test_image
 
 JOBS, QUICK_JOBS = 50, 20
-SCALE, QUICK_SCALE = 60.0, 120.0
+SCALE = 60.0  # quick runs too: a faster clock hits PollPolicy's 20 ms floor in the dense phase
 PATH = "/v2/generate/video/kling/generation"  # the seed's (legacy) endpoint pair
 MODEL = "klingai/v2.1-master-image-to-video"
 SEED_INTERVAL = 10.0  # seconds of the real service
@@ -93,7 +93,7 @@ async def _measure(scale: float, jobs: int, policy: bool) -> tuple[list[float], 
 
 
 def run(quick: bool = False) -> Table:
-    scale, jobs = (QUICK_SCALE, QUICK_JOBS) if quick else (SCALE, JOBS)
+    scale, jobs = SCALE, (QUICK_JOBS if quick else JOBS)
     seed, seed_gets = asyncio.run(_measure(scale, jobs, policy=False))
     ours, our_gets = asyncio.run(_measure(scale, jobs, policy=True))
     table = Table(
