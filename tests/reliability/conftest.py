@@ -4,6 +4,8 @@ to them, and an environment with no key, base URL or output folder leaking in fr
 from __future__ import annotations
 
 import contextlib
+import http.server
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,3 +56,28 @@ def make_client(tmp_path: Path) -> Callable[..., AsyncKlingClient]:
         return AsyncKlingClient(KEY, emulator.base_url, **settings)
 
     return make
+
+
+@pytest.fixture
+def image_host() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A loopback image host answering every path with a JPEG; records each request's headers."""
+    seen: list[dict[str, str]] = []
+    body = jpeg()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append({**self.headers, "path": self.path})
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/frame.jpg", seen
+    server.shutdown()
+    server.server_close()

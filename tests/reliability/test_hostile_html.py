@@ -10,6 +10,7 @@ silently dropped).
 from __future__ import annotations
 
 import html
+import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
@@ -150,6 +151,23 @@ def test_panel_with_hostile_prompt_and_pending_entries(tmp_path: Path) -> None:
         job.result(timeout=30)
     assert panel.pending.children, "the pending entry must be listed"
     assert_escaped(list(html_shown(panel)), PROMPT, HOSTILE[1])
+
+
+def test_image_picker_with_hostile_url_and_file_name(tmp_path: Path, image_host: Any) -> None:
+    url, _ = image_host
+    panel = KlingPanel(client("error", tmp_path))
+    panel.image.upload.value = ({"name": FILE_NAME, "type": "image/jpeg", "size": 5000,
+                                 "content": memoryview(jpeg()),
+                                 "last_modified": datetime.now(timezone.utc)},)
+    assert_escaped(list(html_shown(panel.image)), FILE_NAME)
+    hostile_url = f"{url}?q={HOSTILE[1]}{HOSTILE[0]}"
+    panel.image.url.value = hostile_url
+    deadline = time.monotonic() + 30
+    while getattr(panel.image.source, "value", None) != hostile_url:
+        assert time.monotonic() < deadline, panel.image.status.value
+        time.sleep(0.05)
+    assert_escaped(list(html_shown(panel.image)), "JPEG")
+    assert hostile_url in html.unescape(panel.image.preview.value)  # that very URL, escaped
 
 
 def test_history_gallery(tmp_path: Path) -> None:

@@ -7,13 +7,12 @@ image hosts or the video CDN. (The saved notebook is in ``test_secrets_notebook.
 from __future__ import annotations
 
 import functools
-import http.server
 import logging
-import threading
 import traceback
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -52,33 +51,6 @@ def error_texts(error: BaseException) -> list[str]:
             repr(vars(error))]
 
 
-@pytest.fixture
-def image_host() -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """A loopback image host that records the headers of every request it gets."""
-    from ._support import jpeg
-
-    seen: list[dict[str, str]] = []
-    body = jpeg()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append({**self.headers, "path": self.path})
-            self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/frame.jpg", seen
-    server.shutdown()
-    server.server_close()
-
-
 async def test_key_only_in_the_authorization_header_of_api_calls(
     make_emulator: Any, make_client: Any, image_host: Any, tmp_path: Path
 ) -> None:
@@ -91,7 +63,7 @@ async def test_key_only_in_the_authorization_header_of_api_calls(
     api = [r for r in recorder.requests if r.url.path == API_PATH]
     others = [r for r in recorder.requests if r.url.path != API_PATH]
     assert {r.method for r in api} == {"POST", "GET"}
-    assert {r.url.path for r in others} >= {"/frame.jpg", urlpath(result.generation.video_url)}
+    assert {r.url.path for r in others} >= {"/frame.jpg", urlsplit(result.generation.video_url or "").path}
     for request in api:
         assert request.headers["authorization"] == f"Bearer {KEY}"
         assert_no_key(request.url, request.content,
@@ -105,12 +77,6 @@ async def test_key_only_in_the_authorization_header_of_api_calls(
     assert any(path.suffix == ".json" for path in written_while_open)  # the sidecar
     for path, data in {**written_while_open, **files_under(tmp_path / "outputs")}.items():
         assert_no_key(path, data)
-
-
-def urlpath(url: str | None) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url or "").path
 
 
 async def test_debug_logs_over_a_faulty_generation(
