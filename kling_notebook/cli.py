@@ -157,7 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Command | Callable[[argparse.Namespace], int] = args.run
     try:
         outcome = run(args)
-        return asyncio.run(outcome) if asyncio.iscoroutine(outcome) else int(outcome)  # type: ignore[arg-type]
+        if asyncio.iscoroutine(outcome):
+            return asyncio.run(outcome)
+        return int(outcome)
     except KeyboardInterrupt:
         print("\ninterrupted: a submitted generation keeps running; `kling-notebook resume` picks it up",
               file=sys.stderr)
