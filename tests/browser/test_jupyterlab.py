@@ -9,7 +9,9 @@ panel, clicks Generate (demo mode: no key in the environment), and checks that
 * a ``<video>`` appears whose frames load (readyState >= 2, videoWidth > 0) from JupyterLab's
   ``/files/`` route (the relative path was rewritten, no base64 in the notebook).
 
-Screenshots go to docs/screenshots/. Uses Debian's chromium; never downloads a browser.
+Screenshots go to the test's temporary folder, or to ``$KLING_TEST_SCREENSHOTS`` when set
+(``KLING_TEST_SCREENSHOTS=docs/screenshots`` refreshes the README's picture). Uses Debian's
+chromium; never downloads a browser.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "01-quickstart.ipynb"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = os.environ.get("KLING_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -166,12 +167,13 @@ def _row_state(page: Page) -> tuple[str, str]:
 
 def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(lab: tuple[str, Path]) -> None:
     url, root = lab
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots = Path(os.environ.get("KLING_TEST_SCREENSHOTS") or root / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 2200})  # the whole panel fits
         try:
-            _run(page, url, root)
+            _run(page, url, root, shots)
         except Exception:
             page.screenshot(path=str(root / "failure.png"), full_page=True)
             raise
@@ -179,7 +181,7 @@ def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(lab: 
             browser.close()
 
 
-def _run(page: Page, url: str, root: Path) -> None:
+def _run(page: Page, url: str, root: Path, shots: Path) -> None:
     """The user's steps, from opening the notebook to a playing video."""
     page.goto(url)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
@@ -196,7 +198,7 @@ def _run(page: Page, url: str, root: Path) -> None:
     assert "demo mode: simulated videos, no credits used" in header.inner_text()
     page.locator(".kling-panel .kling-image-status:has-text('Kling accepts this image')").wait_for(timeout=30_000)
     _dismiss_popups(page)
-    panel.screenshot(path=str(SCREENSHOTS / "panel-idle.png"))
+    panel.screenshot(path=str(shots / "panel-idle.png"))
 
     # A key typed into the panel is taken out at once; the field is empty again.
     key_field = panel.locator(".kling-key input[type=password]")
@@ -255,7 +257,7 @@ def _run(page: Page, url: str, root: Path) -> None:
     # Show a frame from the middle of the clip in the screenshot, with the controls settled.
     video.evaluate("v => new Promise(done => { v.addEventListener('seeked', done, {once: true}); v.currentTime = 4; })")
     page.wait_for_timeout(800)
-    panel.screenshot(path=str(SCREENSHOTS / "panel-finished.png"))
+    panel.screenshot(path=str(shots / "panel-finished.png"))
     assert list((root / "kling_outputs").glob("*.mp4"))
 
     # The saved notebook holds a short relative path, never the video itself.
