@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import errors
+from .batch import BatchEvent, BatchResult, ConfirmationRequiredError, sweep
 from .client import AsyncKlingClient
 from .cost import Budget, CostEstimate, PriceTable
 from .events import JobEvent
@@ -24,14 +25,19 @@ from .models import (
 )
 from .polling import PollPolicy
 from .retry import RetryPolicy
+from .session import connect
 from .sync import KlingClient
 
 if TYPE_CHECKING:
     from .emulator import Emulator
+    from .panel import KlingPanel
+    from .panel._batch import BatchView
+    from .panel._history import HistoryGallery
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "connect",
     "AsyncKlingClient",
     "KlingClient",
     "GenerationRequest",
@@ -53,13 +59,23 @@ __all__ = [
     "KLING_LIMITS",
     "GATEWAY_LIMITS",
     "probe_bytes",
+    "sweep",
+    "BatchEvent",
+    "BatchResult",
+    "ConfirmationRequiredError",
     "Emulator",
+    "KlingPanel",
+    "HistoryGallery",
+    "BatchView",
     "errors",
     "__version__",
 ]
 
 _LAZY = {
     "Emulator": ("kling_notebook.emulator", "Emulator"),
+    "KlingPanel": ("kling_notebook.panel", "KlingPanel"),
+    "HistoryGallery": ("kling_notebook.panel._history", "HistoryGallery"),
+    "BatchView": ("kling_notebook.panel._batch", "BatchView"),
 }
 
 
