@@ -1,4 +1,4 @@
-"""``kling-notebook resume`` and ``kling-notebook history``: the journal from a terminal.
+"""``kling-notebook resume``, ``resolve`` and ``history``: the journal from a terminal.
 
 Registered by :func:`kling_notebook.cli.build_parser`; the same conventions hold: progress on
 stderr, results on stdout (``--json`` for scripts), and an exit code per error kind.
@@ -14,7 +14,8 @@ from typing import Any, TextIO
 from . import errors
 from .batch import BatchEvent
 from .history import HistoryItem, load_history
-from .journal import Journal
+from .journal import FOUND, Journal
+from .resolve import resolve_uncertain
 from .resume import NotResumableError, ResumeReport, resume_async
 from .textprogress import describe
 
@@ -78,6 +79,21 @@ async def _resume(args: argparse.Namespace) -> int:
     return _resume_exit_code(report)
 
 
+def _resolve(args: argparse.Namespace) -> int:
+    entry = resolve_uncertain(
+        args.row, generation_id=args.id, not_created=args.not_created, out_dir=args.out
+    )
+    if args.json:
+        print(json.dumps({"row": entry.row, "status": entry.status, "id": entry.generation_id}))
+    elif entry.status == FOUND:
+        print(f"row {entry.row}: {entry.generation_id}; `kling-notebook resume` saves its video")
+    elif entry.generation_id is None:
+        print(f"row {entry.row}: recorded as not created; no longer listed")
+    else:  # folded into the row `wait ID` made for the same generation
+        print(f"row {entry.row}: {entry.generation_id}, already {entry.status}")
+    return 0
+
+
 def _history_line(item: HistoryItem) -> str:
     prompt = (
         item.prompt
@@ -122,7 +138,7 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    """Add ``resume`` and ``history`` to the CLI's subcommands."""
+    """Add ``resume``, ``resolve`` and ``history`` to the CLI's subcommands."""
     out_help = "output folder (default: $KLING_NOTEBOOK_OUTPUTS or ./kling_outputs)"
     resume = commands.add_parser(
         "resume",
@@ -133,6 +149,22 @@ def register(commands: Any) -> None:
     resume.add_argument("--timeout", type=float, default=None, help="seconds to wait for each")
     resume.add_argument("--json", action="store_true", help="print the report as JSON")
     resume.set_defaults(run=_resume)
+
+    resolve = commands.add_parser(
+        "resolve",
+        help="record what you found for an uncertain submission (the rows `resume` lists)",
+    )
+    resolve.add_argument("row", type=int, help="the journal row of the uncertain attempt")
+    outcome = resolve.add_mutually_exclusive_group(required=True)
+    outcome.add_argument(
+        "--id", help="the generation your account lists for it: `resume` then saves its video"
+    )
+    outcome.add_argument(
+        "--not-created", action="store_true", help="nothing was created: stop listing it"
+    )
+    resolve.add_argument("--out", default=None, help=out_help)
+    resolve.add_argument("--json", action="store_true", help="print the entry as JSON")
+    resolve.set_defaults(run=_resolve)
 
     history = commands.add_parser("history", help="list past generations, newest first")
     history.add_argument("--out", default=None, help=out_help)

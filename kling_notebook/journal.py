@@ -2,7 +2,8 @@
 
 A row is written *before* the create POST (status ``submitting``), then marked ``submitted`` with
 the generation id, ``uncertain`` when the POST outcome is unknown, or ``not_submitted`` when it
-provably never created a job. Status polls and the download update the same row, so a crash at any
+provably never created a job. The user settles an uncertain attempt once they have checked the
+gateway's dashboard: ``found`` (its id, so resume finishes it) or ``not_created``. Status polls and the download update the same row, so a crash at any
 point leaves enough behind to resume without paying twice. The journal holds the base URL and
 endpoint pair but never the API key.
 
@@ -35,6 +36,8 @@ __all__ = [
     "SUBMITTING",
     "UNCERTAIN",
     "NOT_SUBMITTED",
+    "FOUND",
+    "NOT_CREATED",
     "COMPLETED",
     "FAILED",
 ]
@@ -44,6 +47,10 @@ FILENAME = "journal.sqlite3"
 SUBMITTING = "submitting"
 UNCERTAIN = "uncertain"
 NOT_SUBMITTED = "not_submitted"
+#: The user found an uncertain attempt's generation; its state is read at the next poll.
+FOUND = "found"
+#: The user confirmed an uncertain attempt created nothing.
+NOT_CREATED = "not_created"
 COMPLETED = "completed"
 #: Gateway statuses meaning the generation ended without a video.
 FAILED = frozenset({"error", "failed"})
@@ -83,6 +90,13 @@ _T = TypeVar("_T")
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _stale_cutoff(seconds: float) -> str:
+    """The timestamp before which a ``submitting`` row belongs to a process that died."""
+    return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat(
+        timespec="microseconds"
+    )
 
 
 def _is_terminal(status: str) -> bool:
@@ -317,8 +331,7 @@ class Journal:
         self._write(change)
 
     def submitted(self, row: int, generation_id: str, status: str) -> None:
-        """The POST returned ``generation_id``: durable on disk when this returns. Also resolves
-        an ``uncertain`` row once the user has found its id."""
+        """The POST returned ``generation_id``: durable on disk when this returns."""
         self._resolve_attempt(row, status, generation_id=generation_id)
 
     def uncertain(self, row: int, reason: str) -> None:
@@ -328,6 +341,64 @@ class Journal:
     def not_submitted(self, row: int, reason: str) -> None:
         """The POST provably created nothing (validation, 4xx, connect error): nothing was paid."""
         self._resolve_attempt(row, NOT_SUBMITTED, error=reason)
+
+    # -- the user's verdict on an uncertain attempt ----------------------------------------------
+
+    def found(self, row: int, generation_id: str) -> None:
+        """The user found the generation an uncertain attempt created (the gateway's dashboard
+        lists it): the row gets its id and becomes pending, so resume waits for it and saves the
+        video. A row ``wait ID`` adopted for that id is folded into this one, which knows the
+        request. ValueError if ``row`` is not an attempt awaiting the user's check."""
+        self._settle_uncertain(row, FOUND, generation_id)
+
+    def not_created(self, row: int) -> None:
+        """The user confirmed an uncertain attempt created nothing: it is no longer listed."""
+        self._settle_uncertain(row, NOT_CREATED, None)
+
+    def _settle_uncertain(self, row: int, status: str, generation_id: str | None) -> None:
+        """Record the user's verdict. Besides uncertain and stale ``submitting`` rows, a verdict
+        may be corrected while the row has not been polled since (``found``, ``not_created``)."""
+        cutoff = _stale_cutoff(_STALE_SUBMIT_S)
+
+        def change(conn: sqlite3.Connection) -> None:
+            current = conn.execute("SELECT * FROM generations WHERE row = ?", (row,)).fetchone()
+            if current is None:
+                raise ValueError(f"journal row {row} does not exist")
+            stale = current["status"] == SUBMITTING and current["created_at"] <= cutoff
+            if current["status"] not in (UNCERTAIN, FOUND, NOT_CREATED) and not stale:
+                raise ValueError(
+                    f"journal row {row} is {current['status']!r}, not an attempt awaiting a check"
+                )
+            at = _now()
+            new: dict[str, Any] = {
+                "generation_id": generation_id,
+                "status": status,
+                "updated_at": at,
+            }
+            if generation_id is not None:
+                new.update(self._fold_adopted(conn, row, generation_id))
+            new["history"] = self._with_status(current["history"], new["status"], at)
+            assignments = ", ".join(f"{column} = ?" for column in new)
+            conn.execute(
+                f"UPDATE generations SET {assignments} WHERE row = ?", (*new.values(), row)
+            )
+
+        self._write(change)
+
+    @staticmethod
+    def _fold_adopted(conn: sqlite3.Connection, row: int, generation_id: str) -> dict[str, Any]:
+        """Delete the row ``adopt`` made for ``generation_id`` (if any) and return what it knew;
+        ValueError if another submitted attempt owns the id."""
+        other = conn.execute(
+            "SELECT * FROM generations WHERE generation_id = ? AND row != ?", (generation_id, row)
+        ).fetchone()
+        if other is None:
+            return {}
+        if other["request"] != "{}":
+            raise ValueError(f"{generation_id} belongs to journal row {other['row']}")
+        conn.execute("DELETE FROM generations WHERE row = ?", (other["row"],))
+        keep = ("status", "last_seen", "credits_used", "video_url", "error", "path")
+        return {column: other[column] for column in keep}
 
     def adopt(self, generation_id: str, status: str, *, endpoint: str, base_url: str) -> int:
         """Journal a generation created elsewhere (``wait ID``) so it can be resumed; returns its
@@ -431,11 +502,9 @@ class Journal:
     def uncertain_entries(self, stale_after: float = _STALE_SUBMIT_S) -> list[JournalEntry]:
         """Attempts that may have been paid without us knowing the id, oldest first: marked
         uncertain, or still ``submitting`` ``stale_after`` seconds later (the process died)."""
-        cutoff = (datetime.now(timezone.utc) - timedelta(seconds=stale_after)).isoformat(
-            timespec="microseconds"
-        )
         return self._select(
-            "status = ? OR (status = ? AND created_at <= ?)", (UNCERTAIN, SUBMITTING, cutoff)
+            "status = ? OR (status = ? AND created_at <= ?)",
+            (UNCERTAIN, SUBMITTING, _stale_cutoff(stale_after)),
         )
 
     def entries(

@@ -3,7 +3,8 @@
 Nothing is ever submitted here. Status reads and downloads are free, so resuming can only
 recover what was paid for: each pending journal entry is waited for and downloaded (a completed
 one whose file is missing is downloaded again, from a freshly fetched URL), and each attempt whose
-outcome is uncertain is listed with what the user must check before paying again.
+outcome is uncertain is listed with what the user must check before paying again (and how to
+record the answer: :mod:`kling_notebook.resolve`).
 
 The journal records the base URL and endpoint pair of every generation, never the key, so entries
 made against another base URL get a client of their own with the key from the argument or the
@@ -84,11 +85,14 @@ class UncertainEntry:
             if self.entry.status == SUBMITTING
             else self.entry.error or "no answer"
         )
+        row = self.entry.row
         return (
-            f"Submitted at {self.entry.created_at} ({what}, {item.duration or '?'} s) to "
-            f"{self.entry.base_url}; the outcome is unknown ({why}). Check your account's "
-            "generations for one created then: if it exists, `kling-notebook wait ID` saves it; "
-            "if not, it is safe to submit again. Resume never resubmits it."
+            f"Row {row}: submitted at {self.entry.created_at} ({what}, {item.duration or '?'} s) "
+            f"to {self.entry.base_url}; the outcome is unknown ({why}). Check your account's "
+            "generations for one created then: if it exists, record its id with "
+            f"`kling-notebook resolve {row} --id ID` and resume saves it; if not, record that "
+            f"with `kling-notebook resolve {row} --not-created`, and submitting again is safe. "
+            "Resume never resubmits it."
         )
 
 

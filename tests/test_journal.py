@@ -17,6 +17,8 @@ import pytest
 
 from kling_notebook.journal import (
     FILENAME,
+    FOUND,
+    NOT_CREATED,
     NOT_SUBMITTED,
     SCHEMA_VERSION,
     SUBMITTING,
@@ -251,9 +253,88 @@ def test_pending_and_uncertain_semantics(journal: Journal, tmp_path: Path) -> No
     video.unlink()  # deleted or lost: must be downloaded again
     assert [e.generation_id for e in journal.pending()] == ["running", "done-no-url", "done"]
 
-    journal.submitted(unsure, "found-later", "generating")  # the user found the id
+    journal.found(unsure, "found-later")  # the user found the id in the dashboard
     assert journal.uncertain_entries() == []
     assert "found-later" in [e.generation_id for e in journal.pending()]
+
+
+# -- the user's verdict on uncertain attempts ---------------------------------------------------
+
+
+def uncertain_attempt(journal: Journal, prompt: str = "lost answer") -> int:
+    row = journal.begin({"prompt": prompt}, endpoint=ENDPOINT, base_url=BASE_URL)
+    journal.uncertain(row, "ReadTimeout after the request was sent")
+    return row
+
+
+def test_found_makes_an_uncertain_attempt_pending(journal: Journal) -> None:
+    row = uncertain_attempt(journal)
+    journal.found(row, GEN_ID)
+    entry = by_row(journal, row)
+    assert (entry.generation_id, entry.status) == (GEN_ID, FOUND)
+    assert [status for _, status in entry.history] == [SUBMITTING, UNCERTAIN, FOUND]
+    assert entry.request["prompt"] == "lost answer"  # still knows what was asked
+    assert journal.uncertain_entries() == []
+    assert [e.row for e in journal.pending()] == [row]
+    journal.update(GEN_ID, "generating")  # resume's first poll
+    assert by_row(journal, row).status == "generating"
+    with pytest.raises(ValueError, match="not an attempt awaiting a check"):
+        journal.not_created(row)  # polled since: the generation exists
+
+
+def test_not_created_stops_listing_and_either_verdict_can_be_corrected(journal: Journal) -> None:
+    row = uncertain_attempt(journal)
+    journal.not_created(row)
+    entry = by_row(journal, row)
+    assert (entry.generation_id, entry.status) == (None, NOT_CREATED)
+    assert journal.uncertain_entries() == [] and journal.pending() == []
+    journal.found(row, "typo")  # it turned up after all
+    journal.found(row, GEN_ID)  # ...under another id than first typed (never polled yet)
+    assert journal.get("typo") is None and by_row(journal, row).generation_id == GEN_ID
+    journal.not_created(row)
+    assert by_row(journal, row).generation_id is None and journal.pending() == []
+
+
+def test_stale_submitting_rows_can_be_settled_live_ones_cannot(journal: Journal) -> None:
+    live = journal.begin({"prompt": "in flight"}, endpoint=ENDPOINT, base_url=BASE_URL)
+    with pytest.raises(ValueError, match="'submitting'"):
+        journal.not_created(live)  # another process may still be waiting for its answer
+    with sqlite3.connect(journal.path) as conn:  # the process died long ago
+        conn.execute("UPDATE generations SET created_at = '2000-01-01' WHERE row = ?", (live,))
+    journal.found(live, GEN_ID)
+    assert by_row(journal, live).status == FOUND
+
+
+def test_settling_refuses_rows_that_await_no_check(journal: Journal) -> None:
+    paid = submit(journal, GEN_ID)
+    refused = journal.begin({"prompt": "400"}, endpoint=ENDPOINT, base_url=BASE_URL)
+    journal.not_submitted(refused, "HTTP 400")
+    for row in (paid, refused):
+        with pytest.raises(ValueError, match="not an attempt awaiting a check"):
+            journal.not_created(row)
+    with pytest.raises(ValueError, match="does not exist"):
+        journal.found(999, "x")
+    unsure = uncertain_attempt(journal)
+    with pytest.raises(ValueError, match=f"belongs to journal row {paid}"):
+        journal.found(unsure, GEN_ID)  # a typo naming another attempt's generation
+    assert by_row(journal, unsure).status == UNCERTAIN
+    assert by_id(journal, GEN_ID).row == paid
+
+
+def test_found_folds_in_the_row_wait_adopted(journal: Journal, tmp_path: Path) -> None:
+    row = uncertain_attempt(journal, "saved with wait ID first")
+    adopted = journal.adopt(GEN_ID, "queued", endpoint=ENDPOINT, base_url=BASE_URL)
+    journal.update(GEN_ID, "completed", video_url="http://v", credits_used=420.0)
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"mp4")
+    journal.downloaded(GEN_ID, video)
+
+    journal.found(row, GEN_ID)
+    assert journal.get_row(adopted) is None
+    entry = by_id(journal, GEN_ID)
+    assert (entry.row, entry.status, entry.credits_used) == (row, "completed", 420.0)
+    assert entry.path == str(video) and entry.request["prompt"] == "saved with wait ID first"
+    assert journal.pending() == [] and journal.uncertain_entries() == []
 
 
 def test_attempt_transitions_refuse_rows_that_already_have_an_id(journal: Journal) -> None:

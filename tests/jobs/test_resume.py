@@ -1,6 +1,6 @@
 """Resume against the emulator: downloads what was paid for and is missing, lists uncertain
-attempts without resubmitting them, reports demo generations whose emulator is gone, and works
-from the CLI with only the key in the environment."""
+attempts without resubmitting them until the user settles them with ``resolve``, reports demo
+generations whose emulator is gone, and works from the CLI with only the key in the environment."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from kling_notebook import RetryPolicy, cli, errors
 from kling_notebook.emulator import Emulator
+from kling_notebook.resolve import resolve_uncertain
 from kling_notebook.resume import NotResumableError, resume_async
 
 from .conftest import SMALL_VIDEO, make_client, posts
@@ -59,7 +60,10 @@ async def test_uncertain_attempts_are_listed_never_resubmitted(
     assert report.recovered == () and report.failures == () and not report.ok
     (uncertain,) = report.uncertain
     assert uncertain.entry.request["prompt"] == "did it go through?"
-    assert "kling-notebook wait ID" in uncertain.advice and "never resubmits" in uncertain.advice
+    row = uncertain.entry.row
+    assert f"kling-notebook resolve {row} --id ID" in uncertain.advice
+    assert f"kling-notebook resolve {row} --not-created" in uncertain.advice
+    assert "never resubmits" in uncertain.advice
     assert posts(emulator) == {"reset": 1} and len(emulator.stats()["created"]) == 1
 
 
@@ -108,3 +112,63 @@ def test_cli_resume_needs_only_the_key(
     assert cli.main(["resume", "--out", str(out_dir)]) == 0  # nothing left to do
     assert "0 recovered" in capsys.readouterr().out
     assert posts(emulator) == {"200": 2}
+
+
+def test_cli_resolve_settles_uncertain_attempts(
+    emulator: Emulator,
+    out_dir: Path,
+    image: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The first POST creates its generation but the answer is lost; the second creates nothing.
+    emulator.set_faults("post#1:reset_after,post#2:500")
+
+    async def two_uncertain() -> None:
+        async with make_client(emulator, out_dir) as client:
+            for prompt in ("created", "never created"):
+                with pytest.raises(errors.SubmissionUncertainError):
+                    await client.submit(image=image, prompt=prompt)
+
+    asyncio.run(two_uncertain())
+    (created,) = emulator.stats()["created"]
+    emulator.complete_all_now()
+    monkeypatch.setenv("AIMLAPI_KEY", emulator.api_key)
+    out = ["--out", str(out_dir)]
+
+    assert cli.main(["resume", *out, "--json"]) == 7  # uncertain: check before paying again
+    listed = json.loads(capsys.readouterr().out)["uncertain"]
+    rows = {item["row"] for item in listed}
+    assert len(rows) == 2
+    assert all(f"kling-notebook resolve {item['row']} " in item["advice"] for item in listed)
+    found_row, empty_row = sorted(rows)
+
+    assert cli.main(["resolve", str(found_row), "--id", created, *out]) == 0
+    assert "`kling-notebook resume` saves its video" in capsys.readouterr().out
+    assert cli.main(["resolve", str(empty_row), "--not-created", *out, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "row": empty_row,
+        "status": "not_created",
+        "id": None,
+    }
+
+    assert cli.main(["resume", *out, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [item["id"] for item in report["recovered"]] == [created]
+    assert Path(report["recovered"][0]["path"]).is_file()
+    assert report["uncertain"] == [] and report["failed"] == []
+    assert posts(emulator) == {"reset": 1, "500": 1}  # nothing was ever submitted again
+
+    # Settled and polled rows, unknown rows and ids of other attempts are refused as bad input.
+    assert cli.main(["resolve", str(found_row), "--not-created", *out]) == 2
+    assert cli.main(["resolve", "999", "--not-created", *out]) == 2
+    assert cli.main(["resolve", str(empty_row), "--id", created, *out]) == 2
+    assert f"belongs to journal row {found_row}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["resolve", str(empty_row), *out])  # --id or --not-created is required
+
+
+def test_resolve_needs_exactly_one_outcome(out_dir: Path) -> None:
+    for outcome in ({}, {"generation_id": " "}, {"generation_id": "x", "not_created": True}):
+        with pytest.raises(errors.ValidationError, match="either the generation id"):
+            resolve_uncertain(1, out_dir=out_dir, **outcome)
