@@ -169,7 +169,11 @@ def _python_api(run: Run, keyed: bool) -> None:
 
 
 def _batch(run: Run, keyed: bool) -> None:
-    assert run.videos(), "a demo sweep saves videos"
+    if keyed:  # with a real key, running the notebook must not confirm a paid batch by itself
+        assert "Press Confirm above to start the batch: nothing has been sent yet." in run.text
+        assert run.videos() == []
+    else:
+        assert run.videos(), "a demo sweep saves videos"
 
 
 def _how_it_works(run: Run, keyed: bool) -> None:
