@@ -3,12 +3,13 @@
 A row is written *before* the create POST (status ``submitting``), then marked ``submitted`` with
 the generation id, ``uncertain`` when the POST outcome is unknown, or ``not_submitted`` when it
 provably never created a job. The user settles an uncertain attempt once they have checked the
-gateway's dashboard: ``found`` (its id, so resume finishes it) or ``not_created``. Status polls and the download update the same row, so a crash at any
-point leaves enough behind to resume without paying twice. The journal holds the base URL and
-endpoint pair but never the API key.
+gateway's dashboard: ``found`` (its id, so resume finishes it) or ``not_created``. Status polls and
+the download update the same row, so a crash at any point leaves enough behind to resume without
+paying twice. The journal holds the base URL and endpoint pair but never the API key.
 
-Storage is sqlite3 in WAL mode with ``synchronous=FULL`` (every commit is fsync'd; journal writes
-are rare, so durability wins over speed). One connection per :class:`Journal`, guarded by a lock,
+Storage is sqlite3 in WAL mode with ``synchronous=FULL`` (every commit is fsync'd). Journal writes
+are rare, so durability wins over speed: a poll writes only when it changed something (status,
+credits, video URL, error), so ``last_seen`` is when a poll last brought news. One connection per :class:`Journal`, guarded by a lock,
 serves all threads; other processes open their own. Writes take the write lock up front
 (``BEGIN IMMEDIATE``) and are retried when another process holds it past the busy timeout.
 Timestamps are UTC ISO-8601 strings with microseconds, so they sort as text.
@@ -429,35 +430,36 @@ class Journal:
     ) -> None:
         """Record a poll result. ``None`` fields keep their value; the history grows only when
         the status changes, and a stale non-final status never overwrites a final one (two
-        processes may poll the same id)."""
+        processes may poll the same id). A poll that changes nothing writes nothing: it is
+        checked with a plain read first, so polling never takes the write lock or an fsync."""
 
-        def change(conn: sqlite3.Connection) -> None:
-            current = self._find(conn, generation_id)
-            at = _now()
-            if _is_terminal(current["status"]) and not _is_terminal(status):
-                status_now = current["status"]
-            else:
-                status_now = status
-            new = {
-                "status": status_now,
+        def merged(current: sqlite3.Row) -> dict[str, Any]:
+            keep_final = _is_terminal(current["status"]) and not _is_terminal(status)
+            return {
+                "status": current["status"] if keep_final else status,
                 "credits_used": current["credits_used"] if credits_used is None else credits_used,
                 "video_url": video_url or current["video_url"],
                 "error": error or current["error"],
             }
-            changed = any(new[key] != current[key] for key in new)
+
+        def changes(current: sqlite3.Row) -> dict[str, Any]:
+            return {k: v for k, v in merged(current).items() if v != current[k]}
+
+        if not changes(self._retry(lambda: self._find(self._conn, generation_id))):
+            return
+
+        def change(conn: sqlite3.Connection) -> None:
+            current = self._find(conn, generation_id)
+            new = changes(current)  # again under the write lock: another process may have won
+            if not new:
+                return
+            at = _now()
+            new.update(updated_at=at, last_seen=at)
+            new["history"] = self._with_status(current["history"], merged(current)["status"], at)
+            assignments = ", ".join(f"{column} = ?" for column in new)
             conn.execute(
-                "UPDATE generations SET status = ?, credits_used = ?, video_url = ?, error = ?,"
-                " history = ?, updated_at = ?, last_seen = ? WHERE row = ?",
-                (
-                    new["status"],
-                    new["credits_used"],
-                    new["video_url"],
-                    new["error"],
-                    self._with_status(current["history"], status_now, at),
-                    at if changed else current["updated_at"],
-                    at,
-                    current["row"],
-                ),
+                f"UPDATE generations SET {assignments} WHERE row = ?",
+                (*new.values(), current["row"]),
             )
 
         self._write(change)

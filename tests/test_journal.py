@@ -348,14 +348,17 @@ def test_attempt_transitions_refuse_rows_that_already_have_an_id(journal: Journa
 
 def test_history_grows_only_on_change_and_never_regresses(journal: Journal) -> None:
     submit(journal, GEN_ID, "queued")
-    journal.update(GEN_ID, "queued")
     first = by_id(journal, GEN_ID)
+    on_disk = raw_bytes(journal)
     journal.update(GEN_ID, "queued")
+    journal.update(GEN_ID, "queued", credits_used=None, video_url=None)
+    assert by_id(journal, GEN_ID) == first
+    assert raw_bytes(journal) == on_disk  # a poll that saw nothing new wrote nothing
+    journal.update(GEN_ID, "queued", credits_used=210.0)  # credits alone are news
     second = by_id(journal, GEN_ID)
-    assert len(second.history) == len(first.history) == 2
-    assert first.last_seen is not None and second.last_seen is not None
-    assert second.last_seen > first.last_seen
-    assert second.updated_at == first.updated_at  # nothing changed
+    assert second.credits_used == 210.0 and len(second.history) == len(first.history) == 2
+    assert second.last_seen is not None and second.last_seen > second.created_at
+    assert raw_bytes(journal) != on_disk
 
     journal.update(GEN_ID, "generating")
     journal.update(GEN_ID, "completed", video_url="http://v", credits_used=42.0)
