@@ -38,6 +38,7 @@ from .outputs import resolve_out_dir
 from .polling import PollPolicy
 from .retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
 from .settings import Endpoint, endpoint_path, require_api_key, resolve_base_url
+from .videocheck import IDENTITY, NotAVideo, body_encodings, require_mp4
 
 if TYPE_CHECKING:
     from .batch import BatchEvent, BatchResult
@@ -488,7 +489,11 @@ class AsyncKlingClient:
             attempt += 1
             try:
                 total = await self._stream_to(generation.video_url, partial, progress)
+                require_mp4(partial)
                 break
+            except NotAVideo as exc:  # not retried; the journal still lists it as not downloaded
+                partial.unlink(missing_ok=True)
+                raise errors.DownloadError(generation.id, str(exc)) from exc
             except (httpx.TransportError, errors.APIStatusError, errors.DownloadError) as exc:
                 status = getattr(exc, "status_code", None)
                 if (status is not None and status not in RETRYABLE_STATUS) or attempt >= self.retry.max_attempts:
@@ -509,7 +514,7 @@ class AsyncKlingClient:
     ) -> int:
         """Append the rest of ``url`` to ``partial``; returns the final size."""
         have = partial.stat().st_size if partial.exists() else 0
-        headers = {"Range": f"bytes={have}-"} if have else {}
+        headers = {**IDENTITY, "Range": f"bytes={have}-"} if have else IDENTITY
         async with self._clients().plain.stream("GET", url, headers=headers) as response:
             if response.status_code >= 400:  # the file host, not the gateway: no gateway advice
                 raise errors.APIStatusError(
@@ -517,13 +522,15 @@ class AsyncKlingClient:
                     status_code=response.status_code,
                     retry_after=parse_retry_after(response.headers.get("retry-after")),
                 )
+            encoded = body_encodings(response)
             if have and response.status_code != 206:
                 have = 0  # the server ignored Range: start over
-            length = response.headers.get("content-length")
+            length = None if encoded else response.headers.get("content-length")  # encoded size
             total = have + int(length) if length is not None else None
+            chunks = response.aiter_bytes(1 << 16) if encoded else response.aiter_raw(1 << 16)
             with open(partial, "ab" if have else "wb") as out:
                 done = have
-                async for chunk in response.aiter_raw(1 << 16):
+                async for chunk in chunks:
                     out.write(chunk)
                     done += len(chunk)
                     if on_progress:

@@ -22,6 +22,8 @@ GEN_ID = "8c4a3f1e-0b7d-4c1e-9a55-2f1d3b7e6a10:kling-video/v2.1/master/image-to-
 VIDEO_URL = "https://cdn.test/generations/out.mp4"
 IMAGE_URL = "https://images.test/frame.jpg"
 UNIVERSAL = "/v2/video/generations"
+#: How every MP4 starts: a box size, then "ftyp" (the download checks it before saving).
+MP4_HEAD = b"\x00\x00\x00\x18ftypmp42"
 LEGACY = "/v2/generate/video/kling/generation"
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from kling_notebook import Generation, RetryPolicy, errors
 
-from .fakes import GEN_ID, VIDEO_URL, gen_body
+from .fakes import GEN_ID, MP4_HEAD, VIDEO_URL, gen_body
 
-VIDEO = bytes(range(256)) * 1200  # 300 KiB, distinctive at every offset
+VIDEO = MP4_HEAD + bytes(range(256)) * 1200  # 300 KiB, distinctive at every offset
 CHUNK = 1 << 16  # the client's read size
 DONE = Generation(id=GEN_ID, status="completed", video_url=VIDEO_URL)
 

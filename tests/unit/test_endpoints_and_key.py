@@ -31,6 +31,7 @@ from .fakes import (
     IMAGE_URL,
     KEY,
     LEGACY,
+    MP4_HEAD,
     UNIVERSAL,
     VIDEO_URL,
     error_response,
@@ -257,7 +258,7 @@ async def test_key_is_in_no_error_and_no_log_record(gateway, make_client, clock,
 
 async def test_key_only_goes_to_the_api_host(gateway, make_client, tmp_path):
     """The image probe and the video download (other hosts) carry no Authorization header."""
-    gateway.serve(IMAGE_URL, image_bytes(), "image/jpeg").serve(VIDEO_URL, b"video-bytes" * 100)
+    gateway.serve(IMAGE_URL, image_bytes(), "image/jpeg").serve(VIDEO_URL, MP4_HEAD + b"video-bytes" * 100)
     gateway.post(gen_body("queued")).get(gen_body("completed"))
     async with make_client() as client:
         await client.generate(image=IMAGE_URL, out_dir=tmp_path)
@@ -273,7 +274,7 @@ async def test_key_only_goes_to_the_api_host(gateway, make_client, tmp_path):
 
 async def test_a_video_url_on_the_api_host_still_gets_no_key(gateway, make_client, tmp_path):
     same_host_video = f"{API}/files/out.mp4"
-    gateway.serve(same_host_video, b"v" * 10)
+    gateway.serve(same_host_video, MP4_HEAD + b"v" * 10)
     async with make_client() as client:
         await client.download(Generation(id=GEN_ID, status="completed", video_url=same_host_video), tmp_path / "v.mp4")
     download = [r for r in gateway.requests if r.url.path == "/files/out.mp4"]

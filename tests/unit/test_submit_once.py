@@ -14,7 +14,7 @@ import pytest
 from kling_notebook import GenerationRequest, RetryPolicy, errors
 from kling_notebook.journal import NOT_SUBMITTED, UNCERTAIN
 
-from .fakes import GEN_ID, VIDEO_URL, error_response, gen_body
+from .fakes import GEN_ID, MP4_HEAD, VIDEO_URL, error_response, gen_body
 
 
 def only_entry(client):
@@ -169,7 +169,7 @@ async def test_a_prompt_that_starts_with_bearer_is_not_mistaken_for_a_credential
     gateway, make_client, tmp_path, jpeg, field
 ):
     text = "Bearer of the ring walks into the mist"
-    gateway.post(gen_body("queued")).get(gen_body("completed")).serve(VIDEO_URL, b"v" * 100)
+    gateway.post(gen_body("queued")).get(gen_body("completed")).serve(VIDEO_URL, MP4_HEAD + b"v" * 100)
     async with make_client() as client:
         result = await client.generate(image=jpeg, out_dir=tmp_path, **{field: text})
         entry = only_entry(client)
