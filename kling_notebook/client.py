@@ -219,7 +219,9 @@ class AsyncKlingClient:
         return pair
 
     async def aclose(self) -> None:
-        """Close this loop's HTTP clients, and hand other loops' clients back to their own loops."""
+        """Close this loop's HTTP clients, and hand other loops' clients back to their own loops.
+        A journal this client opened itself is closed too (reopened if the client is used again);
+        one passed in belongs to the caller and stays open."""
         current = asyncio.get_running_loop()
         pairs = list(self._per_loop.items())
         self._per_loop.clear()
@@ -228,6 +230,9 @@ class AsyncKlingClient:
                 await _close(pair)
             elif loop.is_running():
                 asyncio.run_coroutine_threadsafe(_close(pair), loop)
+        if self._journal is not None and self._journal_setting is True:
+            self._journal.close()
+            self._journal = None
 
     async def __aenter__(self) -> AsyncKlingClient:
         return self
