@@ -415,8 +415,8 @@ class AsyncKlingClient:
     ) -> Generation:
         """Poll until the generation completes; returns it with its video URL.
 
-        Raises GenerationFailedError (status "error"), MissingVideoError (completed without a
-        URL) or WaitTimeoutError (deadline passed; the id stays valid). Transient errors never end
+        Raises GenerationFailedError (status "error"/"failed", or an error and no video),
+        MissingVideoError (completed without a URL) or WaitTimeoutError (deadline passed; the id stays valid). Transient errors never end
         the wait before the deadline. The default deadline is 15 min for 5 s videos, 30 for 10 s.
         """
         generation_id = generation.id if isinstance(generation, Generation) else generation

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .models import FAILED_STATUSES
 from .outputs import resolve_out_dir, scrub
 
 __all__ = [
@@ -53,8 +54,8 @@ FOUND = "found"
 #: The user confirmed an uncertain attempt created nothing.
 NOT_CREATED = "not_created"
 COMPLETED = "completed"
-#: Gateway statuses meaning the generation ended without a video.
-FAILED = frozenset({"error", "failed"})
+#: Gateway statuses meaning the generation ended without a video (the ones the client raises for).
+FAILED = FAILED_STATUSES
 
 _BUSY_TIMEOUT_S = 10.0
 _LOCK_RETRIES = 20

@@ -40,6 +40,8 @@ __all__ = [
     "Generation",
     "GenerationResult",
     "RUNNING_STATUSES",
+    "COMPLETED_STATUSES",
+    "FAILED_STATUSES",
     "TERMINAL_STATUSES",
 ]
 
@@ -54,7 +56,11 @@ TRAJECTORY_POINTS = (2, 77)
 
 #: Statuses that mean "not finished yet": the schema's two plus the seed example's two.
 RUNNING_STATUSES = frozenset({"queued", "generating", "waiting", "active"})
-TERMINAL_STATUSES = frozenset({"completed", "error"})
+#: Wordings of "done, with a video": the schema's, the seed's text and the common alternative.
+COMPLETED_STATUSES = frozenset({"completed", "complete", "succeeded"})
+#: Statuses of a generation that ended without a video (the journal files these as failed).
+FAILED_STATUSES = frozenset({"error", "failed"})
+TERMINAL_STATUSES = frozenset({"completed"}) | FAILED_STATUSES
 
 #: Fields the gateway accepts but v2.1 master is documented to ignore or not support.
 IGNORED_FIELD_NOTES = {
@@ -302,9 +308,23 @@ class GenerationRequest:
         return body
 
 
+def _canonical_status(given: Any, video_url: str | None, has_error: bool) -> str:
+    """One word per outcome, so the wait, the journal and resume agree on when a job has ended:
+    every completion wording becomes "completed", and an error without a video is a failure
+    whatever the status says (a failed job reported as running would be waited for until the
+    deadline). Unknown statuses stay as they are: running."""
+    status = str(given or "unknown").lower()
+    if has_error and not video_url:
+        return status if status in FAILED_STATUSES else "error"
+    return "completed" if status in COMPLETED_STATUSES else status
+
+
 @dataclass(frozen=True)
 class Generation:
-    """The gateway's view of one generation, parsed tolerantly (unknown fields kept in ``raw``)."""
+    """The gateway's view of one generation, parsed tolerantly (unknown fields kept in ``raw``).
+
+    ``status`` is canonical (see :func:`_canonical_status`); the gateway's own word is in ``raw``.
+    """
 
     id: str
     status: str
@@ -328,10 +348,11 @@ class Generation:
             error_name = error_message = None
         usage = _mapping(_mapping(body.get("meta")).get("usage"))
         credits = usage.get("credits_used", usage.get("tokens_used"))
+        video_url = video.get("url") or None
         return cls(
             id=str(body["id"]),
-            status=str(body.get("status") or "unknown").lower(),
-            video_url=video.get("url") or None,
+            status=_canonical_status(body.get("status"), video_url, bool(error_name or error_message)),
+            video_url=video_url,
             error_name=error_name,
             error_message=error_message,
             credits_used=float(credits) if isinstance(credits, (int, float)) else None,
@@ -351,7 +372,7 @@ class Generation:
 
     @property
     def is_failed(self) -> bool:
-        return self.status == "error"
+        return self.status in FAILED_STATUSES
 
     @property
     def short_id(self) -> str:
