@@ -34,6 +34,7 @@ __all__ = [
     "set_display_mode",
     "get_display_mode",
     "resolved_mode",
+    "relative_url",
     "result_mimebundle",
     "result_html",
     "result_text",
@@ -75,8 +76,12 @@ def resolved_mode(mode: DisplayMode | None = None) -> Literal["file", "embed", "
     return "embed" if served_without_files else "file"
 
 
-def _relative_url(path: Path) -> str:
-    """``path`` as a URL relative to the working directory (what the front end resolves)."""
+def relative_url(path: Path) -> str:
+    """``path`` as a URL relative to the kernel's working directory, percent-quoted.
+
+    Public because every view that links or plays a saved file must use the same form: front
+    ends rewrite a relative ``src``/``href`` in cell outputs (and Output widgets) to their file
+    route, so the link works in JupyterLab without storing the file in the notebook."""
     try:
         relative = os.path.relpath(path, os.getcwd())
     except ValueError:  # another drive on Windows: nothing relative can reach it
@@ -97,8 +102,8 @@ def _source(result: GenerationResult, mode: Literal["file", "embed", "url"]) -> 
         reason = f"too large to embed ({format_bytes(size)} > {format_bytes(EMBED_LIMIT)})"
         if url:
             return url, f"{reason}: playing from the remote URL, which expires"
-        return _relative_url(result.path), reason
-    return _relative_url(result.path), ""
+        return relative_url(result.path), reason
+    return relative_url(result.path), ""
 
 
 def _link(result: GenerationResult, mode: Literal["file", "embed", "url"]) -> tuple[str, str]:
@@ -110,7 +115,7 @@ def _link(result: GenerationResult, mode: Literal["file", "embed", "url"]) -> tu
     name = result.path.name
     url = result.generation.video_url
     if mode == "file" or not url:
-        return _relative_url(result.path), f"Download {name}"
+        return relative_url(result.path), f"Download {name}"
     return url, f"Download {name} (from the generation's URL, which expires)"
 
 

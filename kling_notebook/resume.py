@@ -258,20 +258,23 @@ async def resume_async(
     on_event: BatchHandler | None = None,
     concurrency: int = 4,
     timeout: float | None = None,
+    entries: Sequence[JournalEntry] | None = None,
 ) -> ResumeReport:
     """Wait for and save every unfinished generation in the journal of ``out_dir`` (default: the
     client's folder, else ``$KLING_NOTEBOOK_OUTPUTS`` or ``./kling_outputs``).
 
     ``client`` defaults to :func:`kling_notebook.session.connect` (the key from ``api_key`` or the
-    environment; demo mode without one). ``on_event`` gets every job's events tagged with its
-    place in the pending list. Never submits anything.
+    environment; demo mode without one). ``entries`` narrows the work to those pending entries
+    (the panel passes the ones it lists, leaving out generations it is still waiting for itself);
+    by default every pending entry is resumed. ``on_event`` gets every job's events tagged with its
+    place in the pending list (``entries`` when given). Never submits anything.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     folder = resolve_out_dir(out_dir if out_dir is not None else client.out_dir if client else None)
     clients = _Clients(client, folder, api_key)
     try:
-        pending = clients.journal.pending()
+        pending = list(entries) if entries is not None else clients.journal.pending()
         uncertain = tuple(UncertainEntry(entry) for entry in clients.journal.uncertain_entries())
         await clients.prepare(pending)
         gate = asyncio.Semaphore(concurrency)

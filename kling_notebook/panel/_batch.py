@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -19,9 +19,8 @@ import ipywidgets as widgets
 from ..batch import BatchEvent, BatchResult, estimate_requests
 from ..cost import Budget
 from ..engine import spawn
-from ..events import JobEvent
-from ..jobs import Job
 from ..models import GenerationRequest, GenerationResult
+from ._fed import FedJob
 from ._html import note
 from ._progress import ProgressRow
 from ._result import ResultView
@@ -30,26 +29,6 @@ if TYPE_CHECKING:
     from ..client import AsyncKlingClient
 
 __all__ = ["BatchView"]
-
-
-class _BatchItemJob(Job):
-    """One batch item seen as the Job a ProgressRow follows: its events come from the batch."""
-
-    def __init__(
-        self, client: AsyncKlingClient, request: GenerationRequest, batch_over: Callable[[], bool]
-    ) -> None:
-        super().__init__(client, request)
-        self._batch_over = batch_over
-
-    def show(self, event: JobEvent) -> None:
-        self._emit(event)
-
-    def done(self) -> bool:
-        last = self.last_event
-        return (last is not None and last.is_final) or self._batch_over()
-
-    def cancel(self) -> bool:
-        return False  # a batch stops as a whole: BatchView.stop()
 
 
 class BatchView(widgets.VBox):
@@ -70,7 +49,7 @@ class BatchView(widgets.VBox):
         self.estimate = estimate_requests(self.requests, client.prices)
         self._options: dict[str, Any] = {"concurrency": concurrency, "budget": budget, **options}
         self.future: concurrent.futures.Future[BatchResult] | None = None
-        self.jobs = [_BatchItemJob(client, request, self._over) for request in self.requests]
+        self.jobs = [FedJob(client, request, self._over) for request in self.requests]
         self.rows = [ProgressRow(job, on_result=self._add_video) for job in self.jobs]
         for row in self.rows:
             row.cancel_button.layout.display = "none"

@@ -12,7 +12,15 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..models import CAMERA_AXES, CAMERA_TYPES, DURATIONS, IGNORED_FIELD_NOTES, MAX_PROMPT_CHARS
+from ..models import (
+    CAMERA_AXES,
+    CAMERA_TYPES,
+    DURATIONS,
+    IGNORED_FIELD_NOTES,
+    MAX_PROMPT_CHARS,
+    PROVIDERS,
+    GenerationRequest,
+)
 from ..polling import EXPECTED_SECONDS
 from ._html import esc, note
 from ._style import spaced
@@ -71,7 +79,7 @@ class _Advanced(widgets.Accordion):
         self.axis = widgets.Dropdown(options=CAMERA_AXES, value="zoom", disabled=True, layout=widgets.Layout(width="120px"))
         self.amount = widgets.IntSlider(value=5, min=-10, max=10, disabled=True, layout=widgets.Layout(width="220px"))
         self.provider = widgets.Dropdown(
-            options=[("not sent (gateway default: auto)", ""), ("auto", "auto"), ("kling", "kling"), ("fal", "fal")],
+            options=[("not sent (gateway default: auto)", ""), *((p, p) for p in PROVIDERS)],
             value="",
             layout=widgets.Layout(width="260px"),
         )
@@ -94,6 +102,21 @@ class _Advanced(widgets.Accordion):
         self.cfg.disabled = not self.send_cfg.value
         simple = self.camera.value == "simple"
         self.axis.disabled = self.amount.disabled = not simple
+
+    def load(self, request: GenerationRequest) -> None:
+        """Show ``request``'s advanced fields, opening the section when any is sent."""
+        self.send_cfg.value = request.cfg_scale is not None
+        if request.cfg_scale is not None:
+            self.cfg.value = request.cfg_scale
+        camera = request.camera_control
+        if camera is not None and camera.type == "simple":
+            # A valid "simple" camera moves along exactly one axis; the slider takes whole steps.
+            ((axis, amount),) = [(a, v) for a, v in camera.config.items() if v != 0]
+            self.axis.value, self.amount.value = axis, round(amount)
+        self.camera.value = camera.type if camera is not None else ""
+        self.provider.value = request.provider or ""
+        if self.values():
+            self.selected_index = 0
 
     def values(self) -> dict[str, Any]:
         chosen: dict[str, Any] = {}
@@ -140,6 +163,13 @@ class Controls(widgets.VBox):
 
     def _show_wait(self, _change: Any = None) -> None:
         self.wait.value = note(expected_wait(self.duration.value))
+
+    def load(self, request: GenerationRequest) -> None:
+        """Show everything of ``request`` but the image (to edit it and generate again)."""
+        self.prompt.area.value = request.prompt or ""
+        self.negative.area.value = request.negative_prompt or ""
+        self.duration.value = request.duration
+        self.advanced.load(request)
 
     def values(self) -> dict[str, Any]:
         """Keyword arguments for GenerationRequest (everything but the image)."""

@@ -4,8 +4,9 @@ copy the id, re-run with edits.
 It stays light with hundreds of entries: one page (24 cards) is built at a time from one
 ``LIMIT/OFFSET`` query, and thumbnails are decoded on a background thread after the page is
 shown (cached beside each video, so a second visit decodes nothing). Links and players go
-through Output widgets, whose contents the front end renders like cell outputs (so JupyterLab
-rewrites a relative file path to its file route); thumbnails are inline ``data:`` images.
+through Output widgets (:func:`~._result.rich_output`, the panel's own player), whose contents the
+front end renders like cell outputs, so JupyterLab rewrites a relative file path to its file route;
+video HTML inside an HTML widget would 404 there. Thumbnails are inline ``data:`` images.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from collections.abc import Callable
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from ..display import _relative_url
+from ..display import relative_url
 from ..history import HistoryItem, load_history
 from ..journal import NOT_SUBMITTED, Journal
 from ..models import Generation, GenerationRequest, GenerationResult
 from ..thumbnails import thumbnail
 from ._html import code, esc, note
-from ._result import ResultView
+from ._result import ResultView, rich_output
 
 __all__ = ["HistoryGallery", "RerunHandler"]
 
@@ -39,14 +40,6 @@ def _placeholder(text: str) -> str:
         f'<div style="width:{_THUMB_WIDTH};height:100px;background:#e5e7eb;display:flex;'
         f'align-items:center;justify-content:center">{note(text)}</div>'
     )
-
-
-def _html_output(html_text: str, plain: str) -> dict[str, object]:
-    return {
-        "output_type": "display_data",
-        "data": {"text/html": html_text, "text/plain": plain},
-        "metadata": {},
-    }
 
 
 def _details(item: HistoryItem) -> str:
@@ -87,12 +80,12 @@ class _Card(widgets.VBox):
         self._details = _details(item)
         self.body = widgets.HTML(layout=look.plain, style=look.html_style)
         self._show(_placeholder("loading\u2026" if item.video else "no video yet"))
-        self.link = widgets.Output(layout=look.plain)
-        if item.video is not None:
-            href = esc(_relative_url(item.video))
-            self.link.outputs = (
-                _html_output(f'<a href="{href}" target="_blank">Open file</a>', str(item.video)),
-            )
+        if item.video is None:
+            self.link = widgets.Output(layout=look.plain)
+        else:
+            href = esc(relative_url(item.video))
+            link = f'<a href="{href}" target="_blank">Open file</a>'
+            self.link = rich_output({"text/html": link, "text/plain": str(item.video)}, look.plain)
         self.play = widgets.Button(
             description="Play",
             disabled=item.video is None,
@@ -100,12 +93,11 @@ class _Card(widgets.VBox):
             style=look.button_style,
         )
         self.play.on_click(lambda _: gallery.play(item))
+        can_rerun, why = gallery.can_rerun(item)
         self.rerun = widgets.Button(
             description="Re-run",
-            disabled=not item.rerunnable,
-            tooltip="edit and generate again"
-            if item.rerunnable
-            else "the input image is not a file or URL",
+            disabled=not can_rerun,
+            tooltip=why,
             layout=look.button,
             style=look.button_style,
         )
@@ -130,8 +122,9 @@ class _Card(widgets.VBox):
 class HistoryGallery(widgets.VBox):
     """Past generations from a journal (or an output folder), newest first, a page at a time.
 
-    ``on_rerun`` receives the request rebuilt from the journal, for the caller (the panel) to
-    edit and submit; without one, the request is kept in :attr:`rerun_request`.
+    ``on_rerun`` receives the request rebuilt from the journal, for the caller (the panel's
+    :meth:`~kling_notebook.panel.KlingPanel.load_request`) to edit and submit; without one, the
+    request is kept in :attr:`rerun_request`.
     """
 
     def __init__(
@@ -198,8 +191,19 @@ class HistoryGallery(widgets.VBox):
         if self._loader is not None:
             self._loader.join(timeout)
 
+    def can_rerun(self, item: HistoryItem) -> tuple[bool, str]:
+        """Whether ``item``'s Re-run button works, and its tooltip. A handler (the panel) can
+        take a request whose image was not kept (bytes, a moved file) and ask for the image again;
+        without one, only a request that can be sent as it is makes sense."""
+        if item.rerunnable:
+            return True, "edit and generate again"
+        if self.on_rerun is not None and item.request is not None:
+            return True, "edit and generate again (the image must be chosen again)"
+        return False, "the input image is not a file or URL"
+
     def play(self, item: HistoryItem) -> None:
-        """Show ``item``'s video (with its details and a download link) above the grid."""
+        """Show ``item``'s video (with its details and a download link) above the grid, in the
+        panel's own player (an Output widget), so the front end rewrites the file's path."""
         if item.video is None or item.generation_id is None:
             return
         generation = Generation(

@@ -1,5 +1,8 @@
 """The input image: a URL with a live preview, a file upload, or the bundled demo image.
 
+A past request's image can be loaded back (:meth:`ImagePicker.use_image`): a URL, bytes or a file
+still on disk load directly; the journal keeps no image bytes, so otherwise the picker asks again.
+
 Whatever the source, the same checker (:meth:`ImageInfo.problems`) gives the verdict in words, so
 the user learns that Kling would refuse an image before paying for an attempt. A URL is probed on
 the engine loop with a key-less HTTP client (the image host is a third party), debounced so that
@@ -23,7 +26,15 @@ import ipywidgets as widgets
 
 from ..engine import spawn
 from ..errors import ValidationError
-from ..images import KLING_LIMITS, ImageInfo, ImageLimits, fetch_url_image, is_url, probe_bytes
+from ..images import (
+    KLING_LIMITS,
+    ImageInfo,
+    ImageInput,
+    ImageLimits,
+    fetch_url_image,
+    is_url,
+    probe_bytes,
+)
 from ._html import esc, note
 from ._style import spaced
 
@@ -157,6 +168,40 @@ class ImagePicker(widgets.VBox):
         data = DEMO_IMAGE.read_bytes()
         source = ImageSource(DEMO_IMAGE, "demo image: Mona Lisa (public domain)", "DEMO_IMAGE")
         self.use_bytes(data, source)
+
+    def use_file(self, path: Path) -> None:
+        """Check and show a local image file (the demo image keeps its short name in the code)."""
+        if path.resolve() == DEMO_IMAGE.resolve():
+            self.use_demo()
+            return
+        self.url.value = ""
+        self.use_bytes(path.read_bytes(), ImageSource(path, f"file: {path}", repr(str(path))))
+
+    def use_image(self, image: ImageInput) -> None:
+        """Show a request's image, to re-run it: a URL is checked like a typed one, and image
+        bytes or a file still on disk are loaded. Anything else (a journal keeps only a label for
+        bytes, a file may have moved) leaves no image and says it must be chosen again."""
+        if is_url(image):
+            self.url.value = str(image).strip()
+        elif isinstance(image, (bytes, bytearray, memoryview)):
+            self.url.value = ""
+            data = bytes(image)
+            comment = "a file holding the request's image bytes"
+            self.use_bytes(data, ImageSource(data, f"the request's image ({len(data)} bytes)", repr("image.jpg"), comment))
+        elif isinstance(image, (str, Path)) and Path(image).is_file():
+            self.use_file(Path(image))
+        else:
+            self._ask_again(str(image) if isinstance(image, (str, Path)) else f"<{type(image).__name__}>")
+
+    def _ask_again(self, label: str) -> None:
+        self.url.value = ""
+        ticket = self._next_ticket()
+        words = (
+            f"\u2717 The image must be chosen again: {label} cannot be loaded (the journal keeps no "
+            "image bytes, and a file may have moved). Upload it, paste a URL or click Demo."
+        )
+        problem = "the image must be chosen again (upload it, paste a URL or click Demo)"
+        self._set(ticket, None, problem, note(words, "warn"), "")
 
     def use_bytes(self, data: bytes, source: ImageSource) -> None:
         """Check local image bytes and show them (uploads and the demo image)."""

@@ -5,31 +5,40 @@ controls (the request's own validation decides what is allowed), hands it to a
 :class:`~kling_notebook.jobs.JobRunner` (so the generation runs on the engine thread and the
 kernel stays free) and gives each job a :class:`ProgressRow`. Widget callbacks may run on a
 kernel subshell thread; they only read widgets, start jobs and schedule work on the engine loop.
+A past request goes back into the controls with :meth:`KlingPanel.load_request` (the History
+section's Re-run buttons), to be edited and generated again.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import threading
 import warnings
 from pathlib import Path
-from typing import Any
 
 import ipywidgets as widgets
 
+from ..batch import BatchEvent
 from ..client import AsyncKlingClient
 from ..cost import DEFAULT_PRICES, PriceTable
+from ..engine import spawn
 from ..errors import KlingError, ValidationError
+from ..events import JobEvent
+from ..history import HistoryItem, request_from_summary
 from ..images import KLING_LIMITS, is_url
 from ..jobs import Job, JobRunner
-from ..journal import FILENAME, JournalEntry
+from ..journal import FILENAME, Journal, JournalEntry
 from ..models import GenerationRequest, GenerationResult, IgnoredFieldWarning
+from ..resume import ResumeReport, resume_async
 from ..session import connect
 from ._controls import Controls
+from ._fed import FedJob
 from ._generate import GenerateBar
 from ._header import Header
+from ._history_section import HistorySection
 from ._html import note
-from ._image import ImagePicker, ImageSource
+from ._image import ImagePicker
 from ._key import KeyField
 from ._pending import PendingView
 from ._progress import ProgressRow
@@ -71,7 +80,8 @@ class KlingPanel(widgets.VBox):
         self.controls = Controls()
         self.bar = GenerateBar(self.generate)
         self.rows = widgets.VBox(layout=widgets.Layout(width="100%"))
-        self.pending = PendingView(self._resume)
+        self.pending = PendingView(self._resume, self.resume_all)
+        self.history = HistorySection(self._history_journal, self.load_request)
         self.controls.prompt.area.value = prompt
         self.controls.duration.value = duration
         super().__init__(
@@ -89,6 +99,7 @@ class KlingPanel(widgets.VBox):
                 self.bar,
                 self.rows,
                 self.pending,
+                self.history,
             ],
             layout=widgets.Layout(width="100%", max_width="1060px", padding="4px"),
         )
@@ -132,8 +143,17 @@ class KlingPanel(widgets.VBox):
         elif isinstance(image, str) and is_url(image):
             self.image.url.value = image
         else:
-            path = Path(image)
-            self.image.use_bytes(path.read_bytes(), ImageSource(path, f"file: {path}", repr(str(path))))
+            self.image.use_file(Path(image))
+
+    def load_request(self, request: GenerationRequest) -> None:
+        """Fill the controls from ``request`` (a past generation's, say) to edit and generate again.
+
+        The image loads when it is a URL, bytes or a file still on disk; a journal keeps no image
+        bytes, so otherwise the image status says it must be chosen again (and Generate waits for
+        it). Masks, which the panel has no controls for, are not carried over.
+        """
+        self.image.use_image(request.image)
+        self.controls.load(request)
 
     # -- validation ---------------------------------------------------------------------------
 
@@ -198,6 +218,54 @@ class KlingPanel(widgets.VBox):
 
     def _resume(self, entry: JournalEntry) -> None:
         assert entry.generation_id is not None  # pending() lists only submitted entries
-        duration: Any = entry.request.get("duration")
-        job = self.runner.pick_up(entry.generation_id, duration=duration if duration in (5, 10) else None)
+        job = self.runner.pick_up(entry.generation_id, duration=HistoryItem(entry).duration)
         self.add_row(ProgressRow(job, on_result=self.results.append))
+
+    def resume_all(self) -> concurrent.futures.Future[ResumeReport] | None:
+        """What Resume all does: wait for and save every listed generation not resumed yet, one
+        row each, through :func:`kling_notebook.resume.resume_async` (nothing is submitted).
+        None when nothing is left to resume."""
+        entries = self.pending.take_unresumed()
+        if not entries:
+            return None
+        over = threading.Event()
+        jobs = [
+            FedJob(
+                self.client,
+                request_from_summary(entry.request),
+                over.is_set,
+                generation_id=entry.generation_id,
+                duration=HistoryItem(entry).duration,
+            )
+            for entry in entries
+        ]
+        for job in jobs:
+            row = ProgressRow(job, on_result=self.results.append)
+            row.cancel_button.layout.display = "none"  # one resume runs them all (waiting is free)
+            self.add_row(row)
+
+        def show(tagged: BatchEvent) -> None:
+            jobs[tagged.index].show(tagged.event)
+
+        def ended(done: concurrent.futures.Future[ResumeReport]) -> None:
+            error = None if done.cancelled() else done.exception()
+            if error is not None:  # say so in the rows, rather than "stopped waiting"
+                failed = JobEvent(phase="failed", elapsed=0.0, message=f"{type(error).__name__}: {error}",
+                                  error=error if isinstance(error, KlingError) else None)
+                for job in jobs:
+                    if not job.done():
+                        job.show(failed)
+            over.set()
+
+        future = spawn(
+            resume_async(self.client, entries=entries, on_event=show, concurrency=self._concurrency)
+        )
+        future.add_done_callback(ended)
+        return future
+
+    # -- history ------------------------------------------------------------------------------
+
+    def _history_journal(self) -> Journal | None:
+        """The client's journal, or None before it exists (showing history must not create one)."""
+        client = self.client
+        return client.journal if (client.out_dir / FILENAME).is_file() else None

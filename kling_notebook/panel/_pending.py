@@ -1,8 +1,9 @@
-"""Generations the journal says are unfinished, each with a Resume button.
+"""Generations the journal says are unfinished, each with a Resume button, and Resume all.
 
 A generation that was paid for must never be lost to a restarted kernel: this lists what
-``client.journal.pending()`` holds for the current gateway, and Resume hands the id to
-``JobRunner.pick_up`` through the panel (polling is free, nothing is submitted again).
+``client.journal.pending()`` holds for the current gateway. Resume hands one id to
+``JobRunner.pick_up`` through the panel; Resume all hands every one not resumed yet to
+:func:`kling_notebook.resume.resume_async` (polling is free, nothing is submitted again).
 """
 
 from __future__ import annotations
@@ -24,20 +25,33 @@ def _describe(entry: JournalEntry) -> str:
     return f"{entry.created_at[:16].replace('T', ' ')} UTC \u00b7 {entry.status} \u00b7 \u201c{short}\u201d"
 
 
+def _mark_resumed(button: widgets.Button) -> None:
+    button.disabled = True
+    button.description = "Resumed"
+
+
 class PendingView(widgets.VBox):
     """Hidden while there is nothing to resume."""
 
-    def __init__(self, on_resume: Callable[[JournalEntry], None]) -> None:
+    def __init__(self, on_resume: Callable[[JournalEntry], None], on_resume_all: Callable[[], object]) -> None:
         self._on_resume = on_resume
+        self._listed: list[tuple[widgets.Button, JournalEntry]] = []
+        self.resume_all_button = widgets.Button(
+            description="Resume all", icon="forward", tooltip="wait for and save every generation listed here",
+            layout=widgets.Layout(width="120px"),
+        )
+        self.resume_all_button.on_click(lambda _button: on_resume_all())
         super().__init__(layout=widgets.Layout(display="none", width="100%"))
 
     def show(self, entries: Iterable[JournalEntry]) -> None:
+        self._listed = []
         rows: list[widgets.Widget] = []
         for entry in entries:
             button = widgets.Button(description="Resume", icon="play", layout=widgets.Layout(width="100px"))
             button.on_click(lambda b, entry=entry: self._resume(b, entry))
             label = widgets.HTML(f"{esc(_describe(entry))}<br>{code(entry.generation_id or '')}")
             rows.append(spaced(widgets.HBox([button, label], layout=widgets.Layout(align_items="center")), 8))
+            self._listed.append((button, entry))
         if not rows:
             self.children, self.layout.display = (), "none"
             return
@@ -45,10 +59,20 @@ class PendingView(widgets.VBox):
             "<b>Unfinished generations</b> "
             + note("(submitted earlier, already paid: resuming only waits and downloads)")
         )
-        self.children = (title, *rows)
+        self.resume_all_button.disabled = False
+        self.resume_all_button.description = "Resume all"
+        header = spaced(widgets.HBox([title, self.resume_all_button], layout=widgets.Layout(align_items="center")), 12)
+        self.children = (header, *rows)
         self.layout.display = ""
 
+    def take_unresumed(self) -> list[JournalEntry]:
+        """The listed entries not resumed yet, now marked resumed (what Resume all works on)."""
+        waiting = [(button, entry) for button, entry in self._listed if not button.disabled]
+        for button, _entry in waiting:
+            _mark_resumed(button)
+        _mark_resumed(self.resume_all_button)
+        return [entry for _button, entry in waiting]
+
     def _resume(self, button: widgets.Button, entry: JournalEntry) -> None:
-        button.disabled = True
-        button.description = "Resumed"
+        _mark_resumed(button)
         self._on_resume(entry)

@@ -3,10 +3,12 @@
 The player is an Output widget holding the result's own rich display, not an HTML widget: front
 ends pass Output contents through their renderers, which rewrite the relative ``src`` of
 ``display_mode="file"`` to the server's file route (an HTML widget's innerHTML is never rewritten).
+:func:`rich_output` is that one way of showing a saved file, for every view that links or plays one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from ..models import GenerationRequest, GenerationResult
     from ._image import ImageSource
 
-__all__ = ["ResultView", "code_for"]
+__all__ = ["ResultView", "code_for", "rich_output"]
 
 
 def code_for(request: GenerationRequest, image: ImageSource, demo: bool) -> str:
@@ -49,16 +51,23 @@ def code_for(request: GenerationRequest, image: ImageSource, demo: bool) -> str:
     return "\n".join(lines)
 
 
+def rich_output(bundle: Mapping[str, str], layout: widgets.Layout | None = None) -> widgets.Output:
+    """An Output widget showing ``bundle`` (mime type -> text) the way a cell output shows it,
+    so the front end rewrites relative file paths in it (an HTML widget's content never is).
+
+    The outputs are set directly (thread-safe, no IPython shell needed) instead of ``with output:``.
+    """
+    shown = widgets.Output(layout=layout or widgets.Layout())
+    shown.outputs = ({"output_type": "display_data", "data": dict(bundle), "metadata": {}},)
+    return shown
+
+
 class ResultView(widgets.VBox):
     """The video (controls, no autoplay), its details, and the equivalent Python call."""
 
     def __init__(self, result: GenerationResult, code_text: str | None = None) -> None:
         self.result = result
-        self.player = widgets.Output(layout=widgets.Layout(width="100%"))
-        # Set outputs directly (thread-safe, no IPython shell needed) instead of `with player:`.
-        self.player.outputs = (
-            {"output_type": "display_data", "data": result_mimebundle(result), "metadata": {}},
-        )
+        self.player = rich_output(result_mimebundle(result), widgets.Layout(width="100%"))
         children: list[widgets.Widget] = [self.player]
         if code_text:
             block = widgets.HTML(

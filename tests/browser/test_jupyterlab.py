@@ -7,7 +7,8 @@ panel, clicks Generate (demo mode: no key in the environment), and checks that
 * another cell runs at once while the job runs (the kernel is free),
 * the progress row's elapsed clock keeps moving while a cell blocks the kernel with time.sleep,
 * a ``<video>`` appears whose frames load (readyState >= 2, videoWidth > 0) from JupyterLab's
-  ``/files/`` route (the relative path was rewritten, no base64 in the notebook).
+  ``/files/`` route (the relative path was rewritten, no base64 in the notebook),
+* the panel's History section, opened, plays that video the same way.
 
 Screenshots go to the test's temporary folder, or to ``$KLING_TEST_SCREENSHOTS`` when set
 (``KLING_TEST_SCREENSHOTS=docs/screenshots`` refreshes the README's picture). Uses Debian's
@@ -269,3 +270,17 @@ def _run(page: Page, url: str, root: Path, shots: Path) -> None:
     text = saved.read_text()
     assert "data:video" not in text and "base64" not in text and len(text) < 100_000
     assert FAKE_KEY not in text
+
+    # History (built when opened) plays the video through JupyterLab's file route too.
+    history = panel.locator(".kling-history")
+    history.locator(".jupyter-widget-Collapse-header").first.click()
+    history.locator("button:has-text('Play')").first.click()
+    page.wait_for_function(
+        """() => {
+            const v = document.querySelector('.kling-panel .kling-history video');
+            return v && v.readyState >= 2 && v.videoWidth > 0;
+        }""",
+        timeout=60_000,
+    )
+    played = history.locator("video").first.evaluate("v => v.currentSrc")
+    assert urlsplit(played).path == path, played
