@@ -31,6 +31,7 @@ from . import errors
 from ._pool import GatedAsyncClient
 from .cost import DEFAULT_PRICES, Budget, PriceTable, Reservation
 from .events import EventHandler
+from .history import HistoryItem
 from .images import ImageLimits, fetch_url_image
 from .journal import Journal
 from .models import RUNNING_STATUSES, Generation, GenerationRequest, GenerationResult
@@ -404,6 +405,25 @@ class AsyncKlingClient:
                 error=generation.error_message,
             )
 
+    def origin(self, generation_id: str, duration: int | None = None) -> tuple[float, int]:
+        """When a generation was submitted (on this client's clock) and its video length.
+
+        Both drive the poll schedule and the progress estimate. This client remembers its own
+        submissions; any other id (resume, ``wait ID``) takes them from the journal's created_at
+        and stored request, so a 10 s video picked up 8 minutes in is polled on the 10 s schedule
+        from minute 8, not from zero on the 5 s one. A given ``duration`` wins; an id nobody
+        journalled starts now, as a 5 s video.
+        """
+        mine = self._submitted.get(generation_id)
+        if mine is not None:
+            return mine.started, duration or mine.duration
+        now = self._clock.now()
+        journal = self.journal
+        entry = journal.get(generation_id) if journal else None
+        if entry is None:
+            return now, duration or 5
+        return now - entry.age, duration or HistoryItem(entry).duration or 5
+
     async def wait(
         self,
         generation: Generation | str,
@@ -416,15 +436,14 @@ class AsyncKlingClient:
         """Poll until the generation completes; returns it with its video URL.
 
         Raises GenerationFailedError (status "error"/"failed", or an error and no video),
-        MissingVideoError (completed without a URL) or WaitTimeoutError (deadline passed; the id stays valid). Transient errors never end
-        the wait before the deadline. The default deadline is 15 min for 5 s videos, 30 for 10 s.
+        MissingVideoError (completed without a URL) or WaitTimeoutError (deadline passed; the id
+        stays valid). Transient errors never end the wait before the deadline. The default
+        deadline, counted from now, is 15 min for 5 s videos, 30 for 10 s (see :meth:`origin`).
         """
         generation_id = generation.id if isinstance(generation, Generation) else generation
-        mine = self._submitted.get(generation_id)
-        duration = duration or (mine.duration if mine else 5)
+        since, duration = self.origin(generation_id, duration)
         poll = poll or self.poll
         started = self._clock.now()
-        since = mine.started if mine else started
         deadline = started + (timeout if timeout is not None else poll.default_timeout(duration))
         last_status: str | None = None
         failures = 0

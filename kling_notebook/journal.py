@@ -131,6 +131,18 @@ class JournalEntry:
     estimate: dict[str, Any] | None
 
     @property
+    def age(self) -> float:
+        """Seconds since the attempt was recorded (just before its POST): how far along a job
+        picked up later already is. 0 for a timestamp that cannot be read or lies ahead."""
+        try:
+            created = datetime.fromisoformat(self.created_at)
+        except ValueError:
+            return 0.0
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=timezone.utc)
+        return max(0.0, (datetime.now(timezone.utc) - created).total_seconds())
+
+    @property
     def needs_work(self) -> bool:
         """Submitted but not finished, or finished without the video file on disk."""
         if self.generation_id is None or self.status in FAILED:

@@ -121,8 +121,8 @@ async def _follow(
     duration: int | None = None,
 ) -> GenerationResult:
     poll = poll or client.poll
-    duration = duration or (request.duration if request else 5)
-    submitted = client.clock.now()  # the clock wait() polls by, so estimate and schedule agree
+    # On the clock wait() polls by, so estimate and schedule agree (a resumed job is not at zero).
+    submitted, duration = client.origin(generation.id, duration or (request.duration if request else None))
 
     def on_update(found: Generation) -> None:
         estimate = poll.progress(client.clock.now() - submitted, duration)
