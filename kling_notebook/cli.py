@@ -71,7 +71,7 @@ async def _generate(args: argparse.Namespace) -> int:
         negative_prompt=args.negative_prompt,
         cfg_scale=args.cfg_scale,
         provider=args.provider,
-        image_encoding="data_uri" if args.data_uri else "raw",
+        image_encoding="data_uri" if args.data_uri else None,  # None: what the provider takes
     )
     async with _client(args) as client:
         result = await client.generate(request, timeout=args.timeout, on_event=TextProgress())
@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--duration", type=int, choices=(5, 10), default=5)
     gen.add_argument("--cfg-scale", type=float, default=None)
     gen.add_argument("--provider", choices=("auto", "kling", "klingai", "fal"), default=None)
-    gen.add_argument("--data-uri", action="store_true", help="send a local image as a data: URI, not raw base64")
+    gen.add_argument(
+        "--data-uri", action="store_true", help="send a local image as a data: URI, not raw base64 (the fal default)"
+    )
     gen.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 15/30 min)")
     gen.set_defaults(run=_generate)
 

@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import warnings
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,7 +35,13 @@ from .events import EventHandler
 from .history import HistoryItem
 from .images import ImageLimits, fetch_url_image
 from .journal import Journal
-from .models import RUNNING_STATUSES, Generation, GenerationRequest, GenerationResult
+from .models import (
+    RUNNING_STATUSES,
+    Generation,
+    GenerationRequest,
+    GenerationResult,
+    IgnoredFieldWarning,
+)
 from .outputs import resolve_out_dir
 from .polling import PollPolicy
 from .retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
@@ -255,6 +262,8 @@ class AsyncKlingClient:
 
     async def check(self, request: GenerationRequest) -> str:
         """Everything that can be checked before paying; returns the ``image_url`` value to send."""
+        for note in request.endpoint_notes(self.endpoint):
+            warnings.warn(note, IgnoredFieldWarning, stacklevel=2)
         checked = request
         if self.image_limits is not None and request.image_limits != self.image_limits:
             request = request.with_changes(image_limits=self.image_limits)

@@ -69,6 +69,11 @@ IGNORED_FIELD_NOTES = {
     "static_mask": "v2.1 master lists no motion brush; masks are likely dropped or rejected",
     "dynamic_masks": "v2.1 master lists no motion brush; masks are likely dropped or rejected",
 }
+#: Fields the legacy endpoint's published schema does not list (it likely ignores them).
+LEGACY_UNLISTED_NOTES = {
+    "provider": "the legacy endpoint's schema has no provider field, so it is likely ignored there; "
+    "use endpoint='universal' to choose the provider",
+}
 
 
 class IgnoredFieldWarning(UserWarning):
@@ -217,8 +222,9 @@ class GenerationRequest:
     static_mask: str | None = None
     dynamic_masks: tuple[DynamicMask, ...] | None = None
     provider: str | None = None
-    #: How a local image is sent: bare base64 ("raw", what Kling's own API takes) or a data URI.
-    image_encoding: ImageEncoding = "raw"
+    #: How a local image is sent: bare base64 ("raw", what Kling's own API takes) or a data URI;
+    #: None picks one for the provider (see :attr:`encoding`).
+    image_encoding: ImageEncoding | None = None
     #: The input-image limits applied before sending (Kling's by default).
     image_limits: ImageLimits = KLING_LIMITS
 
@@ -250,7 +256,7 @@ class GenerationRequest:
             if not isinstance(self.provider, str) or self.provider.lower() not in PROVIDERS:
                 raise ValidationError("provider", self.provider, f"one of {', '.join(PROVIDERS)}")
             set_(self, "provider", self.provider.lower())
-        if self.image_encoding not in ("raw", "data_uri"):
+        if self.image_encoding not in (None, "raw", "data_uri"):
             raise ValidationError("image_encoding", self.image_encoding, "'raw' or 'data_uri'")
         for note in self.notes():
             warnings.warn(note, IgnoredFieldWarning, stacklevel=3)
@@ -269,12 +275,27 @@ class GenerationRequest:
 
     def notes(self) -> list[str]:
         """Why a field that will be sent will probably have no effect on this model."""
+        return self._notes(IGNORED_FIELD_NOTES)
+
+    def endpoint_notes(self, endpoint: str) -> list[str]:
+        """Fields that will be sent although ``endpoint``'s published schema does not list them."""
+        return self._notes(LEGACY_UNLISTED_NOTES) if endpoint == "legacy" else []
+
+    def _notes(self, table: Mapping[str, str]) -> list[str]:
         sent = self.to_payload("")
-        return [f"{name}: {note}" for name, note in IGNORED_FIELD_NOTES.items() if name in sent]
+        return [f"{name}: {note}" for name, note in table.items() if name in sent]
+
+    @property
+    def encoding(self) -> ImageEncoding:
+        """How a local image is sent: the user's choice, else a data URI for fal (which accepts
+        data URIs and likely not bare base64), else bare base64 (what Kling's own API wants)."""
+        if self.image_encoding is not None:
+            return self.image_encoding
+        return "data_uri" if self.provider == "fal" else "raw"
 
     def prepare(self) -> PreparedImage:
         """Check and encode the image (local images only; URLs are probed by the client)."""
-        return prepare_image(self.image, encoding=self.image_encoding, limits=self.image_limits)
+        return prepare_image(self.image, encoding=self.encoding, limits=self.image_limits)
 
     def to_payload(self, image_value: str) -> dict[str, Any]:
         """The JSON body for the create call, with the prepared ``image_url``."""
