@@ -42,6 +42,7 @@ from ._image import ImagePicker
 from ._key import KeyField
 from ._pending import PendingView
 from ._progress import ProgressRow
+from ._repeat import RepeatGuard
 from ._result import code_for
 from ._style import PANEL_CLASS, spaced, stylesheet
 
@@ -78,7 +79,8 @@ class KlingPanel(widgets.VBox):
         self.key = KeyField(self.use_key, self.use_demo)
         self.image = ImagePicker()
         self.controls = Controls()
-        self.bar = GenerateBar(self.generate)
+        self.bar = GenerateBar(self._clicked)
+        self.repeats = RepeatGuard()
         self.rows = widgets.VBox(layout=widgets.Layout(width="100%"))
         self.pending = PendingView(self._resume, self.resume_all)
         self.history = HistorySection(self._history_journal, self.load_request)
@@ -177,16 +179,39 @@ class KlingPanel(widgets.VBox):
 
     # -- running ------------------------------------------------------------------------------
 
-    def generate(self) -> Job | None:
-        """What the Generate button does: start a job for the current input and add its row."""
+    def generate(self, *, again: bool = False) -> Job | None:
+        """What the Generate button does: start a job for the current input and add its row.
+
+        The exact request sent less than a minute ago is not sent again unless ``again`` is
+        True: the panel asks instead (None is returned), since a repeat pays twice."""
         request, reason = self.request()
         source = self.image.source
         if request is None or source is None:
             self.bar.reason.value = note(f"Generate is disabled: {reason}", "bad")
             return None
+        ago = self.repeats.seconds_since_same(request)
+        if ago is not None and not again:
+            self.bar.ask_again(ago)
+            return None
+        self.repeats.sent(request)
         job = self.runner.start(request)
         self.add_row(ProgressRow(job, code_text=code_for(request, source, self.client.demo), on_result=self.results.append))
         return job
+
+    def _clicked(self, again: bool) -> None:
+        """A click the bar let through (it holds the button): release it once the submit is over."""
+        job = self.generate(again=again)
+        if job is None:
+            self.bar.release()
+            return
+        released = threading.Event()
+
+        def on_event(event: JobEvent) -> None:
+            if event.phase not in ("checking", "submitting") and not released.is_set():
+                released.set()
+                self.bar.release()
+
+        job.subscribe(on_event)
 
     def add_row(self, row: ProgressRow) -> None:
         """Show a progress row (newest last); also for jobs started elsewhere (resume, batches)."""

@@ -137,7 +137,7 @@ def test_cancel_says_the_job_may_still_finish(tmp_path: Path) -> None:
 
 def test_cancel_while_waiting_for_a_slot_sends_nothing(client: AsyncKlingClient) -> None:
     panel = KlingPanel(client, concurrency=1)
-    first, second = panel.generate(), panel.generate()
+    first, second = panel.generate(), panel.generate(again=True)
     assert first is not None and second is not None
     panel.rows.children[1].cancel_button.click()
     row = panel.rows.children[1]
