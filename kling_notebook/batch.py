@@ -330,11 +330,12 @@ async def run_batch(
     estimate = estimate_requests(batch, client.prices)
     if not confirm:
         raise ConfirmationRequiredError(estimate)
-    for cap in (client.budget, budget):
+    caps = () if client.demo else (client.budget, budget)  # demo generations cost nothing
+    for cap in caps:
         if cap is not None:
             cap.check(estimate)
     limit = AdaptiveLimit(concurrency, raise_after=raise_after)
-    state = _Batch(client, limit, budget, on_event, options)
+    state = _Batch(client, limit, None if client.demo else budget, on_event, options)
     items = await asyncio.gather(
         *(state.run(index, request) for index, request in enumerate(batch))
     )

@@ -15,7 +15,8 @@ from typing import Any
 
 from . import errors
 from .client import AsyncKlingClient
-from .models import GenerationRequest
+from .cost import credits_text
+from .models import GenerationRequest, GenerationResult
 from .pipeline import finish_generation
 from .session import connect
 from .textprogress import TextProgress
@@ -75,7 +76,7 @@ async def _generate(args: argparse.Namespace) -> int:
     )
     async with _client(args) as client:
         result = await client.generate(request, timeout=args.timeout, on_event=TextProgress())
-    _print_result(args, {"id": result.id, "path": str(result.path), "credits_used": result.generation.credits_used})
+    _print_result(args, _saved(result), client.demo)
     return 0
 
 
@@ -89,7 +90,7 @@ async def _status(args: argparse.Namespace) -> int:
         "error": generation.error_message,
         "credits_used": generation.credits_used,
     }
-    _print_result(args, fields)
+    _print_result(args, fields, client.demo)
     return 0
 
 
@@ -98,17 +99,23 @@ async def _wait(args: argparse.Namespace) -> int:
         result = await finish_generation(
             client, args.id, duration=args.duration, timeout=args.timeout, on_event=TextProgress()
         )
-    _print_result(args, {"id": result.id, "path": str(result.path), "credits_used": result.generation.credits_used})
+    _print_result(args, _saved(result), client.demo)
     return 0
 
 
-def _print_result(args: argparse.Namespace, fields: dict[str, Any]) -> None:
+def _saved(result: GenerationResult) -> dict[str, Any]:
+    return {"id": result.id, "path": str(result.path), "credits_used": result.generation.credits_used}
+
+
+def _print_result(args: argparse.Namespace, fields: dict[str, Any], simulated: bool) -> None:
+    """Demo-mode credits are labelled simulated (in JSON: ``"simulated": true`` beside them)."""
     if args.json:
-        print(json.dumps(fields))
+        print(json.dumps({**fields, "simulated": True} if simulated else fields))
     else:
         for key, value in fields.items():
             if value is not None:
-                print(f"{key}: {value}")
+                shown = credits_text(value, simulated=simulated) if key == "credits_used" else value
+                print(f"{key}: {shown}")
 
 
 def build_parser() -> argparse.ArgumentParser:

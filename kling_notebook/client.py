@@ -301,7 +301,8 @@ class AsyncKlingClient:
         self._checked = None  # used once: submitting the same request again checks it again
         payload = request.to_payload(image_value)
         estimate = self.prices.estimate(request.duration)
-        reservation = self.budget.reserve(estimate) if self.budget else None  # refused: nothing sent
+        # Refused: nothing sent. Demo generations cost nothing, so they take nothing from a budget.
+        reservation = self.budget.reserve(estimate) if self.budget and not self.demo else None
         journal = self.journal
         try:
             row = (

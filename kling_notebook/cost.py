@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .errors import BudgetExceededError, ConfigurationError
 
-__all__ = ["PriceTable", "CostEstimate", "Budget", "Reservation", "DEFAULT_PRICES"]
+__all__ = ["PriceTable", "CostEstimate", "Budget", "Reservation", "DEFAULT_PRICES", "credits_text"]
 
 # Float sums such as 1.4 + 1.4 + ... must not refuse a budget set to their exact total.
 _EPSILON = 1e-9
@@ -86,6 +86,12 @@ class PriceTable:
 
 
 DEFAULT_PRICES = PriceTable()
+
+
+def credits_text(credits: float, *, simulated: bool = False) -> str:
+    """Credits as a person reads them. The demo emulator reports credits like the gateway does;
+    they are labelled so nobody takes them for money spent."""
+    return f"{credits:g} (simulated: demo mode, nothing charged)" if simulated else f"{credits:g}"
 
 
 class Reservation:

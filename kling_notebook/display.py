@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 from urllib.parse import quote
 
+from .cost import credits_text
 from .textprogress import format_bytes, format_seconds
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def _details(result: GenerationResult) -> list[tuple[str, str]]:
     if result.path.is_file():
         rows.append(("File size", format_bytes(result.path.stat().st_size)))
     if generation.credits_used is not None:
-        rows.append(("Credits used", f"{generation.credits_used:g}"))
+        rows.append(("Credits used", credits_text(generation.credits_used, simulated=result.simulated)))
     if result.elapsed is not None:
         rows.append(("Time taken", format_seconds(result.elapsed)))
     rows.append(("Generation id", generation.id))

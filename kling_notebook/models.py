@@ -409,6 +409,8 @@ class GenerationResult:
     request: GenerationRequest | None = None
     elapsed: float | None = None  # seconds from submit to saved file
     sidecar: Path | None = None
+    #: Made by the demo emulator: its video and credits are simulated, nothing was charged.
+    simulated: bool = False
 
     @property
     def id(self) -> str:

@@ -148,7 +148,9 @@ async def _follow(
 
     path = await client.download(done, target, on_progress=on_progress)
     sidecar = write_sidecar(path, _sidecar(done, request, client, report.elapsed, created))
-    result = GenerationResult(path=Path(path), generation=done, request=request, elapsed=report.elapsed, sidecar=sidecar)
+    result = GenerationResult(
+        path=Path(path), generation=done, request=request, elapsed=report.elapsed, sidecar=sidecar, simulated=client.demo
+    )
     report("completed", generation_id=done.id, generation=done, result=result, fraction=1.0, eta=0.0)
     return result
 
