@@ -59,8 +59,20 @@ FAILED = FAILED_STATUSES
 
 _BUSY_TIMEOUT_S = 10.0
 _LOCK_RETRIES = 20
-# A row still "submitting" after this long belongs to a process that died mid-POST.
-_STALE_SUBMIT_S = 300.0
+# A row still "submitting" after this long, and not begun by this process, belongs to a process
+# that died mid-POST. Rows this process is submitting are known exactly (_in_flight), so this only
+# guesses about other processes: a live one gets the POST's answer within the client's timeout
+# (10 s connect + 60 s read) plus a short backoff. It used to be 300 s, long enough to hide an
+# attempt lost to a kernel restart until after the user had clicked Generate again. Listing a row
+# of a slow live process early loses nothing: the user's verdict is recorded, and the id that
+# process receives later is still written into the row (submitted() fills any row without an id),
+# so resume finishes it. What listing early cannot prevent is a user who finds nothing on the
+# dashboard while that process is still backing off from 429s and pays again; the panel's advice
+# says to let other notebooks finish submitting first.
+_STALE_SUBMIT_S = 90.0
+# Rows whose POST this process may still be sending: (journal file, row), begun and not settled.
+_in_flight: set[tuple[Path, int]] = set()
+_in_flight_lock = threading.Lock()
 
 # Schema version N is reached by applying _MIGRATIONS[N - 1]; append, never edit.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -314,7 +326,15 @@ class Journal:
             assert cursor.lastrowid is not None
             return cursor.lastrowid
 
-        return self._write(insert)
+        row = self._write(insert)
+        with _in_flight_lock:
+            _in_flight.add((self.path, row))
+        return row
+
+    def _in_flight_here(self) -> set[int]:
+        """Rows of this file whose POST this process may still be sending (never uncertain)."""
+        with _in_flight_lock:
+            return {row for path, row in _in_flight if path == self.path}
 
     def _resolve_attempt(
         self, row: int, status: str, *, generation_id: str | None = None, error: str | None = None
@@ -342,7 +362,11 @@ class Journal:
                 ),
             )
 
-        self._write(change)
+        try:
+            self._write(change)
+        finally:
+            with _in_flight_lock:
+                _in_flight.discard((self.path, row))
 
     def submitted(self, row: int, generation_id: str, status: str) -> None:
         """The POST returned ``generation_id``: durable on disk when this returns."""
@@ -378,7 +402,11 @@ class Journal:
             current = conn.execute("SELECT * FROM generations WHERE row = ?", (row,)).fetchone()
             if current is None:
                 raise ValueError(f"journal row {row} does not exist")
-            stale = current["status"] == SUBMITTING and current["created_at"] <= cutoff
+            stale = (
+                current["status"] == SUBMITTING
+                and current["created_at"] <= cutoff
+                and row not in self._in_flight_here()
+            )
             if current["status"] not in (UNCERTAIN, FOUND, NOT_CREATED) and not stale:
                 raise ValueError(
                     f"journal row {row} is {current['status']!r}, not an attempt awaiting a check"
@@ -516,11 +544,14 @@ class Journal:
 
     def uncertain_entries(self, stale_after: float = _STALE_SUBMIT_S) -> list[JournalEntry]:
         """Attempts that may have been paid without us knowing the id, oldest first: marked
-        uncertain, or still ``submitting`` ``stale_after`` seconds later (the process died)."""
-        return self._select(
+        uncertain, or still ``submitting`` ``stale_after`` seconds later and not being submitted
+        by this process (whose process died)."""
+        live = self._in_flight_here()
+        found = self._select(
             "status = ? OR (status = ? AND created_at <= ?)",
             (UNCERTAIN, SUBMITTING, _stale_cutoff(stale_after)),
         )
+        return [entry for entry in found if entry.row not in live]
 
     def entries(
         self, limit: int = 200, offset: int = 0, *, exclude: Iterable[str] = ()

@@ -30,6 +30,7 @@ from ..images import KLING_LIMITS, is_url
 from ..jobs import Job, JobRunner
 from ..journal import FILENAME, Journal, JournalEntry
 from ..models import GenerationRequest, GenerationResult, IgnoredFieldWarning
+from ..resolve import resolve_uncertain
 from ..resume import ResumeReport, resume_async
 from ..session import connect
 from ._controls import Controls
@@ -45,6 +46,7 @@ from ._progress import ProgressRow
 from ._repeat import RepeatGuard
 from ._result import code_for
 from ._style import PANEL_CLASS, spaced, stylesheet
+from ._uncertain import UncertainView
 
 __all__ = ["KlingPanel"]
 
@@ -83,6 +85,7 @@ class KlingPanel(widgets.VBox):
         self.repeats = RepeatGuard()
         self.rows = widgets.VBox(layout=widgets.Layout(width="100%"))
         self.pending = PendingView(self._resume, self.resume_all)
+        self.uncertain = UncertainView(self._settle)
         self.history = HistorySection(self._history_journal, self.load_request)
         self.controls.prompt.area.value = prompt
         self.controls.duration.value = duration
@@ -101,6 +104,7 @@ class KlingPanel(widgets.VBox):
                 self.bar,
                 self.rows,
                 self.pending,
+                self.uncertain,
                 self.history,
             ],
             layout=widgets.Layout(width="100%", max_width="1060px", padding="4px"),
@@ -225,8 +229,11 @@ class KlingPanel(widgets.VBox):
     # -- unfinished generations from earlier sessions -----------------------------------------
 
     def show_pending(self) -> None:
-        """List generations the journal holds as unfinished for this gateway, with Resume buttons."""
+        """List generations the journal holds as unfinished for this gateway, with Resume buttons,
+        and the submissions whose outcome is unknown, with what to check and how to settle them."""
         self.pending.show(self._pending_entries())
+        journal = self._history_journal()
+        self.uncertain.show(journal.uncertain_entries() if journal is not None else [])
 
     def _pending_entries(self) -> list[JournalEntry]:
         client = self.client
@@ -236,10 +243,29 @@ class KlingPanel(widgets.VBox):
         return [
             entry
             for entry in client.journal.pending()
-            if entry.base_url == client.base_url
-            and entry.endpoint == client.endpoint
-            and entry.generation_id not in running
+            if self._is_here(entry) and entry.generation_id not in running
         ]
+
+    def _settle(self, entry: JournalEntry, generation_id: str | None) -> str | None:
+        """Record the user's verdict on an uncertain submission (as ``kling-notebook resolve``
+        does); a generation found is then waited for at once when it belongs to this gateway."""
+        try:
+            settled = resolve_uncertain(
+                entry.row,
+                generation_id=generation_id,
+                not_created=generation_id is None,
+                out_dir=self.client.out_dir,
+            )
+        except KlingError as exc:
+            return f"{exc.message} {exc.hint or ''}".strip()
+        if settled.needs_work and self._is_here(settled):
+            self._resume(settled)
+        self.show_pending()
+        return None
+
+    def _is_here(self, entry: JournalEntry) -> bool:
+        """Whether ``entry`` was made through this panel's gateway address and endpoint."""
+        return (entry.base_url, entry.endpoint) == (self.client.base_url, self.client.endpoint)
 
     def _resume(self, entry: JournalEntry) -> None:
         assert entry.generation_id is not None  # pending() lists only submitted entries

@@ -1,0 +1,117 @@
+"""Submissions whose outcome is unknown are shown in the panel before the user pays again, with
+what to check and buttons that settle them (as ``kling-notebook resolve`` does)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from kling_notebook import AsyncKlingClient, GenerationRequest
+from kling_notebook.emulator import Emulator
+from kling_notebook.engine import run_blocking
+from kling_notebook.journal import FILENAME, NOT_CREATED, Journal
+from kling_notebook.panel import DEMO_IMAGE, KlingPanel
+
+from .conftest import html_values, wait_for
+
+HOSTILE = '<script>alert("x")</script>'
+
+
+def died_mid_post(folder: Path, prompt: str) -> int:
+    """A row left 'submitting' by a process killed during its POST, two minutes ago."""
+    script = (
+        "import os, signal, sys\n"
+        "from kling_notebook.journal import Journal\n"
+        "row = Journal(sys.argv[1]).begin({'prompt': sys.argv[2], 'duration': 5}, endpoint='/e', base_url=sys.argv[3])\n"
+        "print(row, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(folder / FILENAME), prompt, "https://api.aimlapi.com/v2"],
+        capture_output=True, text=True, timeout=60,
+    )
+    row = int(done.stdout.strip())
+    backdate(folder, row, 120)
+    return row
+
+
+def backdate(folder: Path, row: int, seconds: int) -> None:
+    with sqlite3.connect(folder / FILENAME) as conn:
+        conn.execute(
+            "UPDATE generations SET created_at = strftime('%Y-%m-%dT%H:%M:%f', 'now', ?) || '000+00:00'"
+            " WHERE row = ?",
+            (f"-{seconds} seconds", row),
+        )
+
+
+def uncertain_text(panel: KlingPanel) -> str:
+    return "\n".join(html_values(panel.uncertain))
+
+
+def buttons(panel: KlingPanel, row_index: int) -> tuple[widgets.Text, widgets.Button, widgets.Button]:
+    found, record, absent, _status = panel.uncertain.children[1 + row_index].children[1].children
+    return found, record, absent
+
+
+def test_a_submit_lost_to_a_kernel_restart_is_shown_and_dismissed(client: AsyncKlingClient) -> None:
+    Journal.in_dir(client.out_dir).close()
+    row = died_mid_post(client.out_dir, HOSTILE)
+    panel = KlingPanel(client)
+    assert panel.uncertain.layout.display == ""
+    text = uncertain_text(panel)
+    assert "may or may not have been created" in text and "kernel restart" in text
+    assert "dashboard" in text and "generating again may pay twice" in text
+    assert f"kling-notebook resolve {row} --id ID" in text
+    assert f"kling-notebook resolve {row} --not-created" in text
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    _found, _record, absent = buttons(panel, 0)
+    absent.click()
+    assert client.journal is not None
+    entry = client.journal.get_row(row)
+    assert entry is not None and entry.status == NOT_CREATED
+    assert panel.uncertain.layout.display == "none"
+
+
+def test_recording_the_id_found_resumes_it(client: AsyncKlingClient, fast_emulator: Emulator) -> None:
+    elsewhere = AsyncKlingClient(fast_emulator.api_key, client.base_url, demo=True, journal=False, poll=client.poll)
+    generation = run_blocking(elsewhere.submit(GenerationRequest(image=DEMO_IMAGE, prompt="lost answer")))
+    assert client.journal is not None
+    row = client.journal.begin({"prompt": "lost answer", "duration": 5}, endpoint=client.endpoint, base_url=client.base_url)
+    client.journal.uncertain(row, "ReadTimeout after the request was sent")
+    panel = KlingPanel(client)
+    assert "ReadTimeout after the request was sent" in uncertain_text(panel)
+    found, record, _absent = buttons(panel, 0)
+    record.click()
+    assert "Paste the generation id first" in uncertain_text(panel)
+    found.value = "no-such-generation-row-owner"
+    other = client.journal.begin({"prompt": "other"}, endpoint=client.endpoint, base_url=client.base_url)
+    client.journal.submitted(other, "no-such-generation-row-owner", "queued")
+    record.click()  # that id belongs to another attempt: refused, said in words
+    assert "belongs to journal row" in uncertain_text(panel)
+    found.value = generation.id
+    record.click()
+    assert panel.uncertain.layout.display == "none"
+    (job,) = panel.jobs
+    assert job.generation_id == generation.id
+    assert job.result(timeout=60).path.is_file()
+
+
+def test_a_submit_running_in_this_process_is_not_uncertain(client: AsyncKlingClient) -> None:
+    assert client.journal is not None
+    row = client.journal.begin({"prompt": "in flight"}, endpoint=client.endpoint, base_url=client.base_url)
+    backdate(client.out_dir, row, 3600)
+    panel = KlingPanel(client)
+    assert panel.uncertain.layout.display == "none"
+    client.journal.not_submitted(row, "test")
+
+
+def test_a_dead_submit_shows_within_about_the_post_timeout(client: AsyncKlingClient) -> None:
+    Journal.in_dir(client.out_dir).close()
+    row = died_mid_post(client.out_dir, "ninety seconds")
+    backdate(client.out_dir, row, 95)
+    panel = KlingPanel(client)
+    wait_for(lambda: panel.uncertain.layout.display == "", 5, "the uncertain list")
