@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from . import errors
 from .client import AsyncKlingClient
 from .polling import PollPolicy
 from .settings import BASE_URL_ENV_VARS, Endpoint, find_api_key
@@ -43,12 +44,22 @@ def connect(
     endpoint: Endpoint = "universal",
     **options: Any,
 ) -> AsyncKlingClient:
-    """A client for the gateway, or (``demo=True``, or no key anywhere) for the demo emulator."""
+    """A client for the gateway, or (``demo=True``, or no key anywhere) for the demo emulator.
+
+    Demo mode without the ``demo`` extra raises ConfigurationError here, not at the first render.
+    """
     if demo is None:
         demo = demo_wanted(api_key, base_url)
     if not demo:
         return AsyncKlingClient(api_key, base_url, endpoint, **options)
-    from .emulator import demo_emulator
+    from .emulator import INSTALL_DEMO, demo_emulator, missing_demo_module
+
+    missing = missing_demo_module()
+    if missing:
+        raise errors.ConfigurationError(
+            f"Demo mode renders its videos with the {missing!r} module, which is not installed.",
+            hint=f"Install it with: {INSTALL_DEMO} (or set an API key to use the gateway).",
+        )
 
     emulator = demo_emulator()
     options.setdefault("poll", PollPolicy(time_scale=emulator.time_scale))

@@ -19,6 +19,7 @@ from ._emulator import Emulator
 from ._faults import FaultSpec, parse_faults
 from ._jobs import CREDITS_PER_SECOND
 from ._payloads import GenerationSummary
+from ._render import INSTALL_DEMO, missing_demo_module
 from ._stats import StatsSnapshot
 from ._validation import MODEL_ID
 
@@ -29,7 +30,9 @@ __all__ = [
     "Emulator",
     "FaultSpec",
     "GenerationSummary",
+    "INSTALL_DEMO",
     "StatsSnapshot",
     "demo_emulator",
+    "missing_demo_module",
     "parse_faults",
 ]

@@ -12,6 +12,7 @@ emulator serves without them and says in the generation's error what to install.
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
 import tempfile
@@ -27,9 +28,20 @@ if TYPE_CHECKING:
     import av
     from PIL import Image
 
-__all__ = ["FPS", "Motion", "RenderUnavailable", "motion_for", "output_size", "render_clip"]
+__all__ = [
+    "FPS",
+    "INSTALL_DEMO",
+    "Motion",
+    "RenderUnavailable",
+    "missing_demo_module",
+    "motion_for",
+    "output_size",
+    "render_clip",
+]
 
 FPS = 24
+#: What to run when rendering is unavailable.
+INSTALL_DEMO = "pip install 'kling_notebook[demo]'"
 MIN_SIDE = 300  # Kling's limits for the input image
 MAX_ASPECT = 2.5
 ACCEPTED_FORMATS = ("JPEG", "PNG")
@@ -217,6 +229,18 @@ def _encode(frames: Iterator[av.VideoFrame], size: tuple[int, int]) -> bytes:
         return path.read_bytes()
 
 
+def missing_demo_module() -> str | None:
+    """The first module of the ``demo`` extra that cannot be imported, or None when all can.
+    Checked up front where demo mode starts, so a missing extra is not reported minutes later as
+    a failed generation."""
+    for name in ("av", "numpy", "PIL"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return name
+    return None
+
+
 def render_clip(
     image: bytes, duration: int, camera: CameraControl | None, width: int, caption: str | None
 ) -> bytes:
@@ -225,15 +249,9 @@ def render_clip(
     Raises :class:`ImageRejected` for an unusable image and :class:`RenderUnavailable` when the
     ``demo`` extra is not installed.
     """
-    try:
-        import av  # noqa: F401
-        import numpy  # noqa: F401
-        import PIL  # noqa: F401
-    except ImportError as error:
-        raise RenderUnavailable(
-            f"the emulator cannot render videos without the {error.name!r} module: "
-            "pip install 'kling_notebook[demo]'"
-        ) from None
+    missing = missing_demo_module()
+    if missing:
+        raise RenderUnavailable(f"the emulator cannot render videos without the {missing!r} module: {INSTALL_DEMO}")
     picture = _load(image)
     size = output_size(picture.size, width)
     frames = _frames(picture, motion_for(camera), size, duration * FPS)
