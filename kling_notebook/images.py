@@ -194,12 +194,26 @@ def _encode(data: bytes, fmt: str, encoding: ImageEncoding) -> str:
     return text
 
 
+#: PIL modes that carry an alpha channel (kept: such images go as PNG).
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+
 def _pil_to_bytes(image: Any) -> bytes:
+    """A PIL image as JPEG (RGB) or, when it has transparency, PNG (RGBA): the only modes both
+    formats and Kling take. Modes such as F, I;16 or CMYK would otherwise fail in the encoder."""
     import io
 
+    mode = getattr(image, "mode", "")
+    alpha = mode in _ALPHA_MODES or "transparency" in getattr(image, "info", {})
+    target = "RGBA" if alpha else "RGB"
     buffer = io.BytesIO()
-    has_alpha = getattr(image, "mode", "") in ("RGBA", "LA", "P")
-    image.save(buffer, format="PNG" if has_alpha else "JPEG", quality=95)
+    try:
+        converted = image if mode == target else image.convert(target)
+        converted.save(buffer, format="PNG" if alpha else "JPEG", quality=95)
+    except (OSError, ValueError) as exc:
+        raise ValidationError(
+            "image", f"PIL image in mode {mode}", f"could not be converted to {target} ({exc})"
+        ) from exc
     return buffer.getvalue()
 
 
