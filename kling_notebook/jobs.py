@@ -137,6 +137,13 @@ class Job:
     def done(self) -> bool:
         return self._future is not None and self._future.done()
 
+    def add_done_callback(self, callback: Callable[[Job], None]) -> None:
+        """Call ``callback(job)`` (on the engine thread) once the job has ended, however it ended:
+        views refresh what they list then (a job that ended without its video is unfinished)."""
+        if self._future is None:
+            raise RuntimeError("job not started")
+        self._future.add_done_callback(lambda _future: callback(self))
+
     def result(self, timeout: float | None = None) -> GenerationResult:
         """Block until the job ends (from any thread but the engine's)."""
         if self._future is None:

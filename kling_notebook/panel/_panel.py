@@ -47,6 +47,7 @@ from ._repeat import RepeatGuard
 from ._result import code_for
 from ._style import PANEL_CLASS, spaced, stylesheet
 from ._uncertain import UncertainView
+from ._unfinished import elsewhere_notes, is_here
 
 __all__ = ["KlingPanel"]
 
@@ -199,7 +200,7 @@ class KlingPanel(widgets.VBox):
             return None
         self.repeats.sent(request)
         job = self.runner.start(request)
-        self.add_row(ProgressRow(job, code_text=code_for(request, source, self.client.demo), on_result=self.results.append))
+        self._follow(job, code_for(request, source, self.client.demo))
         return job
 
     def _clicked(self, again: bool) -> None:
@@ -231,20 +232,18 @@ class KlingPanel(widgets.VBox):
     def show_pending(self) -> None:
         """List generations the journal holds as unfinished for this gateway, with Resume buttons,
         and the submissions whose outcome is unknown, with what to check and how to settle them."""
-        self.pending.show(self._pending_entries())
-        journal = self._history_journal()
+        journal = self._history_journal()  # None before it exists: showing must not create one
+        running = {job.generation_id for job in self.jobs if not job.done()}
+        waiting = [e for e in journal.pending() if e.generation_id not in running] if journal else []
+        here = [entry for entry in waiting if is_here(entry, self.client)]
+        self.pending.show(here, elsewhere_notes(waiting, self.client))
         self.uncertain.show(journal.uncertain_entries() if journal is not None else [])
 
-    def _pending_entries(self) -> list[JournalEntry]:
-        client = self.client
-        if not (client.out_dir / FILENAME).is_file() or client.journal is None:
-            return []  # no journal yet: do not create one just by showing the panel
-        running = {job.generation_id for job in self.jobs}
-        return [
-            entry
-            for entry in client.journal.pending()
-            if self._is_here(entry) and entry.generation_id not in running
-        ]
+    def _follow(self, job: Job, code_text: str | None = None) -> None:
+        """Show ``job`` in a row; once it ends (without a video, it is unfinished again) refresh
+        the unfinished list, so it reappears there with Keep waiting."""
+        self.add_row(ProgressRow(job, code_text=code_text, on_result=self.results.append))
+        job.add_done_callback(lambda _job: self.show_pending())
 
     def _settle(self, entry: JournalEntry, generation_id: str | None) -> str | None:
         """Record the user's verdict on an uncertain submission (as ``kling-notebook resolve``
@@ -258,19 +257,14 @@ class KlingPanel(widgets.VBox):
             )
         except KlingError as exc:
             return f"{exc.message} {exc.hint or ''}".strip()
-        if settled.needs_work and self._is_here(settled):
+        if settled.needs_work and is_here(settled, self.client):
             self._resume(settled)
         self.show_pending()
         return None
 
-    def _is_here(self, entry: JournalEntry) -> bool:
-        """Whether ``entry`` was made through this panel's gateway address and endpoint."""
-        return (entry.base_url, entry.endpoint) == (self.client.base_url, self.client.endpoint)
-
     def _resume(self, entry: JournalEntry) -> None:
         assert entry.generation_id is not None  # pending() lists only submitted entries
-        job = self.runner.pick_up(entry.generation_id, duration=HistoryItem(entry).duration)
-        self.add_row(ProgressRow(job, on_result=self.results.append))
+        self._follow(self.runner.pick_up(entry.generation_id, duration=HistoryItem(entry).duration))
 
     def resume_all(self) -> concurrent.futures.Future[ResumeReport] | None:
         """What Resume all does: wait for and save every listed generation not resumed yet, one
@@ -307,6 +301,7 @@ class KlingPanel(widgets.VBox):
                     if not job.done():
                         job.show(failed)
             over.set()
+            self.show_pending()
 
         future = spawn(
             resume_async(self.client, entries=entries, on_event=show, concurrency=self._concurrency)

@@ -1,9 +1,11 @@
-"""Generations the journal says are unfinished, each with a Resume button, and Resume all.
+"""Generations the journal says are unfinished, each with a Keep waiting button, and Resume all.
 
-A generation that was paid for must never be lost to a restarted kernel: this lists what
-``client.journal.pending()`` holds for the current gateway. Resume hands one id to
-``JobRunner.pick_up`` through the panel; Resume all hands every one not resumed yet to
-:func:`kling_notebook.resume.resume_async` (polling is free, nothing is submitted again).
+A generation that was paid for must never be lost to a restarted kernel, a timeout or a Cancel:
+this lists what ``client.journal.pending()`` holds for the current gateway (the panel refreshes it
+whenever one of its jobs ends). Keep waiting hands one id to ``JobRunner.pick_up`` through the
+panel; Resume all hands every one not resumed yet to :func:`kling_notebook.resume.resume_async`
+(polling is free, nothing is submitted again). Entries made through another address are counted
+in ``notes``, not hidden.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def _describe(entry: JournalEntry) -> str:
 def _mark_resumed(button: widgets.Button) -> None:
     button.disabled = True
     button.description = "Resumed"
+    button.button_style = ""
 
 
 class PendingView(widgets.VBox):
@@ -43,26 +46,32 @@ class PendingView(widgets.VBox):
         self.resume_all_button.on_click(lambda _button: on_resume_all())
         super().__init__(layout=widgets.Layout(display="none", width="100%"))
 
-    def show(self, entries: Iterable[JournalEntry]) -> None:
+    def show(self, entries: Iterable[JournalEntry], notes: Iterable[str] = ()) -> None:
+        """List ``entries`` (resumable here) and the ``notes`` about entries made elsewhere."""
         self._listed = []
         rows: list[widgets.Widget] = []
         for entry in entries:
-            button = widgets.Button(description="Resume", icon="play", layout=widgets.Layout(width="100px"))
+            button = widgets.Button(
+                description="Keep waiting", icon="play", button_style="info",
+                tooltip="resume: wait for it and save the video (nothing is paid again)",
+                layout=widgets.Layout(width="120px"),
+            )
             button.on_click(lambda b, entry=entry: self._resume(b, entry))
             label = widgets.HTML(f"{esc(_describe(entry))}<br>{code(entry.generation_id or '')}")
             rows.append(spaced(widgets.HBox([button, label], layout=widgets.Layout(align_items="center")), 8))
             self._listed.append((button, entry))
-        if not rows:
+        lines = [widgets.HTML(note(text, "warn")) for text in notes]
+        if not rows and not lines:
             self.children, self.layout.display = (), "none"
             return
         title = widgets.HTML(
             "<b>Unfinished generations</b> "
             + note("(submitted earlier, already paid: resuming only waits and downloads)")
         )
-        self.resume_all_button.disabled = False
+        self.resume_all_button.disabled = not rows
         self.resume_all_button.description = "Resume all"
         header = spaced(widgets.HBox([title, self.resume_all_button], layout=widgets.Layout(align_items="center")), 12)
-        self.children = (header, *rows)
+        self.children = (header, *rows, *lines)
         self.layout.display = ""
 
     def take_unresumed(self) -> list[JournalEntry]:
