@@ -15,7 +15,7 @@ from typing import Any
 
 from . import errors
 from .client import AsyncKlingClient
-from .cost import credits_text
+from .cost import Budget, cost_notice, credits_text
 from .models import GenerationRequest, GenerationResult
 from .pipeline import finish_generation
 from .session import connect
@@ -57,9 +57,20 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="output folder (default: $KLING_NOTEBOOK_OUTPUTS or ./kling_outputs)")
 
 
-def _client(args: argparse.Namespace) -> AsyncKlingClient:
+def _usd(text: str) -> float:
+    """A dollar amount for ``--budget``: a finite number, not negative."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a dollar amount: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more dollars, got {text!r}")
+    return value
+
+
+def _client(args: argparse.Namespace, **options: Any) -> AsyncKlingClient:
     """The key comes only from the environment: a key on the command line ends up in shell history."""
-    client = connect(demo=args.demo, base_url=args.base_url, endpoint=args.endpoint, out_dir=args.out)
+    client = connect(demo=args.demo, base_url=args.base_url, endpoint=args.endpoint, out_dir=args.out, **options)
     print(f"kling-notebook: {client.mode_label}", file=sys.stderr)
     return client
 
@@ -74,7 +85,10 @@ async def _generate(args: argparse.Namespace) -> int:
         provider=args.provider,
         image_encoding="data_uri" if args.data_uri else None,  # None: what the provider takes
     )
-    async with _client(args) as client:
+    budget = Budget(usd=args.budget) if args.budget is not None else None  # the client refuses past it
+    async with _client(args, budget=budget) as client:
+        notice = cost_notice(client.prices.estimate(request.duration), demo=client.demo, charged_when="when it is submitted")
+        print(f"kling-notebook: {notice}", file=sys.stderr)
         result = await client.generate(request, timeout=args.timeout, on_event=TextProgress())
     _print_result(args, _saved(result), client.demo)
     return 0
@@ -137,6 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-uri", action="store_true", help="send a local image as a data: URI, not raw base64 (the fal default)"
     )
     gen.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 15/30 min)")
+    gen.add_argument(
+        "--budget",
+        type=_usd,
+        default=None,
+        metavar="USD",
+        help="refuse to submit when the estimated cost is more than this (demo mode costs nothing)",
+    )
     gen.set_defaults(run=_generate)
 
     status = commands.add_parser("status", help="show a generation's current status")

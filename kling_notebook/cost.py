@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from .errors import BudgetExceededError, ConfigurationError
 
-__all__ = ["PriceTable", "CostEstimate", "Budget", "Reservation", "DEFAULT_PRICES", "credits_text"]
+__all__ = [
+    "PriceTable",
+    "CostEstimate",
+    "Budget",
+    "Reservation",
+    "DEFAULT_PRICES",
+    "cost_notice",
+    "credits_text",
+]
 
 # Float sums such as 1.4 + 1.4 + ... must not refuse a budget set to their exact total.
 _EPSILON = 1e-9
@@ -86,6 +94,14 @@ class PriceTable:
 
 
 DEFAULT_PRICES = PriceTable()
+
+
+def cost_notice(estimate: CostEstimate, *, demo: bool, charged_when: str) -> str:
+    """What a front end says before the paid step, in one wording for all of them (the panel's):
+    ``charged_when`` names the step, e.g. "when you click Generate"."""
+    if demo:
+        return f"Estimated cost: nothing in demo mode (with a key, {estimate})."
+    return f"Estimated cost: {estimate}. Charged {charged_when}."
 
 
 def credits_text(credits: float, *, simulated: bool = False) -> str:
