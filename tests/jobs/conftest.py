@@ -72,3 +72,19 @@ def out_dir(tmp_path: Path) -> Path:
 async def client(emulator: Emulator, out_dir: Path) -> AsyncIterator[AsyncKlingClient]:
     async with make_client(emulator, out_dir) as opened:
         yield opened
+
+
+@pytest.fixture
+def cli_on_emulator(emulator: Emulator, out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The CLI's connect() goes to the test emulator (demo or not, as asked); returns what it was
+    asked for."""
+    asked: dict[str, Any] = {}
+
+    def connect(*, demo: bool | None = None, **options: Any) -> AsyncKlingClient:
+        asked.update(options, demo=demo)
+        for ignored in ("base_url", "endpoint", "out_dir"):
+            options.pop(ignored, None)
+        return make_client(emulator, out_dir, demo=bool(demo), **options)
+
+    monkeypatch.setattr("kling_notebook.cli.connect", connect)
+    return asked

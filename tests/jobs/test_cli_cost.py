@@ -3,33 +3,15 @@ and, with ``--budget USD``, refuses to submit past the budget: nothing is sent."
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from kling_notebook import cli
 from kling_notebook.cost import DEFAULT_PRICES, cost_notice
-from kling_notebook.emulator import Emulator
 
-from .conftest import make_client, posts
-
-
-@pytest.fixture
-def wired(emulator: Emulator, out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The CLI's connect() goes to the test emulator; what it was asked for is kept."""
-    asked: dict[str, Any] = {}
-
-    def connect(*, demo: bool | None = None, **options: Any) -> Any:
-        asked.update(options, demo=demo)
-        options.pop("base_url", None), options.pop("endpoint", None), options.pop("out_dir", None)
-        return make_client(emulator, out_dir, demo=bool(demo), **options)
-
-    monkeypatch.setattr(cli, "connect", connect)
-    return asked
+from .conftest import posts
 
 
-def test_the_estimate_is_printed_before_the_paid_step(wired, image, capsys) -> None:
+def test_the_estimate_is_printed_before_the_paid_step(cli_on_emulator, image, capsys) -> None:
     assert cli.main(["generate", "--image", str(image), "--duration", "10"]) == 0
     err = capsys.readouterr().err
     notice = cost_notice(DEFAULT_PRICES.estimate(10), demo=False, charged_when="when it is submitted")
@@ -37,21 +19,21 @@ def test_the_estimate_is_printed_before_the_paid_step(wired, image, capsys) -> N
     assert err.index(notice) < err.index("submitting")
 
 
-def test_demo_mode_says_it_costs_nothing(wired, image, capsys) -> None:
+def test_demo_mode_says_it_costs_nothing(cli_on_emulator, image, capsys) -> None:
     assert cli.main(["generate", "--image", str(image), "--demo"]) == 0
     assert "Estimated cost: nothing in demo mode" in capsys.readouterr().err
 
 
-def test_budget_refuses_past_it_and_sends_nothing(wired, emulator, image, capsys) -> None:
+def test_budget_refuses_past_it_and_sends_nothing(cli_on_emulator, emulator, image, capsys) -> None:
     assert cli.main(["generate", "--image", str(image), "--budget", "1.00"]) == 4
     err = capsys.readouterr().err
     assert "Budget exceeded" in err and "1.40 USD" in err and "Nothing was sent" in err
     assert posts(emulator) == {}
 
 
-def test_a_budget_that_fits_lets_it_through(wired, emulator, image) -> None:
+def test_a_budget_that_fits_lets_it_through(cli_on_emulator, emulator, image) -> None:
     assert cli.main(["generate", "--image", str(image), "--budget", "1.40"]) == 0
-    assert wired["budget"].usd == 1.40 and wired["budget"].spent_usd == pytest.approx(1.40)
+    assert cli_on_emulator["budget"].usd == 1.40 and cli_on_emulator["budget"].spent_usd == pytest.approx(1.40)
     assert posts(emulator) == {"200": 1}
 
 

@@ -39,18 +39,12 @@ async def test_a_demo_results_credits_read_as_simulated(emulator: Emulator, out_
     assert "simulated" not in result_text(live)
 
 
-def test_cli_labels_demo_credits_as_simulated(
-    emulator: Emulator,
-    out_dir: Path,
-    image: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setattr(cli, "connect", lambda **options: make_client(emulator, out_dir, demo=True))
-    assert cli.main(["generate", "--image", str(image)]) == 0
+@pytest.mark.usefixtures("cli_on_emulator")
+def test_cli_labels_demo_credits_as_simulated(image: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["generate", "--image", str(image), "--demo"]) == 0
     text = capsys.readouterr().out
     assert "credits_used:" in text and "simulated" in text.split("credits_used:")[1].splitlines()[0]
 
-    assert cli.main(["generate", "--image", str(image), "--json"]) == 0
+    assert cli.main(["generate", "--image", str(image), "--demo", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert isinstance(shown["credits_used"], (int, float)) and shown["simulated"] is True
