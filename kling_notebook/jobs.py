@@ -5,6 +5,10 @@ A :class:`Job` runs :func:`~kling_notebook.pipeline.run_generation` (or, when re
 job keeps going even while another cell blocks. Subscribers (panel rows, text progress, batch
 tables) get every :class:`~kling_notebook.events.JobEvent`; a late subscriber is first given the
 latest event so it can draw the current state.
+
+Every job that is running is known process-wide (:func:`live_generation_ids`): a second panel
+made by re-running its cell, or ``resume()`` from a cell, leaves alone the generations a live job
+is already waiting for, so no video is polled and saved twice.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import concurrent.futures
 import itertools
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +33,20 @@ if TYPE_CHECKING:
     from .client import AsyncKlingClient
     from .polling import PollPolicy
 
-__all__ = ["Job", "JobRunner"]
+__all__ = ["Job", "JobRunner", "live_generation_ids"]
 
 log = logging.getLogger("kling_notebook")
 
 _numbers = itertools.count(1)
+_live: weakref.WeakSet[Job] = weakref.WeakSet()
+_live_lock = threading.Lock()
+
+
+def live_generation_ids() -> set[str]:
+    """The generation ids that running jobs of this process are waiting for or downloading."""
+    with _live_lock:
+        jobs = list(_live)
+    return {job.generation_id for job in jobs if job.generation_id and not job.done()}
 
 
 class Job:
@@ -102,7 +116,13 @@ class Job:
     def start(self) -> Job:
         if self._future is None:
             self._future = spawn(self._run())
+            self._track()
         return self
+
+    def _track(self) -> None:
+        """Count this job in :func:`live_generation_ids` until it is done."""
+        with _live_lock:
+            _live.add(self)
 
     async def _run(self) -> GenerationResult:
         if self._gate is None:

@@ -28,6 +28,7 @@ from .client import AsyncKlingClient
 from .engine import run_blocking
 from .events import JobEvent
 from .history import HistoryItem, request_from_summary
+from .jobs import live_generation_ids
 from .journal import SUBMITTING, Journal, JournalEntry
 from .models import GenerationResult
 from .outputs import resolve_out_dir
@@ -266,7 +267,8 @@ async def resume_async(
     ``client`` defaults to :func:`kling_notebook.session.connect` (the key from ``api_key`` or the
     environment; demo mode without one). ``entries`` narrows the work to those pending entries
     (the panel passes the ones it lists, leaving out generations it is still waiting for itself);
-    by default every pending entry is resumed. ``on_event`` gets every job's events tagged with its
+    by default every pending entry is resumed but those a running job of this process is already
+    waiting for (a panel's, say: resuming them too would save each video twice). ``on_event`` gets every job's events tagged with its
     place in the pending list (``entries`` when given). Never submits anything.
     """
     if concurrency < 1:
@@ -274,7 +276,11 @@ async def resume_async(
     folder = resolve_out_dir(out_dir if out_dir is not None else client.out_dir if client else None)
     clients = _Clients(client, folder, api_key)
     try:
-        pending = list(entries) if entries is not None else clients.journal.pending()
+        if entries is not None:
+            pending = list(entries)
+        else:
+            live = live_generation_ids()
+            pending = [entry for entry in clients.journal.pending() if entry.generation_id not in live]
         uncertain = tuple(UncertainEntry(entry) for entry in clients.journal.uncertain_entries())
         await clients.prepare(pending)
         gate = asyncio.Semaphore(concurrency)

@@ -38,6 +38,7 @@ class FedJob(Job):
     ) -> None:
         super().__init__(client, request, generation_id=generation_id, duration=duration)
         self._run_over = run_over
+        self._track()
 
     def show(self, event: JobEvent) -> None:
         """Pass on one of the run's events for this item."""

@@ -27,7 +27,7 @@ from ..errors import KlingError, ValidationError
 from ..events import JobEvent
 from ..history import HistoryItem, request_from_summary
 from ..images import KLING_LIMITS, is_url
-from ..jobs import Job, JobRunner
+from ..jobs import Job, JobRunner, live_generation_ids
 from ..journal import FILENAME, Journal, JournalEntry
 from ..models import GenerationRequest, GenerationResult, IgnoredFieldWarning
 from ..resolve import resolve_uncertain
@@ -233,10 +233,12 @@ class KlingPanel(widgets.VBox):
         """List generations the journal holds as unfinished for this gateway, with Resume buttons,
         and the submissions whose outcome is unknown, with what to check and how to settle them."""
         journal = self._history_journal()  # None before it exists: showing must not create one
-        running = {job.generation_id for job in self.jobs if not job.done()}
-        waiting = [e for e in journal.pending() if e.generation_id not in running] if journal else []
+        live, mine = live_generation_ids(), {job.generation_id for job in self.jobs}
+        unfinished = [e for e in journal.pending() if e.generation_id not in live or e.generation_id not in mine] if journal else []
+        elsewhere = [entry for entry in unfinished if entry.generation_id in live]
+        waiting = [entry for entry in unfinished if entry.generation_id not in live]
         here = [entry for entry in waiting if is_here(entry, self.client)]
-        self.pending.show(here, elsewhere_notes(waiting, self.client))
+        self.pending.show(here, elsewhere_notes(waiting, self.client), elsewhere)
         self.uncertain.show(journal.uncertain_entries() if journal is not None else [])
 
     def _follow(self, job: Job, code_text: str | None = None) -> None:
@@ -264,13 +266,17 @@ class KlingPanel(widgets.VBox):
 
     def _resume(self, entry: JournalEntry) -> None:
         assert entry.generation_id is not None  # pending() lists only submitted entries
+        if entry.generation_id in live_generation_ids():  # picked up elsewhere since it was listed
+            self.show_pending()
+            return
         self._follow(self.runner.pick_up(entry.generation_id, duration=HistoryItem(entry).duration))
 
     def resume_all(self) -> concurrent.futures.Future[ResumeReport] | None:
         """What Resume all does: wait for and save every listed generation not resumed yet, one
         row each, through :func:`kling_notebook.resume.resume_async` (nothing is submitted).
         None when nothing is left to resume."""
-        entries = self.pending.take_unresumed()
+        live = live_generation_ids()
+        entries = [entry for entry in self.pending.take_unresumed() if entry.generation_id not in live]
         if not entries:
             return None
         over = threading.Event()

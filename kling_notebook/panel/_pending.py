@@ -5,7 +5,8 @@ this lists what ``client.journal.pending()`` holds for the current gateway (the 
 whenever one of its jobs ends). Keep waiting hands one id to ``JobRunner.pick_up`` through the
 panel; Resume all hands every one not resumed yet to :func:`kling_notebook.resume.resume_async`
 (polling is free, nothing is submitted again). Entries made through another address are counted
-in ``notes``, not hidden.
+in ``notes``, and those a job of another panel in this kernel is waiting for are shown as running
+there, without a button: resuming them here would save the same video twice.
 """
 
 from __future__ import annotations
@@ -46,8 +47,11 @@ class PendingView(widgets.VBox):
         self.resume_all_button.on_click(lambda _button: on_resume_all())
         super().__init__(layout=widgets.Layout(display="none", width="100%"))
 
-    def show(self, entries: Iterable[JournalEntry], notes: Iterable[str] = ()) -> None:
-        """List ``entries`` (resumable here) and the ``notes`` about entries made elsewhere."""
+    def show(
+        self, entries: Iterable[JournalEntry], notes: Iterable[str] = (), running: Iterable[JournalEntry] = ()
+    ) -> None:
+        """List ``entries`` (resumable here), the ones ``running`` in another panel, and the
+        ``notes`` about entries made elsewhere."""
         self._listed = []
         rows: list[widgets.Widget] = []
         for entry in entries:
@@ -60,7 +64,12 @@ class PendingView(widgets.VBox):
             label = widgets.HTML(f"{esc(_describe(entry))}<br>{code(entry.generation_id or '')}")
             rows.append(spaced(widgets.HBox([button, label], layout=widgets.Layout(align_items="center")), 8))
             self._listed.append((button, entry))
-        lines = [widgets.HTML(note(text, "warn")) for text in notes]
+        lines = [
+            widgets.HTML(f"{note('Running in another panel (or cell) of this kernel, saved there:')} "
+                         f"{esc(_describe(entry))}<br>{code(entry.generation_id or '')}")
+            for entry in running
+        ]
+        lines += [widgets.HTML(note(text, "warn")) for text in notes]
         if not rows and not lines:
             self.children, self.layout.display = (), "none"
             return
