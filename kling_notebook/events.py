@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Phase", "JobEvent", "EventHandler", "PHASES", "FINAL_PHASES"]
 
+#: ``waiting``: nothing sent yet, queued locally (no free slot, or the gateway refused with 429).
 Phase = Literal[
-    "checking", "submitting", "queued", "generating", "downloading", "completed", "failed", "cancelled"
+    "waiting", "checking", "submitting", "queued", "generating", "downloading", "completed", "failed", "cancelled"
 ]
 PHASES: tuple[Phase, ...] = (
-    "checking", "submitting", "queued", "generating", "downloading", "completed", "failed", "cancelled"
+    "waiting", "checking", "submitting", "queued", "generating", "downloading", "completed", "failed", "cancelled"
 )
 FINAL_PHASES = frozenset({"completed", "failed", "cancelled"})
 

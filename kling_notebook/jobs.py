@@ -6,6 +6,11 @@ job keeps going even while another cell blocks. Subscribers (panel rows, text pr
 tables) get every :class:`~kling_notebook.events.JobEvent`; a late subscriber is first given the
 latest event so it can draw the current state.
 
+A submit refused with 429 created nothing: the job then waits, queued locally, and submits
+again with backoff until it goes through or is cancelled (a slot at the gateway frees only when
+one of the account's generations ends, minutes later), rather than failing after the client's
+few retries. The :class:`JobRunner`'s cap halves on such a refusal, as a batch's does.
+
 Every job that is running is known process-wide (:func:`live_generation_ids`): a second panel
 made by re-running its cell, or ``resume()`` from a cell, leaves alone the generations a live job
 is already waiting for, so no video is polled and saved twice.
@@ -18,10 +23,13 @@ import concurrent.futures
 import itertools
 import logging
 import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from . import errors
+from .batch import AdaptiveLimit
 from .engine import spawn
 from .events import EventHandler, JobEvent
 from .models import GenerationRequest, GenerationResult
@@ -38,6 +46,8 @@ __all__ = ["Job", "JobRunner", "live_generation_ids"]
 log = logging.getLogger("kling_notebook")
 
 _numbers = itertools.count(1)
+#: Backoff grows no further after this many refusals (the retry policy's max_delay caps it anyway).
+_MAX_BACKOFF_STEP = 10
 _live: weakref.WeakSet[Job] = weakref.WeakSet()
 _live_lock = threading.Lock()
 
@@ -62,7 +72,7 @@ class Job:
         out_dir: str | os.PathLike[str] | None = None,
         poll: PollPolicy | None = None,
         timeout: float | None = None,
-        gate: asyncio.Semaphore | None = None,
+        gate: AdaptiveLimit | None = None,
     ) -> None:
         if request is None and generation_id is None:
             raise ValueError("a Job needs a request to submit or a generation id to pick up")
@@ -125,30 +135,78 @@ class Job:
             _live.add(self)
 
     async def _run(self) -> GenerationResult:
-        if self._gate is None:
-            return await self._pipeline()
-        try:
-            await self._gate.acquire()
-        except asyncio.CancelledError:  # cancelled while queued: subscribers still see the end
-            self._emit(JobEvent(phase="cancelled", elapsed=0.0, message="cancelled before it started"))
-            raise
-        try:
-            return await self._pipeline()
-        finally:
-            self._gate.release()
+        started = time.monotonic()
+        refusals = 0
+        while True:
+            await self._queued(started, self._acquire(started))
+            try:
+                return await self._attempt()
+            except _Refused as refused:
+                refusals += 1
+                delay = self.client.retry.delay(min(refusals, _MAX_BACKOFF_STEP), refused.error.retry_after)
+                if self._gate is not None:
+                    self._gate.backed_off()
+            finally:
+                if self._gate is not None:
+                    self._gate.release()
+            self._emit(JobEvent(
+                phase="waiting",
+                elapsed=time.monotonic() - started,
+                message="queued locally: the gateway's concurrency limit is reached (HTTP 429, nothing "
+                f"was created); submitting again in {delay:.0f} s. Cancel stops it; nothing is charged.",
+            ))
+            await self._queued(started, self.client.clock.sleep(delay))
 
-    async def _pipeline(self) -> GenerationResult:
+    async def _acquire(self, started: float) -> None:
+        """Take a slot of the runner's cap, saying so while none is free."""
+        gate = self._gate
+        if gate is None:
+            return
+        if gate.in_flight >= gate.limit:
+            self._emit(JobEvent(
+                phase="waiting",
+                elapsed=time.monotonic() - started,
+                message=f"waiting for a free slot: {gate.in_flight} generations of this runner are running",
+            ))
+        await gate.acquire()
+
+    async def _queued(self, started: float, waiting: Awaitable[None]) -> None:
+        """Wait while nothing is sent; a cancel then ends the job with its final event."""
+        try:
+            await waiting
+        except asyncio.CancelledError:
+            self._emit(JobEvent(phase="cancelled", elapsed=time.monotonic() - started,
+                                message="cancelled before it was sent"))
+            raise
+
+    async def _attempt(self) -> GenerationResult:
+        """One run of the pipeline; a submit refused with 429 raises _Refused (nothing created)."""
+
+        def forward(event: JobEvent) -> None:
+            if event.generation_id and self.generation_id is None and self._gate is not None:
+                self._gate.succeeded()
+            if not (event.phase == "failed" and _refused_submit(self, event.error)):
+                self._emit(event)  # a refused submit does not end the job: it queues again
+
+        try:
+            return await self._pipeline(forward)
+        except errors.RateLimitError as exc:
+            if _refused_submit(self, exc):
+                raise _Refused(exc) from exc
+            raise
+
+    async def _pipeline(self, on_event: EventHandler) -> GenerationResult:
         if self.generation_id is not None:
             return await finish_generation(
                 self.client,
                 self.generation_id,
                 duration=self.duration,
                 request=self.request,
-                on_event=self._emit,
+                on_event=on_event,
                 **self._options,
             )
         assert self.request is not None
-        return await run_generation(self.client, self.request, on_event=self._emit, **self._options)
+        return await run_generation(self.client, self.request, on_event=on_event, **self._options)
 
     def cancel(self) -> bool:
         """Stop waiting. There is no cancel endpoint: a submitted job may still finish server-side."""
@@ -177,8 +235,22 @@ class Job:
         return await asyncio.wrap_future(self._future)
 
 
+class _Refused(Exception):
+    """The submit was refused with 429 after the client's own retries: nothing was created."""
+
+    def __init__(self, error: errors.RateLimitError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _refused_submit(job: Job, error: BaseException | None) -> bool:
+    """A 429 before the job had a generation id: the submit was refused, nothing created."""
+    return isinstance(error, errors.RateLimitError) and job.generation_id is None
+
+
 class JobRunner:
-    """Starts jobs on the engine loop with at most ``concurrency`` running at once."""
+    """Starts jobs on the engine loop with at most ``concurrency`` running at once (halved while
+    the gateway refuses submits with 429, raised again as they go through)."""
 
     def __init__(self, client: AsyncKlingClient, concurrency: int = 4) -> None:
         if concurrency < 1:
@@ -186,8 +258,8 @@ class JobRunner:
         self.client = client
         self.concurrency = concurrency
         self.jobs: list[Job] = []
-        # Binds to the engine loop on first use (Python >= 3.10), wherever it is created.
-        self._gate = asyncio.Semaphore(concurrency)
+        # Used on the engine loop only, wherever the runner is created.
+        self._gate = AdaptiveLimit(concurrency)
 
     def start(self, request: GenerationRequest, **options: Any) -> Job:
         job = Job(self.client, request, gate=self._gate, **options)

@@ -31,7 +31,7 @@ __all__ = ["ProgressRow", "PHASE_WORDS"]
 
 #: What each phase means to the user.
 PHASE_WORDS = {
-    "waiting": "waiting for a free slot",
+    "waiting": "queued locally",
     "checking": "checking the image",
     "submitting": "submitting (paid step)",
     "queued": "queued at the gateway",
@@ -120,7 +120,7 @@ class ProgressRow(widgets.VBox):
         )
         self.add_class("kling-row")
         self._draw_clock()
-        self.phase.value = note(PHASE_WORDS["waiting"])
+        self.phase.value = note("starting")
         job.subscribe(self._on_event)
         if not job.done():
             spawn(self._tick())
@@ -169,8 +169,10 @@ class ProgressRow(widgets.VBox):
         if event.generation_id:
             self.ident.value = note("generation id: ") + code(event.generation_id)
         self._draw_clock()
-        if event.phase in ("queued", "generating") and event.message:
-            self.message.value = note(event.message, "warn")
+        if event.phase in ("waiting", "queued", "generating"):
+            self.message.value = note(event.message, "warn") if event.message else ""
+        elif event.phase == "checking":
+            self.message.value = ""  # the wait is over
         if event.is_final:
             self.cancel_button.layout.display = "none"  # nothing left to stop
             self._finish(event, previous)

@@ -264,9 +264,9 @@ def test_cancelling_a_queued_job_ends_it_with_a_cancelled_event(gateway, make_cl
     running = runner.start(GenerationRequest(image=jpeg), out_dir=tmp_path, timeout=10**7)
     queued = runner.start(GenerationRequest(image=jpeg), out_dir=tmp_path, timeout=10**7)
     eventually(lambda: len(gateway.status_reads) >= 2)
-    assert queued.last_event is None
+    assert queued.last_event is not None and queued.last_event.phase == "waiting"  # for a slot
     queued.cancel()
-    eventually(lambda: queued.last_event is not None)
+    eventually(lambda: queued.last_event is not None and queued.last_event.is_final)
     assert queued.last_event is not None and queued.last_event.phase == "cancelled"
     assert len(gateway.posts) == 1  # the queued job never paid
     running.cancel()
