@@ -43,6 +43,7 @@ from .models import (
     IgnoredFieldWarning,
 )
 from .outputs import resolve_out_dir
+from .partials import claimed, partial_path
 from .polling import PollPolicy
 from .retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
 from .settings import Endpoint, endpoint_path, require_api_key, resolve_base_url
@@ -518,13 +519,39 @@ class AsyncKlingClient:
         """Stream the video to ``path`` (via ``path.part``, resumed with Range after a fault).
 
         The file appears under its final name only when complete (its size matches the server's).
+        The journal names the ``.part`` meanwhile, so when this process dies or gives up, the next
+        download of the generation continues those bytes (see :mod:`kling_notebook.partials`).
         """
         if not generation.video_url:
             raise errors.MissingVideoError(generation.id)
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        partial.unlink(missing_ok=True)
+        partial = partial_path(target)
+        journal = self.journal
+        entry = None
+        if journal:
+            self._record(generation)  # adopts a generation this journal has not seen yet
+            entry = journal.get(generation.id)
+        earlier = Path(entry.partial) if entry and entry.partial else None
+        with claimed(generation.id, partial, earlier):
+            if journal and earlier != partial:
+                journal.record_partial(generation.id, partial)
+            total = await self._fetch_into(generation.id, generation.video_url, partial, on_progress)
+            os.replace(partial, target)
+        if journal:
+            journal.downloaded(generation.id, str(target))
+        log.info("saved %s (%d bytes)", target, total)
+        return target
+
+    async def _fetch_into(
+        self,
+        generation_id: str,
+        url: str,
+        partial: Path,
+        on_progress: Callable[[int, int | None], None] | None,
+    ) -> int:
+        """Fill ``partial`` with the video, retrying transient faults from where each stopped;
+        returns its size."""
         reported = 0
 
         def progress(done: int, total: int | None) -> None:
@@ -537,26 +564,19 @@ class AsyncKlingClient:
         while True:
             attempt += 1
             try:
-                total = await self._stream_to(generation.video_url, partial, progress)
+                total = await self._stream_to(url, partial, progress)
                 require_mp4(partial)
-                break
+                return total
             except NotAVideo as exc:  # not retried; the journal still lists it as not downloaded
                 partial.unlink(missing_ok=True)
-                raise errors.DownloadError(generation.id, str(exc)) from exc
+                raise errors.DownloadError(generation_id, str(exc)) from exc
             except (httpx.TransportError, errors.APIStatusError, errors.DownloadError) as exc:
                 status = getattr(exc, "status_code", None)
                 if (status is not None and status not in RETRYABLE_STATUS) or attempt >= self.retry.max_attempts:
                     reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
-                    raise errors.DownloadError(generation.id, reason or type(exc).__name__) from exc
-                log.warning("download of %s interrupted (%s); resuming", generation.id, type(exc).__name__)
+                    raise errors.DownloadError(generation_id, reason or type(exc).__name__) from exc
+                log.warning("download of %s interrupted (%s); resuming", generation_id, type(exc).__name__)
                 await self._clock.sleep(self.retry.delay(attempt, getattr(exc, "retry_after", None)))
-        os.replace(partial, target)
-        journal = self.journal
-        if journal:
-            self._record(generation)  # adopts a generation this journal has not seen yet
-            journal.downloaded(generation.id, str(target))
-        log.info("saved %s (%d bytes)", target, total)
-        return target
 
     async def _stream_to(
         self, url: str, partial: Path, on_progress: Callable[[int, int | None], None] | None
@@ -565,6 +585,9 @@ class AsyncKlingClient:
         have = partial.stat().st_size if partial.exists() else 0
         headers = {**IDENTITY, "Range": f"bytes={have}-"} if have else IDENTITY
         async with self._clients().plain.stream("GET", url, headers=headers) as response:
+            if have and response.status_code == 416:  # the kept bytes are no prefix of this video
+                os.truncate(partial, 0)
+                raise errors.DownloadError("video", "the kept part does not fit the video")
             if response.status_code >= 400:  # the file host, not the gateway: no gateway advice
                 raise errors.APIStatusError(
                     f"the video host answered {response.reason_phrase or 'an error'}",

@@ -96,6 +96,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX generations_status ON generations (status)",
     ),
+    # The .part file a download streams into, so a later process continues it or deletes it.
+    ("ALTER TABLE generations ADD COLUMN partial TEXT",),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -141,6 +143,7 @@ class JournalEntry:
     error: str | None
     path: str | None
     estimate: dict[str, Any] | None
+    partial: str | None
 
     @property
     def age(self) -> float:
@@ -250,8 +253,19 @@ class Journal:
                 conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    def _stored(self, path: str | os.PathLike[str]) -> str:
+        """``path`` relative to the journal's folder when inside it, so the whole output folder
+        can be moved or copied; else absolute."""
+        absolute = Path(path).absolute()
+        try:
+            return absolute.relative_to(self.path.parent).as_posix()
+        except ValueError:
+            return str(absolute)
+
+    def _absolute(self, stored: str | None) -> str | None:
+        return None if stored is None else str(self.path.parent / stored)
+
     def _entry(self, row: sqlite3.Row) -> JournalEntry:
-        stored_path = row["path"]
         return JournalEntry(
             row=row["row"],
             generation_id=row["generation_id"],
@@ -266,8 +280,9 @@ class Journal:
             credits_used=row["credits_used"],
             video_url=row["video_url"],
             error=row["error"],
-            path=None if stored_path is None else str(self.path.parent / stored_path),
+            path=self._absolute(row["path"]),
             estimate=None if row["estimate"] is None else json.loads(row["estimate"]),
+            partial=self._absolute(row["partial"]),
         )
 
     def _select(self, where: str, params: Iterable[Any] = ()) -> list[JournalEntry]:
@@ -506,19 +521,21 @@ class Journal:
         self._write(change)
 
     def downloaded(self, generation_id: str, path: str | os.PathLike[str]) -> None:
-        """The video is on disk at ``path``. Stored relative to the journal's folder when inside
-        it, so the whole output folder can be moved or copied."""
-        absolute = Path(path).absolute()
-        try:
-            stored = absolute.relative_to(self.path.parent).as_posix()
-        except ValueError:
-            stored = str(absolute)
+        """The video is on disk at ``path`` (its partial download is gone: renamed to it)."""
+        self._set_files(generation_id, path=self._stored(path), partial=None)
 
+    def record_partial(self, generation_id: str, partial: str | os.PathLike[str] | None) -> None:
+        """A download of the video streams into ``partial`` (None: that file is gone), so a
+        later process continues it instead of starting over, or deletes it once abandoned."""
+        self._set_files(generation_id, partial=None if partial is None else self._stored(partial))
+
+    def _set_files(self, generation_id: str, **columns: str | None) -> None:
         def change(conn: sqlite3.Connection) -> None:
             current = self._find(conn, generation_id)
+            assignments = "".join(f"{column} = ?, " for column in columns)
             conn.execute(
-                "UPDATE generations SET path = ?, updated_at = ? WHERE row = ?",
-                (stored, _now(), current["row"]),
+                f"UPDATE generations SET {assignments}updated_at = ? WHERE row = ?",
+                (*columns.values(), _now(), current["row"]),
             )
 
         self._write(change)
@@ -541,6 +558,10 @@ class Journal:
             f"generation_id IS NOT NULL AND status NOT IN ({', '.join('?' * len(failed))})", failed
         )
         return [entry for entry in candidates if entry.needs_work]
+
+    def with_partial(self) -> list[JournalEntry]:
+        """Entries that name a partial download (in flight, interrupted, or abandoned)."""
+        return self._select("partial IS NOT NULL")
 
     def uncertain_entries(self, stale_after: float = _STALE_SUBMIT_S) -> list[JournalEntry]:
         """Attempts that may have been paid without us knowing the id, oldest first: marked

@@ -2,7 +2,8 @@
 
 Nothing is ever submitted here. Status reads and downloads are free, so resuming can only
 recover what was paid for: each pending journal entry is waited for and downloaded (a completed
-one whose file is missing is downloaded again, from a freshly fetched URL), and each attempt whose
+one whose file is missing is downloaded again, from a freshly fetched URL, continuing the part an
+earlier download left), partial downloads nobody will finish are deleted, and each attempt whose
 outcome is uncertain is listed with what the user must check before paying again (and how to
 record the answer: :mod:`kling_notebook.resolve`).
 
@@ -32,6 +33,7 @@ from .jobs import live_generation_ids
 from .journal import SUBMITTING, Journal, JournalEntry
 from .models import GenerationResult
 from .outputs import resolve_out_dir
+from .partials import sweep
 from .pipeline import finish_generation
 from .polling import PollPolicy
 from .session import connect
@@ -290,13 +292,15 @@ async def resume_async(
                 for i, entry in enumerate(pending)
             )
         )
+        report = ResumeReport(
+            recovered=tuple(o for o in outcomes if isinstance(o, GenerationResult)),
+            failures=tuple(o for o in outcomes if isinstance(o, ResumeFailure)),
+            uncertain=uncertain,
+        )
+        sweep(clients.journal, [f.entry.generation_id or "" for f in report.not_resumable])
     finally:
         await clients.close()
-    return ResumeReport(
-        recovered=tuple(o for o in outcomes if isinstance(o, GenerationResult)),
-        failures=tuple(o for o in outcomes if isinstance(o, ResumeFailure)),
-        uncertain=uncertain,
-    )
+    return report
 
 
 def resume(client: AsyncKlingClient | None = None, **options: Any) -> ResumeReport:

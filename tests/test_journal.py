@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kling_notebook.journal import (
+    _MIGRATIONS,
     FILENAME,
     FOUND,
     NOT_CREATED,
@@ -104,6 +105,24 @@ def test_reopening_keeps_rows_and_refuses_newer_schema(tmp_path: Path) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(RuntimeError, match="newer kling_notebook"):
         Journal(path)
+
+
+def test_a_journal_of_an_older_schema_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / FILENAME
+    with sqlite3.connect(path) as conn:
+        for statement in _MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            "INSERT INTO generations (generation_id, status, request, endpoint, base_url,"
+            " created_at, updated_at, history) VALUES ('old', 'queued', '{}', 'e', 'b', 'c', 'u',"
+            " '[]')"
+        )
+    conn.close()
+    with Journal(path) as journal:
+        assert by_id(journal, "old").partial is None
+        journal.record_partial("old", tmp_path / "old.mp4.part")
+        assert by_id(journal, "old").partial == str(tmp_path / "old.mp4.part")
 
 
 def test_id_survives_sigkill_right_after_submitted(tmp_path: Path) -> None:
@@ -296,13 +315,22 @@ def test_not_created_stops_listing_and_either_verdict_can_be_corrected(journal: 
 
 
 def test_stale_submitting_rows_can_be_settled_live_ones_cannot(journal: Journal) -> None:
-    live = journal.begin({"prompt": "in flight"}, endpoint=ENDPOINT, base_url=BASE_URL)
-    with pytest.raises(ValueError, match="'submitting'"):
-        journal.not_created(live)  # another process may still be waiting for its answer
-    with sqlite3.connect(journal.path) as conn:  # the process died long ago
-        conn.execute("UPDATE generations SET created_at = '2000-01-01' WHERE row = ?", (live,))
-    journal.found(live, GEN_ID)
-    assert by_row(journal, live).status == FOUND
+    sending = journal.begin({"prompt": "in flight here"}, endpoint=ENDPOINT, base_url=BASE_URL)
+    with sqlite3.connect(journal.path) as conn:  # rows other processes began: just now, long ago
+        for created in ("2999-01-01", "2000-01-01"):
+            conn.execute(
+                "INSERT INTO generations (status, request, endpoint, base_url, created_at,"
+                " updated_at, history) VALUES (?, '{}', ?, ?, ?, ?, '[]')",
+                (SUBMITTING, ENDPOINT, BASE_URL, created, created),
+            )
+        conn.execute("UPDATE generations SET created_at = '2000-01-01' WHERE row = ?", (sending,))
+    conn.close()
+    recent, dead = sending + 1, sending + 2
+    for live in (sending, recent):  # a POST that may still get its answer
+        with pytest.raises(ValueError, match="'submitting'"):
+            journal.not_created(live)
+    journal.found(dead, GEN_ID)
+    assert by_row(journal, dead).status == FOUND
 
 
 def test_settling_refuses_rows_that_await_no_check(journal: Journal) -> None:
@@ -383,6 +411,22 @@ def test_unknown_ids_are_errors_and_adopt_is_idempotent(journal: Journal) -> Non
     assert journal.adopt("external", "queued", endpoint=ENDPOINT, base_url=BASE_URL) == row
     assert [e.generation_id for e in journal.pending()] == ["external"]
     assert by_id(journal, "external").status == "generating"
+
+
+def test_the_partial_download_is_named_until_the_video_is_saved(journal: Journal) -> None:
+    submit(journal, GEN_ID)
+    folder = journal.path.parent
+    journal.record_partial(GEN_ID, folder / "v.mp4.part")
+    assert by_id(journal, GEN_ID).partial == str(folder / "v.mp4.part")
+    assert [e.generation_id for e in journal.with_partial()] == [GEN_ID]
+    journal.downloaded(GEN_ID, folder / "v.mp4")
+    entry = by_id(journal, GEN_ID)
+    assert (entry.partial, entry.path) == (None, str(folder / "v.mp4"))
+    journal.record_partial(GEN_ID, folder / "again.mp4.part")
+    journal.record_partial(GEN_ID, None)  # deleted as abandoned
+    assert journal.with_partial() == []
+    with pytest.raises(KeyError):
+        journal.record_partial("never-seen", None)
 
 
 def test_output_folder_can_be_moved(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -41,12 +41,13 @@ class _SlowBody(httpx.AsyncByteStream):
         await self.inner.aclose()
 
 
-class ThrottledVideos(httpx.AsyncBaseTransport):
-    """Real HTTP, with video bodies (the emulator's /cdn/ path) delivered slowly."""
+class VideoBodies(httpx.AsyncBaseTransport):
+    """Real HTTP, with video bodies (the emulator's /cdn/ path) passed through ``wrap`` (slowed
+    down here, broken off in the partial download tests)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, wrap: Callable[[httpx.AsyncByteStream], httpx.AsyncByteStream]) -> None:
         self.inner = httpx.AsyncHTTPTransport()
-        self.rate = rate
+        self.wrap = wrap
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
@@ -56,9 +57,12 @@ class ThrottledVideos(httpx.AsyncBaseTransport):
         return httpx.Response(
             response.status_code,
             headers=response.headers,
-            stream=_SlowBody(response.stream, self.rate),
+            stream=self.wrap(response.stream),
             extensions=response.extensions,
         )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def reporter(index: int) -> Any:
@@ -81,7 +85,7 @@ async def main() -> None:
     rate = float(os.environ.get("CHILD_THROTTLE", "0"))
     client = AsyncKlingClient(
         poll=PollPolicy(time_scale=float(os.environ["CHILD_TIME_SCALE"])),
-        transport=ThrottledVideos(rate) if rate else None,
+        transport=VideoBodies(lambda body: _SlowBody(body, rate)) if rate else None,
     )
     durations = [int(value) for value in os.environ["CHILD_DURATIONS"].split(",")]
     requests = [

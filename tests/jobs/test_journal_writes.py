@@ -38,6 +38,7 @@ async def test_polls_write_only_when_something_changed(
     assert entry is not None and entry.path == str(result.path)  # the file is recorded
     statuses = [status for _, status in entry.history]
     assert statuses[0] == "submitting" and statuses[-1] == "completed"
-    # begin + submitted + one per later status + the file; credits may arrive on their own poll
-    news = 2 + (len(statuses) - 2) + 1
+    # begin + submitted + one per later status + the .part and the file; credits may arrive on
+    # their own poll
+    news = 2 + (len(statuses) - 2) + 2
     assert polls >= 10 and news <= commits <= news + 1 < polls

@@ -1,6 +1,7 @@
 """SIGKILL a process mid-poll and mid-download, then resume in another: every generation it paid
 for is recovered (the file has the emulator's exact byte size and decodes), none is submitted
-twice (the emulator created exactly one generation per submit)."""
+twice (the emulator created exactly one generation per submit), and a download cut short is
+continued with a Range request, leaving no ``.part`` behind."""
 
 from __future__ import annotations
 
@@ -69,8 +70,9 @@ class Child:
 
     def _read(self) -> None:
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(json.loads(line))
+        with self.process.stdout as lines:  # closed at EOF: no ResourceWarning for the pipe
+            for line in lines:
+                self._queue.put(json.loads(line))
         self._queue.put(None)
 
     def wait_for(self, condition: Callable[[Lines], bool], timeout: float = 60.0) -> Lines:
@@ -164,6 +166,13 @@ async def test_sigkill_mid_download_then_resume(image: Path, tmp_path: Path) -> 
         assert any(entry.status == "completed" and entry.path is None for entry in pending)
 
         emulator.complete_all_now()
+        before = emulator.stats()
         report = await assert_recovered(emulator, out_dir, ids, time_scale=120)
         assert len(list(out_dir.glob("*.mp4"))) == 2
         assert max(partial) < min(r.path.stat().st_size for r in report.recovered)
+        after = emulator.stats()
+        continued = after["requests"]["GET /cdn"].get("206", 0)
+        assert continued > before["requests"]["GET /cdn"].get("206", 0)  # Range, not a restart
+        sent = after["downloads"]["bytes"] - before["downloads"]["bytes"]
+        assert sent == sum(r.path.stat().st_size for r in report.recovered) - sum(partial)
+        assert not list(out_dir.glob("*.part"))
