@@ -14,6 +14,7 @@ from .client import AsyncKlingClient
 from .cost import Budget, CostEstimate, PriceTable
 from .events import JobEvent
 from .images import GATEWAY_LIMITS, KLING_LIMITS, ImageInfo, ImageLimits, probe_bytes
+from .jobs import Job, JobRunner
 from .journal import Journal, JournalEntry
 from .models import (
     CameraControl,
@@ -49,6 +50,8 @@ __all__ = [
     "PollPolicy",
     "RetryPolicy",
     "JobEvent",
+    "Job",
+    "JobRunner",
     "Journal",
     "JournalEntry",
     "PriceTable",

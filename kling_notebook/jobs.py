@@ -6,6 +6,15 @@ job keeps going even while another cell blocks. Subscribers (panel rows, text pr
 tables) get every :class:`~kling_notebook.events.JobEvent`; a late subscriber is first given the
 latest event so it can draw the current state.
 
+From plain Python in a notebook, ``JobRunner(client).start(request)`` returns at once; a job as
+a cell's last line shows itself as a live progress row that becomes the video when it is done
+(the panel's views, loaded only then: this module never imports ipywidgets), and as a line of
+text where there are no widgets::
+
+    runner = JobRunner(kling_notebook.connect())
+    job = runner.start(GenerationRequest(image="cat.jpg", prompt="the cat waves"))
+    job  # later: job.result() or await job.wait()
+
 A submit refused with 429 created nothing: the job then waits, queued locally, and submits
 again with backoff until it goes through or is cancelled (a slot at the gateway frees only when
 one of the account's generations ends, minutes later), rather than failing after the client's
@@ -34,6 +43,7 @@ from .engine import spawn
 from .events import EventHandler, JobEvent
 from .models import GenerationRequest, GenerationResult
 from .pipeline import finish_generation, run_generation
+from .textprogress import describe
 
 if TYPE_CHECKING:
     import os
@@ -91,6 +101,16 @@ class Job:
     def __repr__(self) -> str:
         phase = self.last_event.phase if self.last_event else "new"
         return f"<Job #{self.number} {phase} {self.generation_id or ''}>".replace(" >", ">")
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
+        """A live progress row, then the result view (widget front ends); a line of text elsewhere."""
+        event = self.last_event
+        text = {"text/plain": f"Job #{self.number}: {describe(event) if event else 'starting'}"}
+        try:
+            from .panel._progress import ProgressRow
+        except ImportError:  # no ipywidgets installed: text is all there is
+            return text
+        return {**ProgressRow(self)._repr_mimebundle_(include=include, exclude=exclude), **text}
 
     # -- events -------------------------------------------------------------------------------
 
