@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as widgets
 import pytest
@@ -46,6 +47,14 @@ def client(fast_emulator: Emulator, tmp_path: Path) -> AsyncKlingClient:
         out_dir=tmp_path / "videos",
         poll=PollPolicy(time_scale=600.0),
         retry=RetryPolicy(base_delay=0.01, max_delay=0.05),
+    )
+
+
+def demo_client(emulator: Emulator, folder: Path, time_scale: float = 600.0, **options: Any) -> AsyncKlingClient:
+    """A demo-mode client of ``emulator`` saving into ``folder``, on a sped-up poll schedule."""
+    return AsyncKlingClient(
+        emulator.api_key, emulator.base_url, demo=True, out_dir=folder, poll=PollPolicy(time_scale=time_scale),
+        **options,
     )
 
 

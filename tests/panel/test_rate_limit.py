@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kling_notebook import AsyncKlingClient, GenerationRequest, PollPolicy, RetryPolicy
+from kling_notebook import AsyncKlingClient, GenerationRequest, Job, RetryPolicy
 from kling_notebook.emulator import Emulator
 from kling_notebook.jobs import JobRunner
 from kling_notebook.panel import DEMO_IMAGE, KlingPanel, ProgressRow
 
-from .conftest import wait_for
+from .conftest import demo_client, wait_for
 
 # Two POSTs per submit (the client's own retry), so four 429s refuse two submits in a row.
 REFUSE_TWICE = "post#1:429,post#2:429,post#3:429,post#4:429,retry_after=0"
@@ -26,19 +26,22 @@ def busy_gateway(request: pytest.FixtureRequest) -> Iterator[Emulator]:
 
 
 def client_for(emulator: Emulator, folder: Path) -> AsyncKlingClient:
-    return AsyncKlingClient(
-        emulator.api_key, emulator.base_url, demo=True, out_dir=folder,
-        poll=PollPolicy(time_scale=600), retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05),
-    )
+    return demo_client(emulator, folder, retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05))
 
 
-@pytest.mark.parametrize("busy_gateway", [REFUSE_TWICE], indirect=True)
-def test_a_refused_submit_waits_in_a_local_queue_then_goes_through(busy_gateway: Emulator, tmp_path: Path) -> None:
-    panel = KlingPanel(client_for(busy_gateway, tmp_path))
+def started(emulator: Emulator, folder: Path) -> tuple[KlingPanel, Job, ProgressRow]:
+    """A panel on ``emulator`` with one job started from it, and that job's row."""
+    panel = KlingPanel(client_for(emulator, folder))
     job = panel.generate()
     assert job is not None
     (row,) = panel.rows.children
     assert isinstance(row, ProgressRow)
+    return panel, job, row
+
+
+@pytest.mark.parametrize("busy_gateway", [REFUSE_TWICE], indirect=True)
+def test_a_refused_submit_waits_in_a_local_queue_then_goes_through(busy_gateway: Emulator, tmp_path: Path) -> None:
+    panel, job, _row = started(busy_gateway, tmp_path)
     phases: list[str] = []
     job.subscribe(lambda event: phases.append(event.phase))
     result = job.result(timeout=60)
@@ -50,11 +53,7 @@ def test_a_refused_submit_waits_in_a_local_queue_then_goes_through(busy_gateway:
 
 @pytest.mark.parametrize("busy_gateway", ["post:429=1,retry_after=0"], indirect=True)
 def test_a_job_queued_on_429_waits_until_cancelled(busy_gateway: Emulator, tmp_path: Path) -> None:
-    panel = KlingPanel(client_for(busy_gateway, tmp_path))
-    job = panel.generate()
-    assert job is not None
-    (row,) = panel.rows.children
-    assert isinstance(row, ProgressRow)
+    _panel, job, row = started(busy_gateway, tmp_path)
     wait_for(lambda: "queued locally" in row.phase.value, 30, "the local queue")
     assert "concurrency limit is reached" in row.message.value
     wait_for(lambda: busy_gateway.stats()["faults"].get("post:429", 0) >= 6, 30, "a few more refusals")

@@ -5,28 +5,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kling_notebook import AsyncKlingClient, PollPolicy
 from kling_notebook.emulator import Emulator
 from kling_notebook.engine import run_blocking
 from kling_notebook.jobs import live_generation_ids
 from kling_notebook.panel import KlingPanel
 from kling_notebook.resume import resume_async
 
-from .conftest import html_values, wait_for
+from .conftest import demo_client, html_values, wait_for
 
 
 def test_a_new_panel_leaves_the_old_panels_jobs_alone(tmp_path: Path) -> None:
     with Emulator(job_seconds=4, video_width=160) as slow:
-        def connect() -> AsyncKlingClient:
-            return AsyncKlingClient(slow.api_key, slow.base_url, demo=True, out_dir=tmp_path,
-                                    poll=PollPolicy(time_scale=60))
-
-        old = KlingPanel(connect(), prompt="first cell run")
+        old = KlingPanel(demo_client(slow, tmp_path, 60), prompt="first cell run")
         job = old.generate()
         assert job is not None
         wait_for(lambda: job.generation_id, what="the submission")
         assert job.generation_id in live_generation_ids()
-        new = KlingPanel(connect())  # the cell run again
+        new = KlingPanel(demo_client(slow, tmp_path, 60))  # the cell run again
         shown = "\n".join(html_values(new.pending))
         assert "Running in another panel" in shown and job.generation_id in shown
         assert new.pending.resume_all_button.disabled and new.resume_all() is None

@@ -7,21 +7,19 @@ from pathlib import Path
 
 import httpx
 
-from kling_notebook import AsyncKlingClient, PollPolicy
+from kling_notebook import AsyncKlingClient
 from kling_notebook.emulator import Emulator
 from kling_notebook.journal import Journal
 from kling_notebook.panel import KlingPanel, ProgressRow
 
-from .conftest import html_values, wait_for
+from .conftest import demo_client, html_values, wait_for
 
 GATEWAY = "https://api.aimlapi.com/v2"
 
 
 def test_a_cancelled_job_reappears_with_keep_waiting(tmp_path: Path) -> None:
     with Emulator(job_seconds=3, video_width=160) as slow:
-        client = AsyncKlingClient(slow.api_key, slow.base_url, demo=True, out_dir=tmp_path,
-                                  poll=PollPolicy(time_scale=60))
-        panel = KlingPanel(client)
+        panel = KlingPanel(demo_client(slow, tmp_path, 60))
         job = panel.generate()
         assert job is not None and panel.pending.layout.display == "none"
         wait_for(lambda: job.generation_id, what="the submission")
