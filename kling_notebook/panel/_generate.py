@@ -38,7 +38,7 @@ class GenerateBar(widgets.VBox):
         self.cost = widgets.HTML().add_class("kling-cost")
         self.reason = widgets.HTML()
         self.question = widgets.HTML()
-        self.again_button = widgets.Button(description="Generate again", button_style="warning", layout=widgets.Layout(width="auto"))
+        self.again_button = widgets.Button(description="Yes, send it again", button_style="warning", layout=widgets.Layout(width="auto"))
         self.keep_button = widgets.Button(description="No, keep the one sent", layout=widgets.Layout(width="auto"))
         self.again = spaced(widgets.HBox(
             [self.question, self.again_button, self.keep_button],
