@@ -25,6 +25,8 @@ from .models import (
     IgnoredFieldWarning,
 )
 from .polling import PollPolicy
+from .recovery import NotResumableError, ResumeReport, resume, resume_async
+from .resolve import resolve_uncertain
 from .retry import RetryPolicy
 from .session import connect
 from .sync import KlingClient
@@ -62,6 +64,11 @@ __all__ = [
     "KLING_LIMITS",
     "GATEWAY_LIMITS",
     "probe_bytes",
+    "resume",
+    "resume_async",
+    "ResumeReport",
+    "NotResumableError",
+    "resolve_uncertain",
     "sweep",
     "BatchEvent",
     "BatchResult",

@@ -15,8 +15,8 @@ from . import errors
 from .batch import BatchEvent
 from .history import HistoryItem, load_history
 from .journal import FOUND, Journal
+from .recovery import NotResumableError, ResumeReport, resume_async
 from .resolve import resolve_uncertain
-from .resume import NotResumableError, ResumeReport, resume_async
 from .textprogress import describe
 
 __all__ = ["register"]

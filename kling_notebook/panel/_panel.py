@@ -30,8 +30,8 @@ from ..images import KLING_LIMITS, is_url
 from ..jobs import Job, JobRunner, live_generation_ids
 from ..journal import FILENAME, Journal, JournalEntry
 from ..models import GenerationRequest, GenerationResult, IgnoredFieldWarning
+from ..recovery import ResumeReport, resume_async
 from ..resolve import resolve_uncertain
-from ..resume import ResumeReport, resume_async
 from ..session import connect
 from ._controls import Controls
 from ._fed import FedJob
@@ -273,7 +273,7 @@ class KlingPanel(widgets.VBox):
 
     def resume_all(self) -> concurrent.futures.Future[ResumeReport] | None:
         """What Resume all does: wait for and save every listed generation not resumed yet, one
-        row each, through :func:`kling_notebook.resume.resume_async` (nothing is submitted).
+        row each, through :func:`kling_notebook.recovery.resume_async` (nothing is submitted).
         None when nothing is left to resume."""
         live = live_generation_ids()
         entries = [entry for entry in self.pending.take_unresumed() if entry.generation_id not in live]

@@ -3,7 +3,7 @@
 A generation that was paid for must never be lost to a restarted kernel, a timeout or a Cancel:
 this lists what ``client.journal.pending()`` holds for the current gateway (the panel refreshes it
 whenever one of its jobs ends). Keep waiting hands one id to ``JobRunner.pick_up`` through the
-panel; Resume all hands every one not resumed yet to :func:`kling_notebook.resume.resume_async`
+panel; Resume all hands every one not resumed yet to :func:`kling_notebook.recovery.resume_async`
 (polling is free, nothing is submitted again). Entries made through another address are counted
 in ``notes``, and those a job of another panel in this kernel is waiting for are shown as running
 there, without a button: resuming them here would save the same video twice.

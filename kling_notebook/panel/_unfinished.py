@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..resume import _is_loopback
+from ..recovery import _is_loopback
 
 if TYPE_CHECKING:
     from ..client import AsyncKlingClient

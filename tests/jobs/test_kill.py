@@ -22,7 +22,7 @@ import av
 from kling_notebook import PollPolicy
 from kling_notebook.emulator import Emulator
 from kling_notebook.journal import Journal
-from kling_notebook.resume import ResumeReport, resume_async
+from kling_notebook.recovery import ResumeReport, resume_async
 
 from .conftest import make_client, posts
 

@@ -12,8 +12,8 @@ import pytest
 
 from kling_notebook import RetryPolicy, cli, errors
 from kling_notebook.emulator import Emulator
+from kling_notebook.recovery import NotResumableError, resume_async
 from kling_notebook.resolve import resolve_uncertain
-from kling_notebook.resume import NotResumableError, resume_async
 
 from .conftest import SMALL_VIDEO, make_client, posts
 

@@ -182,7 +182,7 @@ def test_clicks_from_a_subshell_thread_with_its_own_loop(client: AsyncKlingClien
 def test_resume_all_finishes_every_listed_generation_without_submitting(
     client: AsyncKlingClient, fast_emulator: Emulator
 ) -> None:
-    """Resume all goes through kling_notebook.resume: one row per listed generation, each saved;
+    """Resume all goes through kling_notebook.recovery: one row per listed generation, each saved;
     one resumed on its own first is not resumed twice, and nothing is submitted again."""
     earlier = [
         run_blocking(client.submit(GenerationRequest(image=DEMO_IMAGE, prompt=f"earlier {n}")))

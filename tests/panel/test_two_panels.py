@@ -9,7 +9,7 @@ from kling_notebook.emulator import Emulator
 from kling_notebook.engine import run_blocking
 from kling_notebook.jobs import live_generation_ids
 from kling_notebook.panel import KlingPanel
-from kling_notebook.resume import resume_async
+from kling_notebook.recovery import resume_async
 
 from .conftest import demo_client, html_values, wait_for
 
