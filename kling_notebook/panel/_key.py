@@ -7,6 +7,7 @@ handler empties it before doing anything else. The key lives only in the client 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,16 @@ from ._style import spaced
 if TYPE_CHECKING:
     from ..client import AsyncKlingClient
 
-__all__ = ["KeyField"]
+__all__ = ["KeyField", "EPHEMERAL_ENV_VAR"]
+
+#: Set (by binder/start) where the whole session, files included, vanishes when it idles.
+EPHEMERAL_ENV_VAR = "KLING_NOTEBOOK_EPHEMERAL"
+#: What a paying user of such a session must do so that a finished video is not lost with it.
+EPHEMERAL_WARNING = (
+    "This is a temporary session (Binder ends it after about 10 idle minutes, and its files with "
+    "it): keep this tab open until your video is saved, then download it. Copy each generation id "
+    "as it appears: with it, `kling-notebook wait ID` saves the video anywhere later."
+)
 
 
 class _SecretInput(widgets.Password):
@@ -69,5 +79,7 @@ class KeyField(widgets.VBox):
         self.demo_button.layout.display = "" if live else "none"
         if live:
             self.status.value = note(f"Key accepted ({client.mode_label}). It is kept in memory only, never saved.", "ok")
+            if os.environ.get(EPHEMERAL_ENV_VAR):
+                self.status.value += "<br>" + note(EPHEMERAL_WARNING, "warn")
         else:
             self.status.value = note("Without a key the panel runs in demo mode. A key you enter is kept in memory only, never saved.")

@@ -153,16 +153,17 @@ def test_postbuild_runs(venv: Venv) -> None:
 
 def test_start_execs_the_command_in_demo_mode(venv: Venv) -> None:
     process = subprocess.Popen(
-        [str(BINDER / "start"), "sh", "-c", 'echo "$$ $KLING_NOTEBOOK_OUTPUTS"'],
+        [str(BINDER / "start"), "sh", "-c", 'echo "$$ $KLING_NOTEBOOK_OUTPUTS $KLING_NOTEBOOK_EPHEMERAL"'],
         cwd=ROOT,
         env=venv.env(KLING_NOTEBOOK_DEMO="0"),
         stdout=subprocess.PIPE,
         text=True,
     )
     out, _ = process.communicate(timeout=30)
-    pid, outputs = out.split()
+    pid, outputs, ephemeral = out.split()
     assert int(pid) == process.pid  # exec'd: the command replaced start's own process
     assert outputs == str(NOTEBOOKS / "kling_outputs")
+    assert ephemeral == "1"  # the panel warns a paying user that the session and its files vanish
 
     mode = "from kling_notebook.session import connect; print(connect().mode_label)"
     demo = venv.run(BINDER / "start", venv.bin / "python", "-c", mode, KLING_NOTEBOOK_DEMO="0")

@@ -10,6 +10,7 @@ import pytest
 
 from kling_notebook import AsyncKlingClient
 from kling_notebook.panel import KlingPanel
+from kling_notebook.panel._key import EPHEMERAL_ENV_VAR
 
 SECRET = "sk-test-DO-NOT-STORE-0123456789abcdef"
 
@@ -33,3 +34,19 @@ def test_key_is_cleared_and_absent_from_saved_widget_state(
     assert "Charged when you click Generate" in panel.bar.cost.value
     panel.key.demo_button.click()
     assert panel.client.demo and "demo mode" in panel.header.value
+
+
+def test_a_key_entered_in_a_temporary_session_comes_with_a_warning(
+    client: AsyncKlingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    panel = KlingPanel(client)
+    panel.key.password.set_state({"value": SECRET})
+    assert "temporary session" not in panel.key.status.value
+    monkeypatch.setenv(EPHEMERAL_ENV_VAR, "1")
+    panel.key.password.set_state({"value": SECRET})
+    assert not panel.client.demo
+    status = panel.key.status.value
+    assert "temporary session" in status and "kling-notebook wait ID" in status
+    assert SECRET not in status
+    panel.key.demo_button.click()
+    assert "temporary session" not in panel.key.status.value  # demo mode costs nothing to lose
