@@ -36,7 +36,8 @@ __all__ = [
 ]
 
 ImageEncoding = Literal["raw", "data_uri"]
-#: Anything the request accepts as the first frame: an http(s) URL, a local path, bytes, or a PIL image.
+#: Anything the request accepts as the first frame: an http(s) URL, a local path, a data URI,
+#: bytes, or a PIL image.
 ImageInput = Any
 
 MB = 1024 * 1024
@@ -217,11 +218,30 @@ def _pil_to_bytes(image: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _label(data: bytes, kind: str = "") -> str:
+    """A short name for image bytes: enough to tell two inputs apart, never the bytes."""
+    return f"<{kind}{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:12]}>"
+
+
+def _data_uri_bytes(text: str) -> bytes:
+    """The image inside ``data:image/...;base64,...`` (what a browser or fal hands around)."""
+    header, comma, payload = text.partition(",")
+    if not comma or not header.endswith(";base64"):
+        raise ValidationError("image", "data URI", "must look like data:image/png;base64,<base64>")
+    try:
+        return base64.b64decode("".join(payload.split()), validate=True)
+    except ValueError as exc:
+        raise ValidationError("image", "data URI", "the part after the comma is not valid base64") from exc
+
+
 def _bytes_of(image: ImageInput) -> tuple[bytes, str]:
     """Bytes and a short label for a local image; raises ValidationError for anything else."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         data = bytes(image)
-        return data, f"<{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:12]}>"
+        return data, _label(data)
+    if isinstance(image, str) and image.lstrip()[:5].lower() == "data:":
+        data = _data_uri_bytes(image.strip())
+        return data, _label(data, "data URI, ")
     if hasattr(image, "save") and hasattr(image, "size"):
         data = _pil_to_bytes(image)
         return data, f"<PIL image {image.size[0]}x{image.size[1]}>"

@@ -251,3 +251,33 @@ async def test_url_image_too_big_by_content_length(gateway, make_client):
         with pytest.raises(errors.ValidationError, match="at most 10 MB"):
             await client.submit(image=IMAGE_URL)
     assert gateway.posts == []
+
+
+def test_a_data_uri_string_is_checked_and_sent_as_asked():
+    png = image_bytes(640, 480, "PNG")
+    uri = "data:image/png;base64," + base64.b64encode(png).decode()
+    raw = prepare_image(uri)
+    assert raw.info is not None and raw.info.format == "png" and (raw.info.width, raw.info.height) == (640, 480)
+    assert base64.b64decode(raw.api_value) == png
+    assert raw.label.startswith("<data URI, ") and uri not in raw.label
+    assert prepare_image(uri, encoding="data_uri").api_value.startswith("data:image/png;base64,")
+
+
+@pytest.mark.parametrize(
+    ("uri", "limit"),
+    [
+        ("data:image/png,plain-text", "data:image/png;base64,"),
+        ("data:image/png;base64,@@not base64@@", "not valid base64"),
+        ("data:image/png;base64," + base64.b64encode(b"not an image").decode(), "image"),
+    ],
+)
+def test_a_broken_data_uri_is_refused_naming_the_image(uri, limit):
+    with pytest.raises(errors.ValidationError) as caught:
+        prepare_image(uri)
+    assert caught.value.field == "image" and limit in str(caught.value)
+
+
+def test_a_tiny_image_in_a_data_uri_breaks_the_same_limits():
+    small = "data:image/jpeg;base64," + base64.b64encode(image_bytes(200, 200)).decode()
+    with pytest.raises(errors.ValidationError, match="300"):
+        prepare_image(small)
