@@ -58,11 +58,19 @@ EMULATOR = ("-m", "kling_notebook.emulator")
 PROJECT_CLI = ("-m", "kling_notebook.cli", "emulator")  # what `kling-notebook emulator` runs
 
 
+def _ctrl_c_works() -> None:
+    """Undo an inherited "ignore SIGINT" (a test run started in the background, e.g. under nohup,
+    passes it on), so the emulator meets Ctrl-C as it does in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(
     processes: list[subprocess.Popen[str]], *args: str, entry: tuple[str, ...] = EMULATOR
 ) -> tuple[subprocess.Popen[str], str, str]:
     command = [sys.executable, *entry, "--port", "0", *args]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_works
+    )
     processes.append(process)
     assert process.stdout is not None
     match = LINE.fullmatch(process.stdout.readline())
