@@ -38,6 +38,17 @@ def _display_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Close the way ``asyncio.run`` does: a call that reached the loop while it was stopping is
+    ended (cancelled) rather than destroyed pending, which would leave its caller waiting."""
+    leftovers = asyncio.all_tasks(loop)
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+    loop.close()
+
+
 class Emulator:
     """A loopback HTTP server that behaves like the AI/ML API gateway for Kling v2.1 master.
 
@@ -157,7 +168,7 @@ class Emulator:
         try:
             loop.run_until_complete(self._serve(started))
         finally:
-            loop.close()
+            _close_loop(loop)
 
     async def _serve(self, started: concurrent.futures.Future[None]) -> None:
         try:

@@ -33,6 +33,9 @@ MAX_BODY = 64 * 1024 * 1024  # a 10 MB image in base64 is ~14 MB; leave room, re
 IDLE_TIMEOUT = 120.0
 LINGER = 2.0  # how long a refused client may keep sending before we close anyway
 CUT_GRACE = 0.05  # lets a cut body's first bytes leave before the reset discards the send queue
+#: Loop turns asyncio takes to hand an accepted socket to its protocol: the transport is made,
+#: then connection_made runs, then the accepting task ends.
+HANDOVER_TURNS = 3
 
 
 class Abort:
@@ -187,7 +190,7 @@ class HttpServer:
         self._host = host
         self._port = port
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     @property
     def port(self) -> int:
@@ -198,39 +201,64 @@ class HttpServer:
     async def start(self) -> None:
         # A deep backlog: a thousand clients may connect in the same instant.
         self._server = await asyncio.start_server(
-            self._serve, self._host, self._port, backlog=4096, limit=MAX_HEAD
+            self._accept, self._host, self._port, backlog=4096, limit=MAX_HEAD
         )
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
+        """End every connection and close every socket before returning, so the loop can close.
+
+        Order matters: a connection accepted in the same instant is still being set up by asyncio
+        for a few loop turns, and closing the listener under it fails inside asyncio and leaks its
+        socket. So accepting stops first, those connections are handed over, and then the listener
+        closes and every connection task is ended (including ones that never got to run).
+        """
+        server = self._server
+        if server is None:
+            return
+        loop = asyncio.get_running_loop()
+        for listener in server.sockets:
+            with contextlib.suppress(NotImplementedError):  # proactor loops have no readers
+                loop.remove_reader(listener.fileno())
+        for _ in range(HANDOVER_TURNS):
+            await asyncio.sleep(0)
+        server.close()
+        while self._connections:
+            ending = dict(self._connections)
+            for task in ending:
+                task.cancel()
+            await asyncio.gather(*ending, return_exceptions=True)
+            for writer in ending.values():
+                writer.transport.abort()  # nobody is left to read what is still buffered
+        await server.wait_closed()
+        await asyncio.sleep(0)  # the aborted transports close their sockets on this turn
+
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve a new connection on a task tracked from its creation (not from its first run).
+
+        A plain function, not a coroutine: asyncio then attaches no callback of its own to the
+        task, a callback that on Python 3.11 logs a traceback for every task ended by close().
+        """
+        task = asyncio.get_running_loop().create_task(self._serve(reader, writer))
+        self._connections[task] = writer
+        task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        writer = self._connections.pop(task)
+        writer.close()
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("emulator connection failed", exc_info=error)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
         try:
             while await self._serve_one(reader, writer):
                 pass
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+        except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away; nothing to answer
-        except asyncio.CancelledError:
-            # close() cancelled us. End normally: on Python 3.11 asyncio's stream callback calls
-            # exception() on the finished task, which raises (and logs) if it ended cancelled.
-            pass
-        finally:
-            self._connections.discard(task)
-            writer.close()
 
     async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Serve one request; False when the connection is done."""
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT)
+            head = await _read_head(reader, writer)
         except asyncio.LimitOverrunError:
             await self._refuse(reader, writer, _BadRequest(431, "request head too large"))
             return False
@@ -276,6 +304,20 @@ class HttpServer:
         writer.write_eof()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(_discard(reader), LINGER)
+
+
+async def _read_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    """The next request head; a connection idle for IDLE_TIMEOUT is closed (the read then ends
+    as if the client had closed it).
+
+    A timer, not ``asyncio.wait_for``: on Python 3.11 wait_for swallows a cancellation that lands
+    as the head arrives, so close() would wait for that request to be served (30 s if slow).
+    """
+    idle = asyncio.get_running_loop().call_later(IDLE_TIMEOUT, writer.transport.abort)
+    try:
+        return await reader.readuntil(b"\r\n\r\n")
+    finally:
+        idle.cancel()
 
 
 async def _discard(reader: asyncio.StreamReader) -> None:

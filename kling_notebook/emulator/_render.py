@@ -50,7 +50,8 @@ PAN_ZOOM = 1.25  # a pan needs room to move: the view is this much narrower than
 
 
 class RenderUnavailable(Exception):
-    """The rendering dependencies are missing."""
+    """No clip can be rendered here: the rendering dependencies are missing, or the interpreter
+    is exiting and starts no more render threads."""
 
 
 @dataclass(frozen=True)

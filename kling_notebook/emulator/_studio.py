@@ -101,9 +101,12 @@ class Studio:
         key = (hashlib.sha256(image).digest(), duration, camera)
         future = self._cache.get(key)
         if future is None:
-            submitted = self._executor.submit(
-                render_clip, image, duration, camera, self._width, self._caption
-            )
+            try:
+                submitted = self._executor.submit(
+                    render_clip, image, duration, camera, self._width, self._caption
+                )
+            except RuntimeError as error:  # the interpreter is exiting: no new render threads
+                raise RenderUnavailable(f"the emulator is shutting down ({error})") from None
             future = self._cache[key] = asyncio.wrap_future(submitted)
             future.add_done_callback(self._count)
         else:
