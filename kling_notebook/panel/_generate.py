@@ -14,7 +14,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..cost import PriceTable
+from ..cost import PriceTable, cost_notice
 from ._html import note
 from ._style import spaced
 
@@ -92,13 +92,8 @@ class GenerateBar(widgets.VBox):
 
     def show(self, reason: str, duration: int, demo: bool, prices: PriceTable) -> None:
         """``reason`` is empty when the input is valid."""
-        estimate = prices.estimate(duration)
-        if demo:
-            self.cost.value = note(
-                f"Estimated cost: nothing in demo mode (with a key, {estimate})."
-            )
-        else:
-            self.cost.value = note(f"Estimated cost: {estimate}. Charged when you click Generate.", "warn")
+        notice = cost_notice(prices.estimate(duration), demo=demo, charged_when="when you click Generate")
+        self.cost.value = note(notice, "muted" if demo else "warn")
         with self._lock:
             self._reason = reason
             self.button.disabled = bool(reason) or self._held

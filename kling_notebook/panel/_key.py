@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from traitlets import Unicode
 
 from ._html import note
+from ._keycheck import UNCHECKED, KeyVerdict
 from ._style import spaced
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class _SecretInput(widgets.Password):
 class KeyField(widgets.VBox):
     """Paste a key and press Enter; ``on_key(key)`` receives it, the widget keeps nothing."""
 
-    def __init__(self, on_key: Callable[[str], None], on_demo: Callable[[], None]) -> None:
+    def __init__(self, on_key: Callable[[str], object], on_demo: Callable[[], None]) -> None:
         self._on_key = on_key
         self.password = _SecretInput(
             placeholder="paste your AI/ML API key and press Enter",
@@ -53,6 +54,7 @@ class KeyField(widgets.VBox):
             description="Back to demo mode", layout=widgets.Layout(width="auto", display="none")
         )
         self.status = widgets.HTML()
+        self._warning = ""  # shown below the key's verdict
         self.password.observe(self._take, "value")
         self.demo_button.on_click(lambda _button: on_demo())
         super().__init__(
@@ -74,12 +76,17 @@ class KeyField(widgets.VBox):
         self._on_key(key.strip())
 
     def show(self, client: AsyncKlingClient) -> None:
-        """Say which mode the panel is in now."""
+        """Say which mode the panel is in now (the key as not checked: :meth:`checked` says more)."""
         live = not client.demo
         self.demo_button.layout.display = "" if live else "none"
         if live:
-            self.status.value = note(f"Key accepted ({client.mode_label}). It is kept in memory only, never saved.", "ok")
-            if os.environ.get(EPHEMERAL_ENV_VAR):
-                self.status.value += "<br>" + note(EPHEMERAL_WARNING, "warn")
+            self._warning = "<br>" + note(EPHEMERAL_WARNING, "warn") if os.environ.get(EPHEMERAL_ENV_VAR) else ""
+            self.checked(UNCHECKED)
         else:
             self.status.value = note("Without a key the panel runs in demo mode. A key you enter is kept in memory only, never saved.")
+
+    def checked(self, verdict: KeyVerdict) -> None:
+        """Show what the gateway said of the key (or that it is still being asked)."""
+        self.status.value = (
+            note(f"{verdict.text} The key is kept in memory only, never saved.", verdict.tone) + self._warning
+        )

@@ -41,6 +41,7 @@ from ._history_section import HistorySection
 from ._html import note
 from ._image import ImagePicker
 from ._key import KeyField
+from ._keycheck import CHECKING, KeyVerdict, check_key, not_checked
 from ._pending import PendingView
 from ._progress import ProgressRow
 from ._repeat import RepeatGuard
@@ -133,12 +134,29 @@ class KlingPanel(widgets.VBox):
         self._refresh()
         self.show_pending()
 
-    def use_key(self, api_key: str) -> None:
-        """Switch to the real gateway with this key (jobs already running keep their client)."""
+    def use_key(self, api_key: str) -> concurrent.futures.Future[KeyVerdict] | None:
+        """Switch to the real gateway with this key (jobs already running keep their client),
+        and check the key with one free status read on the engine loop (the caller, a widget
+        callback, is not held up). Returns the check, or None when no client could be made."""
         try:
-            self._connect(connect(api_key, demo=False, out_dir=self._out_dir))
+            client = connect(api_key, demo=False, out_dir=self._out_dir)
         except KlingError as exc:
             self.key.status.value = note(f"{exc.message} {exc.hint}", "bad")
+            return None
+        self._connect(client)
+        self.key.checked(CHECKING)
+        future = spawn(check_key(client))
+
+        def checked(done: concurrent.futures.Future[KeyVerdict]) -> None:
+            try:
+                verdict = done.result()
+            except BaseException as exc:  # a bug or a cancelled check: never "checking" forever
+                verdict = not_checked(f"unexpected {type(exc).__name__}.")
+            if self.client is client:  # not another key or demo mode meanwhile
+                self.key.checked(verdict)
+
+        future.add_done_callback(checked)
+        return future
 
     def use_demo(self) -> None:
         """Switch back to the local emulator (simulated videos, no credits used)."""
