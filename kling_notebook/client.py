@@ -121,6 +121,14 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (errors.APIConnectionError, errors.InvalidResponseError))
 
 
+def _request_from(request: GenerationRequest | None, fields: dict[str, Any]) -> GenerationRequest:
+    """What submit() and generate() accept: a request, its fields as keywords, or a request plus
+    fields to change. A request given alone is returned as is (submit() knows it by identity)."""
+    if request is None:
+        return GenerationRequest.from_kwargs(**fields)
+    return request.with_changes(**fields) if fields else request
+
+
 def _connection_error(exc: httpx.TransportError) -> errors.APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return errors.APITimeoutError(f"Timed out talking to the gateway ({type(exc).__name__}).")
@@ -293,10 +301,7 @@ class AsyncKlingClient:
         Accepts a :class:`GenerationRequest` or its fields as keywords. The id is in the journal
         before this returns.
         """
-        if request is None:
-            request = GenerationRequest.from_kwargs(**fields)
-        elif fields:
-            request = request.with_changes(**fields)
+        request = _request_from(request, fields)
         checked = self._checked
         image_value = checked[1] if checked is not None and checked[0] is request else await self.check(request)
         self._checked = None  # used once: submitting the same request again checks it again
@@ -653,10 +658,7 @@ class AsyncKlingClient:
         """
         from .pipeline import run_generation
 
-        if request is None:
-            request = GenerationRequest.from_kwargs(**fields)
-        elif fields:
-            request = request.with_changes(**fields)
+        request = _request_from(request, fields)
         return await run_generation(
             self, request, out_dir=out_dir, poll=poll, timeout=timeout, on_event=on_event
         )

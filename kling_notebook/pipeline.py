@@ -8,8 +8,10 @@ it shows the events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,19 +63,13 @@ async def run_generation(
 ) -> GenerationResult:
     """Run one generation end to end and return where its video was saved."""
     report = _Reporter(on_event)
-    try:
+    with _final_event(report, None):
         report("checking", message="checking the request and the image")
         await client.check(request)
         report("submitting", message="submitting (this is the paid step)")
         generation = await client.submit(request)
         report("queued", generation_id=generation.id, status=generation.status, generation=generation)
         return await _follow(client, generation, request, report, out_dir, poll, timeout)
-    except asyncio.CancelledError:
-        report("cancelled", message="stopped waiting")
-        raise
-    except Exception as exc:  # every way out ends with a final event, not only KlingErrors
-        _report_failure(report, exc, getattr(exc, "generation_id", None))
-        raise
 
 
 async def finish_generation(
@@ -90,24 +86,28 @@ async def finish_generation(
     """Pick up an already submitted generation by id: wait for it and save its video."""
     report = _Reporter(on_event)
     generation = Generation(id=generation_id, status="unknown")
-    try:
+    with _final_event(report, generation_id):
         return await _follow(client, generation, request, report, out_dir, poll, timeout, duration)
+
+
+@contextlib.contextmanager
+def _final_event(report: _Reporter, generation_id: str | None) -> Iterator[None]:
+    """Every way out of a job ends with a final event ("cancelled" or "failed"), whatever the
+    error (not only KlingErrors), so no front end is left showing a job as still running."""
+    try:
+        yield
     except asyncio.CancelledError:
         report("cancelled", generation_id=generation_id, message="stopped waiting")
         raise
     except Exception as exc:
-        _report_failure(report, exc, generation_id)
+        kling = isinstance(exc, errors.KlingError)
+        report(
+            "failed",
+            error=exc if kling else None,
+            message=str(exc) if kling else f"{type(exc).__name__}: {exc}",
+            generation_id=getattr(exc, "generation_id", generation_id),
+        )
         raise
-
-
-def _report_failure(report: _Reporter, exc: Exception, generation_id: str | None) -> None:
-    kling = isinstance(exc, errors.KlingError)
-    report(
-        "failed",
-        error=exc if kling else None,
-        message=str(exc) if kling else f"{type(exc).__name__}: {exc}",
-        generation_id=generation_id,
-    )
 
 
 async def _follow(
