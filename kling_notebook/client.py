@@ -468,8 +468,9 @@ class AsyncKlingClient:
 
         Raises GenerationFailedError (status "error"/"failed", or an error and no video),
         MissingVideoError (completed without a URL) or WaitTimeoutError (deadline passed; the id
-        stays valid). Transient errors never end the wait before the deadline. The default
-        deadline, counted from now, is 15 min for 5 s videos, 30 for 10 s (see :meth:`origin`).
+        stays valid). Transient errors never end the wait before the deadline; their backoff
+        runs on the poll policy's ``time_scale``. The default deadline, counted from now, is
+        15 min for 5 s videos, 30 for 10 s (see :meth:`origin`).
         """
         generation_id = generation.id if isinstance(generation, Generation) else generation
         since, duration = self.origin(generation_id, duration)
@@ -489,7 +490,9 @@ class AsyncKlingClient:
                 failures += 1
                 log.warning("status read failed (%s); still waiting for %s", exc.message, generation_id)
                 retry_after = max(
-                    self.retry.delay(min(failures, 8), getattr(exc, "retry_after", None)),
+                    self.retry.delay(
+                        min(failures, 8), getattr(exc, "retry_after", None), time_scale=poll.time_scale
+                    ),
                     poll.next_delay(self._clock.now() - since, duration),
                 )
             else:

@@ -63,9 +63,23 @@ class RetryPolicy:
     max_delay: float = 30.0
     max_retry_after: float = 120.0  # a server hint longer than this is capped, not obeyed blindly
 
-    def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
-        """Seconds before try number ``attempt + 1`` (``attempt`` counts from 1)."""
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+    def delay(
+        self,
+        attempt: int,
+        retry_after: float | None = None,
+        rng: random.Random | None = None,
+        *,
+        time_scale: float = 1.0,
+    ) -> float:
+        """Seconds before try number ``attempt + 1`` (``attempt`` counts from 1).
+
+        ``time_scale`` divides the backoff the way :class:`~kling_notebook.polling.PollPolicy`
+        divides the poll schedule, so a run against a sped-up emulator is not held up by
+        real-time pauses. A server's ``Retry-After`` is not scaled: it is said on the server's own
+        clock (an emulator running fast already asks for less), so it is obeyed as given, capped
+        at ``max_retry_after``.
+        """
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) / time_scale
         jittered = (rng or random).uniform(0, ceiling)
         if retry_after is not None:
             return max(jittered, min(retry_after, self.max_retry_after))
