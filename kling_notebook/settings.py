@@ -36,13 +36,14 @@ ENDPOINTS: dict[str, str] = {
 
 
 def find_api_key(explicit: str | None = None) -> str | None:
-    """The explicit key, else the first non-empty one of KEY_ENV_VARS, else None."""
-    if explicit is not None:
-        return explicit.strip() or None
-    for name in KEY_ENV_VARS:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
+    """The explicit key, else the first non-empty one of KEY_ENV_VARS, else None.
+
+    A blank explicit key (an empty widget field, an unset variable read as "") counts as none
+    given, so the environment still supplies one.
+    """
+    for value in (explicit, *(os.environ.get(name) for name in KEY_ENV_VARS)):
+        if value and value.strip():
+            return value.strip()
     return None
 
 

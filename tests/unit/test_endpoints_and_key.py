@@ -162,6 +162,17 @@ def test_missing_key_names_all_three_variables(clean_env):
         KlingClient()
 
 
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
+def test_a_blank_key_argument_is_no_key(clean_env, blank):
+    """An empty widget field passed as api_key falls back to the environment like None does..."""
+    clean_env.setenv("AIML_API_KEY", "env-key")
+    assert AsyncKlingClient(api_key=blank)._AsyncKlingClient__key == "env-key"  # type: ignore[attr-defined]
+    clean_env.delenv("AIML_API_KEY")
+    with pytest.raises(errors.ConfigurationError) as caught:  # ...and is the usual error without one
+        AsyncKlingClient(api_key=blank)
+    assert all(name in str(caught.value) for name in ENV_KEYS)
+
+
 async def test_key_is_sent_as_bearer_header(gateway, make_client):
     gateway.get(gen_body("queued"))
     async with make_client() as client:
