@@ -184,8 +184,9 @@ class SubmissionUncertainError(KlingError):
         self.request = request
         super().__init__(
             f"The submission may or may not have reached the gateway ({reason}).",
-            hint="Before submitting again, check the generations list of your account "
-            "(or wait a few minutes and run `kling-notebook resume`): a second submit may pay twice.",
+            hint="Before submitting again, check the generations list of your account: a second "
+            "submit may pay twice. Then record what you found: `kling-notebook resolve ROW --id ID` "
+            "(resume then saves the video) or `--not-created` (`kling-notebook resume` lists the row).",
         )
 
 

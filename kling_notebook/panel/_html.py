@@ -50,8 +50,9 @@ def _uncertain_steps() -> list[str]:
         f"Open the generations (usage) list of your AI/ML API account and look for a Kling v2.1 "
         f"master generation started around {at}.",
         "If it is there, do not generate again: it is running and will be charged once. "
-        "Run `kling-notebook resume` later to save its video.",
-        "If nothing appears after a few minutes, it was not created: generating again is safe.",
+        "Record its id under Unfinished (Record id) and the panel saves its video.",
+        "If nothing appears after a few minutes, it was not created: press Not created there, "
+        "and generating again is safe.",
     ]
 
 

@@ -16,7 +16,7 @@ from kling_notebook.engine import run_blocking
 from kling_notebook.journal import FILENAME, NOT_CREATED, Journal
 from kling_notebook.panel import DEMO_IMAGE, KlingPanel
 
-from .conftest import html_values, wait_for
+from .conftest import demo_client, html_values, wait_for
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -115,3 +115,20 @@ def test_a_dead_submit_shows_within_about_the_post_timeout(client: AsyncKlingCli
     backdate(client.out_dir, row, 95)
     panel = KlingPanel(client)
     wait_for(lambda: panel.uncertain.layout.display == "", 5, "the uncertain list")
+
+
+def test_an_uncertain_submit_in_this_panel_is_listed_at_once_with_its_steps(tmp_path: Path) -> None:
+    """The connection drops after the gateway created the job: the row says what to check, and
+    the attempt waits under Unfinished with Record id / Not created, before anyone clicks again."""
+    with Emulator(job_seconds=1, video_width=160, faults="post#1:reset_after") as emulator:
+        panel = KlingPanel(demo_client(emulator, tmp_path), prompt="dropped answer")
+        job = panel.generate()
+        assert job is not None
+        wait_for(job.done, what="the submit to fail")
+        row_text = "\n".join(html_values(panel.rows))
+        assert "may or may not have reached the gateway" in row_text
+        assert "Record id" in row_text and "Not created" in row_text
+        wait_for(lambda: panel.uncertain.layout.display == "", what="the uncertain list")
+        listed = uncertain_text(panel)
+        assert "“dropped answer”" in listed and "kling-notebook resolve 1 --id ID" in listed
+        assert len(emulator.stats()["created"]) == 1  # the gateway did create it: never sent twice
