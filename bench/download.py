@@ -24,18 +24,22 @@ if TYPE_CHECKING:
 
 MB = 1024 * 1024
 RUNS, QUICK_RUNS = 15, 5
+#: The first box of an MP4 (size 24, type ftyp, brand isom): what makes a file look like a video.
+FTYP = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
 SIZES = (16, 64)  # MB: a real 5 s 1080p clip is about 16 MB
 
 
 @contextmanager
 def served_files(*sizes_mb: int) -> Iterator[tuple[str, Path]]:
     """Random (incompressible) files of ``sizes_mb`` MB named ``video-N.mp4`` behind a child-process
-    file server; yields its base URL and a scratch folder for the downloads."""
+    file server; yields its base URL and a scratch folder for the downloads. Each starts with an
+    MP4 ``ftyp`` box, since the client refuses to save a body that is not an MP4."""
     with tempfile.TemporaryDirectory(prefix="kling-bench-") as folder:
         root = Path(folder)
         (root / "files").mkdir()
         for size in sizes_mb:
-            (root / "files" / f"video-{size}.mp4").write_bytes(os.urandom(size * MB))
+            body = FTYP + os.urandom(size * MB - len(FTYP))
+            (root / "files" / f"video-{size}.mp4").write_bytes(body)
         (root / "out").mkdir()
         with file_server(root / "files") as base_url:
             yield base_url, root / "out"
