@@ -24,8 +24,9 @@ browser:
 		else echo "Installing chromium needs root: sudo apt-get install chromium"; sudo apt-get install -y chromium fonts-dejavu-core; fi; \
 	fi
 
+# JupyterLab refuses to run as root unless told to (containers and CI machines often are root).
 demo: setup
-	$(BIN)/jupyter lab notebooks/01-quickstart.ipynb
+	$(BIN)/jupyter lab notebooks/01-quickstart.ipynb $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 lint: setup
 	$(BIN)/ruff check kling_notebook tests bench
