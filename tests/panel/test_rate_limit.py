@@ -25,13 +25,13 @@ def busy_gateway(request: pytest.FixtureRequest) -> Iterator[Emulator]:
         yield emulator
 
 
-def client_for(emulator: Emulator, folder: Path) -> AsyncKlingClient:
-    return demo_client(emulator, folder, retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05))
+def client_for(emulator: Emulator, folder: Path, delay: float = 0.05) -> AsyncKlingClient:
+    return demo_client(emulator, folder, retry=RetryPolicy(max_attempts=2, base_delay=delay / 5, max_delay=delay))
 
 
-def started(emulator: Emulator, folder: Path) -> tuple[KlingPanel, Job, ProgressRow]:
+def started(emulator: Emulator, folder: Path, delay: float = 0.05) -> tuple[KlingPanel, Job, ProgressRow]:
     """A panel on ``emulator`` with one job started from it, and that job's row."""
-    panel = KlingPanel(client_for(emulator, folder))
+    panel = KlingPanel(client_for(emulator, folder, delay))
     job = panel.generate()
     assert job is not None
     (row,) = panel.rows.children
@@ -53,11 +53,14 @@ def test_a_refused_submit_waits_in_a_local_queue_then_goes_through(busy_gateway:
 
 @pytest.mark.parametrize("busy_gateway", ["post:429=1,retry_after=0"], indirect=True)
 def test_a_job_queued_on_429_waits_until_cancelled(busy_gateway: Emulator, tmp_path: Path) -> None:
-    _panel, job, row = started(busy_gateway, tmp_path)
+    # Waits of about 0.3 s between attempts, so the click lands in the local queue and not during
+    # a POST (a Cancel during a POST is rightly reported as "may or may not have started").
+    _panel, job, row = started(busy_gateway, tmp_path, delay=0.3)
     wait_for(lambda: "queued locally" in row.phase.value, 30, "the local queue")
     assert "concurrency limit is reached" in row.message.value
     wait_for(lambda: busy_gateway.stats()["faults"].get("post:429", 0) >= 6, 30, "a few more refusals")
     assert not job.done(), "a refusal does not fail the job"
+    wait_for(lambda: "queued locally" in row.phase.value, 10, "the local queue again")
     row.cancel_button.click()
     wait_for(lambda: "stopped waiting" in row.phase.value, 10, "the cancelled phase")
     assert "nothing was charged" in row.message.value
