@@ -299,6 +299,12 @@ class Journal:
         return found
 
     @staticmethod
+    def _assign(conn: sqlite3.Connection, row: int, columns: dict[str, Any]) -> None:
+        """Set ``columns`` (names from this module, never from input) on journal ``row``."""
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        conn.execute(f"UPDATE generations SET {assignments} WHERE row = ?", (*columns.values(), row))
+
+    @staticmethod
     def _with_status(history_json: str, status: str, at: str) -> str:
         history = json.loads(history_json)
         if not history or history[-1][1] != status:
@@ -435,10 +441,7 @@ class Journal:
             if generation_id is not None:
                 new.update(self._fold_adopted(conn, row, generation_id))
             new["history"] = self._with_status(current["history"], new["status"], at)
-            assignments = ", ".join(f"{column} = ?" for column in new)
-            conn.execute(
-                f"UPDATE generations SET {assignments} WHERE row = ?", (*new.values(), row)
-            )
+            self._assign(conn, row, new)
 
         self._write(change)
 
@@ -512,11 +515,7 @@ class Journal:
             at = _now()
             new.update(updated_at=at, last_seen=at)
             new["history"] = self._with_status(current["history"], merged(current)["status"], at)
-            assignments = ", ".join(f"{column} = ?" for column in new)
-            conn.execute(
-                f"UPDATE generations SET {assignments} WHERE row = ?",
-                (*new.values(), current["row"]),
-            )
+            self._assign(conn, current["row"], new)
 
         self._write(change)
 
@@ -532,11 +531,7 @@ class Journal:
     def _set_files(self, generation_id: str, **columns: str | None) -> None:
         def change(conn: sqlite3.Connection) -> None:
             current = self._find(conn, generation_id)
-            assignments = "".join(f"{column} = ?, " for column in columns)
-            conn.execute(
-                f"UPDATE generations SET {assignments}updated_at = ? WHERE row = ?",
-                (*columns.values(), _now(), current["row"]),
-            )
+            self._assign(conn, current["row"], {**columns, "updated_at": _now()})
 
         self._write(change)
 
