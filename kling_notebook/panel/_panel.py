@@ -251,8 +251,9 @@ class KlingPanel(widgets.VBox):
         """List generations the journal holds as unfinished for this gateway, with Resume buttons,
         and the submissions whose outcome is unknown, with what to check and how to settle them."""
         journal = self._history_journal()  # None before it exists: showing must not create one
-        live, mine = live_generation_ids(), {job.generation_id for job in self.jobs}
-        unfinished = [e for e in journal.pending() if e.generation_id not in live or e.generation_id not in mine] if journal else []
+        live = live_generation_ids()
+        running_here = live & {job.generation_id for job in self.jobs}  # shown as rows already
+        unfinished = [e for e in journal.pending() if e.generation_id not in running_here] if journal else []
         elsewhere = [entry for entry in unfinished if entry.generation_id in live]
         waiting = [entry for entry in unfinished if entry.generation_id not in live]
         here = [entry for entry in waiting if is_here(entry, self.client)]
