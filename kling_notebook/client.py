@@ -30,6 +30,7 @@ import httpx
 
 from . import errors
 from ._pool import GatedAsyncClient
+from ._wide_reads import widen_reads
 from .cost import DEFAULT_PRICES, Budget, PriceTable, Reservation
 from .events import EventHandler
 from .history import HistoryItem
@@ -243,6 +244,7 @@ class AsyncKlingClient:
                 **common,
             )
             plain = GatedAsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True, **common)
+            widen_reads(plain)  # it carries the videos
             pair = self._per_loop[loop] = _Transports(api, plain)
         return pair
 
@@ -607,7 +609,8 @@ class AsyncKlingClient:
                 have = 0  # the server ignored Range: start over
             length = None if encoded else response.headers.get("content-length")  # encoded size
             total = have + int(length) if length is not None else None
-            chunks = response.aiter_bytes(1 << 16) if encoded else response.aiter_raw(1 << 16)
+            # Raw chunks as read (up to 256 KiB, see _wide_reads): re-cutting them only copies.
+            chunks = response.aiter_bytes(1 << 16) if encoded else response.aiter_raw()
             with open(partial, "ab" if have else "wb") as out:
                 done = have
                 async for chunk in chunks:

@@ -77,16 +77,22 @@ def error_response(status: int, message: str = "something went wrong", **headers
     return httpx.Response(status, json=body, headers=headers)
 
 
-class CutStream(httpx.AsyncByteStream):
-    """A body that sends ``data[:cut]`` and then fails like a reset connection."""
+class PiecesStream(httpx.AsyncByteStream):
+    """A body that arrives in 64 KiB pieces, as over a socket; with ``cut``, it sends
+    ``data[:cut]`` and then fails like a reset connection."""
 
-    def __init__(self, data: bytes, cut: int) -> None:
+    PIECE = 1 << 16
+
+    def __init__(self, data: bytes, cut: int | None = None) -> None:
         self.data = data
         self.cut = cut
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield self.data[: self.cut]
-        raise httpx.ReadError("connection reset by peer")
+        sent = self.data if self.cut is None else self.data[: self.cut]
+        for start in range(0, len(sent), self.PIECE):
+            yield sent[start : start + self.PIECE]
+        if self.cut is not None:
+            raise httpx.ReadError("connection reset by peer")
 
 
 Step = Any  # dict (200 JSON) | int (error status) | httpx.Response | exception | callable(request)
@@ -189,10 +195,10 @@ class FakeGateway:
         if status == 206:
             headers["content-range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
         if fault and fault[0] == "cut":
-            return httpx.Response(status, headers=headers, stream=CutStream(body, fault[1]))
+            return httpx.Response(status, headers=headers, stream=PiecesStream(body, fault[1]))
         if fault and fault[0] == "short":
             body = body[: fault[1]]
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
+        return httpx.Response(status, headers=headers, stream=PiecesStream(body))
 
 
 def image_bytes(width: int = 640, height: int = 480, fmt: str = "JPEG", mode: str = "RGB") -> bytes:
