@@ -30,7 +30,6 @@ import httpx
 
 from . import errors
 from ._pool import GatedAsyncClient
-from ._wide_reads import widen_reads
 from .cost import DEFAULT_PRICES, Budget, PriceTable, Reservation
 from .events import EventHandler
 from .history import HistoryItem
@@ -244,6 +243,8 @@ class AsyncKlingClient:
                 **common,
             )
             plain = GatedAsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True, **common)
+            from ._wide_reads import widen_reads  # imports httpcore, as httpx does only here
+
             widen_reads(plain)  # it carries the videos
             pair = self._per_loop[loop] = _Transports(api, plain)
         return pair
@@ -615,6 +616,7 @@ class AsyncKlingClient:
                 done = have
                 async for chunk in chunks:
                     out.write(chunk)
+                    out.flush()  # what progress reports is in the file, even if the process dies
                     done += len(chunk)
                     if on_progress:
                         on_progress(done, total)

@@ -3,7 +3,8 @@
 Status reads are free, but a fixed 10 s loop is both wasteful (most of a 5-6 minute job nothing
 can happen) and slow to notice the end (5 s late on average). The documented timings say when a
 job ends (5 s video: 5-6 min; 10 s video: 11-14 min), so the schedule is sparse early and dense
-across that window, then backs off gently for jobs that run long. ``time_scale`` divides every
+across that window (on a fixed grid, however long each answer takes), then backs off gently for
+jobs that run long. ``time_scale`` divides every
 time, so the same schedule runs against an emulator whose clock is sped up.
 """
 
@@ -57,7 +58,7 @@ class PollPolicy:
         elif t < dense_from:
             delay = min(self.sparse_interval, max(dense_from - t, self.dense_interval))
         elif t < end:
-            delay = self.dense_interval
+            delay = self._to_next_tick(t - dense_from)
         else:
             overdue = t - end
             delay = min(self.max_interval, self.dense_interval * self.backoff ** (overdue / 30.0))
@@ -65,6 +66,14 @@ class PollPolicy:
         if retry_after is not None:
             scaled = max(scaled, retry_after)
         return scaled
+
+    def _to_next_tick(self, since_dense: float) -> float:
+        """Time to the next point of a fixed ``dense_interval`` grid, so a slow answer delays one
+        poll but does not push every later poll back (with a 0.5 s answer, sleeping a full
+        interval after it would make the period 2.5 s and the average wait a quarter longer).
+        A tick closer than a tenth of the interval is skipped: two polls never come back to back."""
+        delay = self.dense_interval - since_dense % self.dense_interval
+        return delay + self.dense_interval if delay < self.dense_interval / 10 else delay
 
     def progress(self, elapsed: float, duration: int) -> Progress:
         """Where a job probably is, ``elapsed`` scaled seconds after submission.

@@ -19,7 +19,7 @@ from ._faults import parse_faults
 from ._gateway import Gateway
 from ._http import HttpServer
 from ._jobs import Clock, JobStore
-from ._payloads import GenerationSummary, generation_summary
+from ._payloads import GenerationSummary
 from ._stats import Stats, StatsSnapshot
 from ._studio import Studio
 
@@ -204,14 +204,7 @@ class Emulator:
     def generations(self) -> dict[str, GenerationSummary]:
         """Every generation created so far, by id, with its current status."""
 
-        def summaries() -> dict[str, GenerationSummary]:
-            now = self._clock.now()
-            return {
-                job_id: generation_summary(job, now, self._gateway.base_url)
-                for job_id, job in self._store.jobs.items()
-            }
-
-        return self._on_loop(summaries)
+        return self._on_loop(self._gateway.summaries)
 
     def set_faults(self, spec: str) -> None:
         """Replace the fault spec at run time (ValueError if it does not parse); its scripts

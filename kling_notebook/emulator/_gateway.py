@@ -17,7 +17,7 @@ from typing import Any
 from ._faults import FaultInjector, FaultSpec, parse_faults
 from ._http import ABORT, Abort, Request, Response, ranged
 from ._jobs import JobStore
-from ._payloads import error_body, generation_body
+from ._payloads import GenerationSummary, error_body, generation_body, generation_summary
 from ._stats import Stats
 from ._studio import Studio
 from ._validation import BodyInvalid, Flavor, Issue, validate
@@ -102,6 +102,8 @@ class Gateway:
             return f"{method} /cdn", self._download(request)
         if path == "/_emulator/stats" and method == "GET":
             return f"{method} {path}", self._authorized(request, self._stats_response)
+        if path == "/_emulator/generations" and method == "GET":
+            return f"{method} {path}", self._authorized(request, lambda: _json(200, self.summaries()))
         if path == "/_emulator/faults" and method == "POST":
             body = await request.read_body()
             return f"{method} {path}", self._authorized(request, lambda: self._set_faults(body))
@@ -204,6 +206,11 @@ class Gateway:
             self._stats.downloads["served"] += 1
             self._stats.downloads["bytes"] += len(response.body)
         return response
+
+    def summaries(self) -> dict[str, GenerationSummary]:
+        """Every generation created so far, by id, as the emulator sees it now."""
+        now = self._store.clock.now()
+        return {job_id: generation_summary(job, now, self.base_url) for job_id, job in self._store.jobs.items()}
 
     def _stats_response(self) -> Response:
         return _json(200, self._stats.snapshot())

@@ -88,6 +88,7 @@ class GenerationSummary(TypedDict):
     credits: int
     video_url: str | None
     error: dict[str, str] | None
+    ends_in: float  # real seconds until the job ends (negative once it has): when a poll can see it
 
 
 def generation_summary(job: Job, now: float, base_url: str) -> GenerationSummary:
@@ -110,4 +111,5 @@ def generation_summary(job: Job, now: float, base_url: str) -> GenerationSummary
         credits=job.credits,
         video_url=video["url"] if video else None,
         error=body.get("error"),
+        ends_in=job.finished_at - now,
     )

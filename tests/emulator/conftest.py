@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 import pytest
+from loopback import loopback_server
 
 from kling_notebook.emulator import Emulator
 
@@ -60,31 +62,17 @@ async def client(emulator: Emulator) -> Any:
 @pytest.fixture
 def image_server() -> Iterator[Callable[[bytes], str]]:
     """Serve bytes over loopback HTTP (what the emulator fetches an ``image_url`` from)."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     files: dict[str, bytes] = {}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            data = files.get(self.path)
-            self.send_response(200 if data is not None else 404)
-            self.send_header("Content-Length", str(len(data or b"")))
-            self.end_headers()
-            self.wfile.write(data or b"")
+    def answer(request: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        data = files.get(request.path)
+        return (200, {}, data) if data is not None else (404, {}, b"")
 
-        def log_message(self, *args: Any) -> None:
-            pass
+    with loopback_server(answer) as base_url:
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+        def serve(data: bytes) -> str:
+            path = f"/image-{len(files)}.jpg"
+            files[path] = data
+            return f"{base_url}{path}"
 
-    def serve(data: bytes) -> str:
-        path = f"/image-{len(files)}.jpg"
-        files[path] = data
-        return f"http://127.0.0.1:{server.server_port}{path}"
-
-    yield serve
-    server.shutdown()
-    server.server_close()
+        yield serve

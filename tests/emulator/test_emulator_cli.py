@@ -104,6 +104,9 @@ def test_serves_until_interrupted(
             time.sleep(0.1)
         assert status == "completed"
         assert http.get("/_emulator/stats").json()["created"] == [gen_id]
+        summary = http.get("/_emulator/generations").json()[gen_id]  # what another process sees
+        assert summary["status"] == "completed" and summary["ends_in"] <= 0
+        assert httpx.get(f"{base_url}/_emulator/generations").status_code == 401
     process.send_signal(stop_signal)
     stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == 0

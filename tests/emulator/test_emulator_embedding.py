@@ -73,10 +73,12 @@ async def test_the_demo_emulator_is_shared_and_demo_paced(mushroom_b64: str) -> 
         created = await http.post(PATHS["legacy"], json={"model": MODEL, "image_url": mushroom_b64})
     gen_id = created.json()["id"]
     emu.advance(9.5)  # a 5 s video takes 5-6 minutes / 30 = 10-12 s
-    assert emu.generations()[gen_id]["status"] == "generating"
+    running = emu.generations()[gen_id]
+    assert running["status"] == "generating" and 0.5 - 0.1 < running["ends_in"] < 2.5 + 0.1
     emu.wait_idle()
     emu.advance(2.5)
-    assert emu.generations()[gen_id]["status"] == "completed"
+    done = emu.generations()[gen_id]
+    assert done["status"] == "completed" and done["ends_in"] < 0
 
 
 def test_the_demo_emulator_stops_at_exit() -> None:

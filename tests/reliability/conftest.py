@@ -4,13 +4,13 @@ to them, and an environment with no key, base URL or output folder leaking in fr
 from __future__ import annotations
 
 import contextlib
-import http.server
-import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import loopback_server
 
 from kling_notebook import AsyncKlingClient
 from kling_notebook.emulator import Emulator
@@ -64,20 +64,9 @@ def image_host() -> Iterator[tuple[str, list[dict[str, str]]]]:
     seen: list[dict[str, str]] = []
     body = jpeg()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append({**self.headers, "path": self.path})
-            self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(request: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        seen.append({**request.headers, "path": request.path})
+        return 200, {"Content-Type": "image/jpeg"}, body
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/frame.jpg", seen
-    server.shutdown()
-    server.server_close()
+    with loopback_server(answer) as base_url:
+        yield f"{base_url}/frame.jpg", seen

@@ -91,11 +91,28 @@ def test_sparse_before_dense_inside_backoff_after(duration):
     early = [policy.next_delay(t, duration) for t in range(int(policy.first_check), int(start - 80))]
     assert min(early) >= 10 * policy.dense_interval
     assert max(early) <= policy.sparse_interval
-    inside = [policy.next_delay(t + 0.5, duration) for t in range(int(start), int(end))]
-    assert set(inside) == {policy.dense_interval}
+    grid = start - policy.lead  # dense polls fall on a dense_interval grid from here
+    for t in [start + k * 0.37 for k in range(int((end - start) / 0.37))]:
+        lands = t + policy.next_delay(t, duration) - grid
+        assert lands / policy.dense_interval == pytest.approx(round(lands / policy.dense_interval))
+        assert policy.dense_interval / 10 <= policy.next_delay(t, duration) <= 1.1 * policy.dense_interval
     after = [policy.next_delay(end + k * 30, duration) for k in range(0, 40)]
     assert after == sorted(after)
     assert after[0] < after[5] and after[-1] == policy.max_interval
+
+
+@pytest.mark.parametrize("answer_time", [0.0, 0.3, 0.9])
+def test_slow_answers_do_not_stretch_the_dense_period(answer_time):
+    """Each poll starts after the previous answer; the grid keeps the polls 2 s apart anyway."""
+    policy = PollPolicy()
+    start, end = WINDOWS[5]
+    t, sent = start, []
+    while t < end:
+        sent.append(t)
+        t += answer_time
+        t += policy.next_delay(t, 5)
+    gaps = [b - a for a, b in zip(sent[1:], sent[2:])]
+    assert gaps == pytest.approx([policy.dense_interval] * len(gaps))
 
 
 def test_sparse_phase_lands_dense_polling_before_the_window():

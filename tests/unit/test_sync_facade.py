@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from loopback import loopback_server
 
 from kling_notebook import AsyncKlingClient, KlingClient
 from kling_notebook.engine import engine_loop, in_engine_thread, run_blocking
@@ -86,31 +86,12 @@ def test_one_async_client_across_several_asyncio_run_calls(gateway, tmp_path):
     assert len(scripted.status_reads) == 6
 
 
-class _Status(BaseHTTPRequestHandler):
-    """A keep-alive HTTP/1.1 status endpoint on loopback: pooled connections are loop-bound."""
-
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        body = json.dumps(gen_body("generating")).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def loopback():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Status)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    """A keep-alive HTTP/1.1 status endpoint on loopback: pooled connections are loop-bound."""
+    body = json.dumps(gen_body("generating")).encode()
+    with loopback_server(lambda _request: (200, {"content-type": "application/json"}, body), keep_alive=True) as url:
+        yield url
 
 
 def test_real_connections_across_asyncio_run_calls_and_the_engine(loopback, tmp_path):

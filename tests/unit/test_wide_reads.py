@@ -3,14 +3,13 @@ everything else about the stream (writes, TLS, closing) passes through unchanged
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpcore
 import httpx
 import pytest
+from loopback import loopback_server
 
 from kling_notebook import AsyncKlingClient, Generation
 from kling_notebook._wide_reads import READ_BYTES, WideReadBackend, widen_reads
@@ -87,27 +86,9 @@ BODY = MP4_HEAD + bytes(range(256)) * (16 * 1024)  # about 4 MB
 
 @pytest.fixture
 def video_server() -> Iterator[str]:
-    """A real HTTP server on loopback that sends :data:`BODY` in one ``sendall``."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-            self.send_response(200)
-            self.send_header("Content-Type", "video/mp4")
-            self.send_header("Content-Length", str(len(BODY)))
-            self.end_headers()
-            self.wfile.write(BODY)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/video.mp4"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A real HTTP server on loopback that sends :data:`BODY` in one write."""
+    with loopback_server(lambda _request: (200, {"Content-Type": "video/mp4"}, BODY)) as base_url:
+        yield f"{base_url}/video.mp4"
 
 
 async def test_a_real_download_arrives_in_pieces_larger_than_64_kib(video_server, tmp_path):
