@@ -217,9 +217,13 @@ def emulator_process(*options: str) -> Iterator[str]:
 
 
 @contextmanager
-def file_server(folder: Path) -> Iterator[str]:
+def file_server(folder: Path, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
     """``python -m http.server`` on loopback serving ``folder`` from a child process; yields the
-    base URL. The same server feeds curl and our client, so their throughput compares fairly."""
-    args = ["-m", "http.server", "--bind", "127.0.0.1", "--directory", str(folder), "0"]
+    base URL. The same server feeds curl and our client, so their throughput compares fairly.
+    With ``tls`` (a certificate and its key) it serves HTTPS (``bench._tls_files``)."""
+    if tls is None:
+        args = ["-m", "http.server", "--bind", "127.0.0.1", "--directory", str(folder), "0"]
+    else:
+        args = ["-m", "bench._tls_files", str(folder), str(tls[0]), str(tls[1])]
     with child_server(args, r"port (\d+)") as found:
-        yield f"http://127.0.0.1:{found[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{found[1]}"

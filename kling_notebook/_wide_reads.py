@@ -1,9 +1,12 @@
-"""Socket reads of 256 KiB instead of httpcore's 64 KiB, so a download costs a quarter of the work.
+"""Socket reads of 256 KiB instead of httpcore's 64 KiB: a plain-HTTP download costs less work.
 
 Why: httpcore asks its network stream for at most 64 KiB per read, while asyncio's socket
 transport receives up to 256 KiB at a time. Every 256 KiB that arrives is then cut into four
 reads, four h11 events and four body chunks, and on loopback that per-chunk Python work, not the
 network, sets the download speed (``bench/download.py``: about a quarter faster with wide reads).
+Over TLS a read returns one 16 KiB record whatever is asked for, so HTTPS gains nothing and
+loses nothing; the emulator, demo mode and local mirrors speak plain HTTP.
+
 httpcore has a public hook for the socket layer (a network backend) but httpx does not pass one
 through, so :func:`widen_reads` swaps the backend of the pools an ``httpx.AsyncClient`` already
 built. That keeps httpx's own transports, with their proxy and certificate settings.
