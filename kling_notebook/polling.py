@@ -4,8 +4,8 @@ Status reads are free, but a fixed 10 s loop is both wasteful (most of a 5-6 min
 can happen) and slow to notice the end (5 s late on average). The documented timings say when a
 job ends (5 s video: 5-6 min; 10 s video: 11-14 min), so the schedule is sparse early and dense
 across that window (on a fixed grid, however long each answer takes), then backs off gently for
-jobs that run long. ``time_scale`` divides every
-time, so the same schedule runs against an emulator whose clock is sped up.
+jobs that run long. ``time_scale`` divides every time, so the same schedule runs against an
+emulator whose clock is sped up.
 """
 
 from __future__ import annotations
