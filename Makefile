@@ -32,7 +32,7 @@ lint: setup
 	$(BIN)/ruff check kling_notebook tests bench
 
 typecheck: setup
-	$(BIN)/mypy kling_notebook
+	$(BIN)/mypy kling_notebook bench
 
 test: setup browser lint typecheck
 	$(BIN)/python -m pytest -q

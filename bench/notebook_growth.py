@@ -27,7 +27,7 @@ def _notebook_bytes(outputs: list[dict[str, object]]) -> int:
 
 def run(quick: bool = False) -> Table:
     from kling_notebook import Generation, GenerationResult
-    from kling_notebook.display import resolved_mode, result_mimebundle
+    from kling_notebook.display import DisplayMode, resolved_mode, result_mimebundle
 
     with tempfile.TemporaryDirectory(prefix="kling-bench-") as folder:
         path = Path(folder) / "kling_outputs" / "a-generated-video.mp4"
@@ -38,7 +38,8 @@ def run(quick: bool = False) -> Table:
         result = GenerationResult(path=path, generation=generation)
         empty = _notebook_bytes([])
         per_video = {}
-        for label, mode in (("default", None), ("embed (base64)", "embed")):
+        modes: tuple[tuple[str, DisplayMode | None], ...] = (("default", None), ("embed (base64)", "embed"))
+        for label, mode in modes:
             bundle = result_mimebundle(result, mode=mode)
             per_video[label] = (_notebook_bytes([bundle] * VIDEOS) - empty) / VIDEOS
     table = Table(

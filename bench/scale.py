@@ -25,7 +25,7 @@ LONGEST_JOB = 360.0  # the top of the documented 5-6 minute window of a 5 s vide
 DENSE_POLL = 2.0  # PollPolicy.dense_interval: the poll that notices the end
 
 
-async def _generate_all(count: int, base_url: str, scale: float) -> dict[str, float]:
+async def _generate_all(count: int, base_url: str, scale: float) -> dict[str, float | str]:
     from kling_notebook import AsyncKlingClient, PollPolicy
 
     image = test_image(480, 480)
