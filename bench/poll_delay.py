@@ -4,12 +4,13 @@ The baseline is the gateway's own example (the seed): a fixed loop that GETs the
 10 s while it is waiting/active/queued/generating, with a 1000 s cap. It is written out here over
 plain httpx, not taken from the package. Both loops follow the same jobs (half 5 s, half 10 s
 videos, durations drawn by the emulator across the documented 5-6 and 11-14 minute windows) on
-emulators with the same seed, so job i lasts equally long under both. Two rounds of 50 jobs, not
-one of 100: a sped-up clock multiplies the client's request rate too (50 jobs polling every 2 s
-at 20x are 500 requests a second), and that load, which the scale benchmark measures, should not
-count as the policy's delay. The emulator runs in its own
-process, as the gateway does: in this one, it would share the client's interpreter lock, and its
-answer time, multiplied by the time scale, would count as the client's delay.
+emulators with the same seed, so job i lasts equally long under both.
+
+Two rounds of 50 jobs, not one of 100: a sped-up clock multiplies the client's request rate too
+(50 jobs polling every 2 s at 20x are 500 requests a second), and that load, which the scale
+benchmark measures, should not count as the policy's delay. For the same reason the emulator runs
+in its own process, as the gateway does: in this one, it would share the client's interpreter
+lock, and its answer time, multiplied by the time scale, would count as the client's delay.
 """
 
 from __future__ import annotations
