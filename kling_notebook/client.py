@@ -94,11 +94,13 @@ def _status_error(response: httpx.Response) -> errors.APIStatusError:
     )
 
 
-def _redirect_error(response: httpx.Response) -> errors.ConfigurationError:
-    """A redirect from the API means a wrong base URL: never followed (the key would go along),
-    never retried, and no job was created by it."""
+def _refuse_redirect(response: httpx.Response) -> None:
+    """Raise for a redirect from the API: it means a wrong base URL, so it is never followed (the
+    key would go along), never retried, and no job was created by it."""
+    if not 300 <= response.status_code < 400:
+        return
     location = response.headers.get("location") or "nowhere (no Location header)"
-    return errors.ConfigurationError(
+    raise errors.ConfigurationError(
         f"The gateway answered HTTP {response.status_code} redirecting to {location}; "
         "nothing was created.",
         hint="Fix the base URL (for example https:// instead of http://) and try again.",
@@ -277,8 +279,7 @@ class AsyncKlingClient:
             response = await self._clients().api.request(method, self.path, **kwargs)
         except httpx.TransportError as exc:
             raise _connection_error(exc) from exc
-        if 300 <= response.status_code < 400:
-            raise _redirect_error(response)
+        _refuse_redirect(response)
         if response.status_code >= 400:
             raise _status_error(response)
         return response
@@ -383,8 +384,7 @@ class AsyncKlingClient:
             except asyncio.CancelledError:
                 settle(True, "cancelled while the request was in flight")
                 raise
-            if 300 <= response.status_code < 400:
-                raise _redirect_error(response)
+            _refuse_redirect(response)
             if response.status_code == 429 and attempt < self.retry.max_attempts:
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
                 await self._clock.sleep(self.retry.delay(attempt, retry_after))

@@ -9,9 +9,10 @@ paying twice. The journal holds the base URL and endpoint pair but never the API
 
 Storage is sqlite3 in WAL mode with ``synchronous=FULL`` (every commit is fsync'd). Journal writes
 are rare, so durability wins over speed: a poll writes only when it changed something (status,
-credits, video URL, error), so ``last_seen`` is when a poll last brought news. One connection per :class:`Journal`, guarded by a lock,
-serves all threads; other processes open their own. Writes take the write lock up front
-(``BEGIN IMMEDIATE``) and are retried when another process holds it past the busy timeout.
+credits, video URL, error), so ``last_seen`` is when a poll last brought news. One connection per
+:class:`Journal`, guarded by a lock, serves all threads; other processes open their own. Writes
+take the write lock up front (``BEGIN IMMEDIATE``) and are retried when another process holds it
+past the busy timeout.
 Timestamps are UTC ISO-8601 strings with microseconds, so they sort as text.
 """
 
@@ -357,6 +358,14 @@ class Journal:
         with _in_flight_lock:
             return {row for path, row in _in_flight if path == self.path}
 
+    def _lost(self, row: int, status: str, created_at: str, cutoff: str) -> bool:
+        """Whether an attempt may have been paid without us knowing the id: marked uncertain, or
+        still ``submitting`` since before ``cutoff`` and not being sent by this process (so the
+        process that sent it died)."""
+        if status == UNCERTAIN:
+            return True
+        return status == SUBMITTING and created_at <= cutoff and row not in self._in_flight_here()
+
     def _resolve_attempt(
         self, row: int, status: str, *, generation_id: str | None = None, error: str | None = None
     ) -> None:
@@ -423,12 +432,8 @@ class Journal:
             current = conn.execute("SELECT * FROM generations WHERE row = ?", (row,)).fetchone()
             if current is None:
                 raise ValueError(f"journal row {row} does not exist")
-            stale = (
-                current["status"] == SUBMITTING
-                and current["created_at"] <= cutoff
-                and row not in self._in_flight_here()
-            )
-            if current["status"] not in (UNCERTAIN, FOUND, NOT_CREATED) and not stale:
+            lost = self._lost(row, current["status"], current["created_at"], cutoff)
+            if current["status"] not in (FOUND, NOT_CREATED) and not lost:
                 raise ValueError(
                     f"journal row {row} is {current['status']!r}, not an attempt awaiting a check"
                 )
@@ -559,15 +564,11 @@ class Journal:
         return self._select("partial IS NOT NULL")
 
     def uncertain_entries(self, stale_after: float = _STALE_SUBMIT_S) -> list[JournalEntry]:
-        """Attempts that may have been paid without us knowing the id, oldest first: marked
-        uncertain, or still ``submitting`` ``stale_after`` seconds later and not being submitted
-        by this process (whose process died)."""
-        live = self._in_flight_here()
-        found = self._select(
-            "status = ? OR (status = ? AND created_at <= ?)",
-            (UNCERTAIN, SUBMITTING, _stale_cutoff(stale_after)),
-        )
-        return [entry for entry in found if entry.row not in live]
+        """Attempts that may have been paid without us knowing the id, oldest first (see
+        :meth:`_lost`; a ``submitting`` row counts once it is ``stale_after`` seconds old)."""
+        cutoff = _stale_cutoff(stale_after)
+        found = self._select("status IN (?, ?)", (UNCERTAIN, SUBMITTING))
+        return [entry for entry in found if self._lost(entry.row, entry.status, entry.created_at, cutoff)]
 
     def entries(
         self, limit: int = 200, offset: int = 0, *, exclude: Iterable[str] = ()
