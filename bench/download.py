@@ -31,11 +31,11 @@ SIZES = (16, 64)  # MB: a real 5 s 1080p clip is about 16 MB
 
 
 @contextmanager
-def served_files(*sizes_mb: int, tls: bool = False) -> Iterator[tuple[str, Path]]:
+def served_files(*sizes_mb: int, tls: bool = False) -> Iterator[tuple[str, Path, Path | None]]:
     """Random (incompressible) files of ``sizes_mb`` MB named ``video-N.mp4`` behind a child-process
-    file server; yields its base URL and a scratch folder for the downloads. Each starts with an
-    MP4 ``ftyp`` box, since the client refuses to save a body that is not an MP4. With ``tls`` the
-    server speaks HTTPS with a new self-signed certificate, trusted through :func:`trusting`."""
+    file server; yields its base URL, a scratch folder for the downloads and, with ``tls`` (the
+    server then speaks HTTPS), the new self-signed certificate to trust. Each file starts with an
+    MP4 ``ftyp`` box, since the client refuses to save a body that is not an MP4."""
     with tempfile.TemporaryDirectory(prefix="kling-bench-") as folder:
         root = Path(folder)
         (root / "files").mkdir()
@@ -43,8 +43,9 @@ def served_files(*sizes_mb: int, tls: bool = False) -> Iterator[tuple[str, Path]
             body = FTYP + os.urandom(size * MB - len(FTYP))
             (root / "files" / f"video-{size}.mp4").write_bytes(body)
         (root / "out").mkdir()
-        with file_server(root / "files", _certificate(root) if tls else None) as base_url:
-            yield base_url, root / "out"
+        pair = _certificate(root) if tls else None
+        with file_server(root / "files", pair) as base_url:
+            yield base_url, root / "out", pair[0] if pair else None
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -57,14 +58,6 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
         check=True, capture_output=True,
     )
     return cert, key
-
-
-def trusting(base_url: str) -> ssl.SSLContext | None:
-    """A TLS context that trusts the server at ``base_url`` (None for plain HTTP)."""
-    if not base_url.startswith("https:"):
-        return None
-    pem = ssl.get_server_certificate(("127.0.0.1", int(base_url.rsplit(":", 1)[1].split("/")[0])))
-    return ssl.create_default_context(cadata=pem)
 
 
 def download_client(trust: ssl.SSLContext | None = None) -> AsyncKlingClient:
@@ -102,24 +95,20 @@ def _curl(url: str, target: Path, cacert: Path | None) -> float:
     return time.perf_counter() - start
 
 
-async def _alternating(url: str, out: Path, runs: int) -> dict[str, list[float]]:
+async def _alternating(url: str, out: Path, runs: int, cert: Path | None) -> dict[str, list[float]]:
     """Seconds per download for curl, bare httpx and the client, in turn so drift hits all alike.
 
     Each download writes a new file, deleted after it is timed, as a user's downloads do (writing
     over the same 16 MB file would time the file system freeing the old one). Untimed downloads
-    first open the clients' connection pools.
+    first open the clients' connection pools. ``cert`` is the server's certificate over HTTPS.
     """
     times: dict[str, list[float]] = {"curl": [], "httpx": [], "client": []}
-    trust = trusting(url)
-    cacert = None
-    if trust is not None:
-        cacert = out / "trusted.pem"
-        cacert.write_text(ssl.DER_cert_to_PEM_cert(trust.get_ca_certs(binary_form=True)[0]))
+    trust = ssl.create_default_context(cafile=cert) if cert else None
     async with download_client(trust) as client, httpx.AsyncClient(verify=trust or True) as http:
         await client_download(client, url, out / "warm-1.mp4")
         await _bare_httpx(http, url, out / "warm-2.mp4")
         for run in range(runs):
-            times["curl"].append(await asyncio.to_thread(_curl, url, out / f"curl-{run}.mp4", cacert))
+            times["curl"].append(await asyncio.to_thread(_curl, url, out / f"curl-{run}.mp4", cert))
             times["httpx"].append(await _bare_httpx(http, url, out / f"httpx-{run}.mp4"))
             times["client"].append(await client_download(client, url, out / f"ours-{run}.mp4"))
             for path in out.glob("*-*.mp4"):
@@ -164,14 +153,14 @@ def run(quick: bool = False) -> Table:
     )
     if shutil.which("curl") is None:
         raise RuntimeError("curl is not installed: apt-get install curl")
-    with served_files(*SIZES) as (base_url, out):
-        plain = asyncio.run(_alternating(f"{base_url}/video-16.mp4", out, runs))
+    with served_files(*SIZES) as (base_url, out, _):
+        plain = asyncio.run(_alternating(f"{base_url}/video-16.mp4", out, runs, None))
         peaks = [asyncio.run(_peak_memory(f"{base_url}/video-{size}.mp4", out / f"m{size}.mp4"))
                  for size in SIZES]
     secure = None
     if shutil.which("openssl") is not None:
-        with served_files(16, tls=True) as (base_url, out):
-            secure = asyncio.run(_alternating(f"{base_url}/video-16.mp4", out, runs))
+        with served_files(16, tls=True) as (base_url, out, cert):
+            secure = asyncio.run(_alternating(f"{base_url}/video-16.mp4", out, runs, cert))
     else:
         table.notes.append("No HTTPS rows: this machine has no `openssl` command to make a certificate.")
     ratio = _add_rates(table, "", plain)

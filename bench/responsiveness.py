@@ -48,7 +48,7 @@ async def _busy_lag(base_url: str, video_url: str, out: Path, scale: float) -> t
 def run(quick: bool = False) -> Table:
     scale = QUICK_SCALE if quick else SCALE
     idle = asyncio.run(_idle_lag())
-    with served_files(16) as (files_url, out), \
+    with served_files(16) as (files_url, out, _), \
             emulator_process("--time-scale", str(scale), "--video-width", "160") as base_url:
         start = time.perf_counter()
         busy, downloads, failed = asyncio.run(

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from .batch import AdaptiveLimit
 from .engine import spawn
-from .events import EventHandler, JobEvent
+from .events import EventHandler, JobEvent, Phase
 from .models import GenerationRequest, GenerationResult
 from .pipeline import finish_generation, run_generation
 from .textprogress import describe
@@ -169,12 +169,9 @@ class Job:
             finally:
                 if self._gate is not None:
                     self._gate.release()
-            self._emit(JobEvent(
-                phase="waiting",
-                elapsed=time.monotonic() - started,
-                message="queued locally: the gateway's concurrency limit is reached (HTTP 429, nothing "
-                f"was created); submitting again in {delay:.0f} s. Cancel stops it; nothing is charged.",
-            ))
+            self._say("waiting", started, "queued locally: the gateway's concurrency limit is reached "
+                      f"(HTTP 429, nothing was created); submitting again in {delay:.0f} s. Cancel stops "
+                      "it; nothing is charged.")
             await self._queued(started, self.client.clock.sleep(delay))
 
     async def _acquire(self, started: float) -> None:
@@ -183,11 +180,8 @@ class Job:
         if gate is None:
             return
         if gate.in_flight >= gate.limit:
-            self._emit(JobEvent(
-                phase="waiting",
-                elapsed=time.monotonic() - started,
-                message=f"waiting for a free slot: {gate.in_flight} generations of this runner are running",
-            ))
+            self._say("waiting", started,
+                      f"waiting for a free slot: {gate.in_flight} generations of this runner are running")
         await gate.acquire()
 
     async def _queued(self, started: float, waiting: Awaitable[None]) -> None:
@@ -195,9 +189,12 @@ class Job:
         try:
             await waiting
         except asyncio.CancelledError:
-            self._emit(JobEvent(phase="cancelled", elapsed=time.monotonic() - started,
-                                message="cancelled before it was sent"))
+            self._say("cancelled", started, "cancelled before it was sent")
             raise
+
+    def _say(self, phase: Phase, started: float, message: str) -> None:
+        """An event of the job's own, before the pipeline runs (nothing is sent in these phases)."""
+        self._emit(JobEvent(phase=phase, elapsed=time.monotonic() - started, message=message))
 
     async def _attempt(self) -> GenerationResult:
         """One run of the pipeline; a submit refused with 429 raises _Refused (nothing created)."""

@@ -44,6 +44,7 @@ __all__ = [
     "ResumeFailure",
     "ResumeReport",
     "UncertainEntry",
+    "is_loopback",
     "resume",
     "resume_async",
 ]
@@ -128,7 +129,8 @@ class ResumeReport:
         return "\n".join(lines)
 
 
-def _is_loopback(base_url: str) -> bool:
+def is_loopback(base_url: str) -> bool:
+    """Whether ``base_url`` points at this machine: a local emulator, which ends with its process."""
     host = urlsplit(base_url).hostname or ""
     return host.startswith("127.") or host in _LOOPBACK
 
@@ -177,7 +179,7 @@ class _Clients:
                     self._by_target[target] = exc
 
     async def _make(self, base_url: str, endpoint: str) -> AsyncKlingClient | None:
-        if _is_loopback(base_url) and not await _reachable(base_url):
+        if is_loopback(base_url) and not await _reachable(base_url):
             return None
         default = self._default()
         same_target = (default.base_url, default.endpoint) == (base_url, endpoint)
@@ -191,7 +193,7 @@ class _Clients:
             out_dir=self.folder,
             journal=self.journal,
             # An emulator's sped-up schedule must never reach the real gateway.
-            poll=default.poll if _is_loopback(base_url) else PollPolicy(),
+            poll=default.poll if is_loopback(base_url) else PollPolicy(),
             retry=default.retry,
         )
         self._made.append(client)
@@ -270,8 +272,9 @@ async def resume_async(
     environment; demo mode without one). ``entries`` narrows the work to those pending entries
     (the panel passes the ones it lists, leaving out generations it is still waiting for itself);
     by default every pending entry is resumed but those a running job of this process is already
-    waiting for (a panel's, say: resuming them too would save each video twice). ``on_event`` gets every job's events tagged with its
-    place in the pending list (``entries`` when given). Never submits anything.
+    waiting for (a panel's, say: resuming them too would save each video twice). ``on_event``
+    gets every job's events tagged with its place in the pending list (``entries`` when given).
+    Never submits anything.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")

@@ -88,7 +88,7 @@ class KlingPanel(widgets.VBox):
         self.rows = widgets.VBox(layout=widgets.Layout(width="100%"))
         self.pending = PendingView(self._resume, self.resume_all)
         self.uncertain = UncertainView(self._settle)
-        self.history = HistorySection(self._history_journal, self.load_request)
+        self.history = HistorySection(self._journal_if_any, self.load_request)
         self.controls.prompt.area.value = prompt
         self.controls.duration.value = duration
         super().__init__(
@@ -250,7 +250,7 @@ class KlingPanel(widgets.VBox):
     def show_pending(self) -> None:
         """List generations the journal holds as unfinished for this gateway, with Resume buttons,
         and the submissions whose outcome is unknown, with what to check and how to settle them."""
-        journal = self._history_journal()  # None before it exists: showing must not create one
+        journal = self._journal_if_any()  # None before it exists: showing must not create one
         live = live_generation_ids()
         running_here = live & {job.generation_id for job in self.jobs}  # shown as rows already
         unfinished = [e for e in journal.pending() if e.generation_id not in running_here] if journal else []
@@ -334,9 +334,9 @@ class KlingPanel(widgets.VBox):
         future.add_done_callback(ended)
         return future
 
-    # -- history ------------------------------------------------------------------------------
+    # -- the journal --------------------------------------------------------------------------
 
-    def _history_journal(self) -> Journal | None:
-        """The client's journal, or None before it exists (showing history must not create one)."""
+    def _journal_if_any(self) -> Journal | None:
+        """The client's journal, or None before it exists (showing the panel must not create one)."""
         client = self.client
         return client.journal if (client.out_dir / FILENAME).is_file() else None

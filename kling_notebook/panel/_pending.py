@@ -19,13 +19,18 @@ from ..journal import JournalEntry
 from ._html import code, esc, note
 from ._style import spaced
 
-__all__ = ["PendingView"]
+__all__ = ["PendingView", "sent_at"]
+
+
+def sent_at(entry: JournalEntry) -> str:
+    """When the attempt was recorded (just before its POST), to the minute, for people."""
+    return f"{entry.created_at[:16].replace('T', ' ')} UTC"
 
 
 def _describe(entry: JournalEntry) -> str:
     prompt = str(entry.request.get("prompt") or "no prompt")
     short = prompt if len(prompt) <= 50 else prompt[:47] + "\u2026"
-    return f"{entry.created_at[:16].replace('T', ' ')} UTC \u00b7 {entry.status} \u00b7 \u201c{short}\u201d"
+    return f"{sent_at(entry)} \u00b7 {entry.status} \u00b7 \u201c{short}\u201d"
 
 
 def _mark_resumed(button: widgets.Button) -> None:

@@ -15,15 +15,12 @@ import ipywidgets as widgets
 from ..history import HistoryItem
 from ..journal import SUBMITTING, JournalEntry
 from ._html import code, esc, note
+from ._pending import sent_at
 from ._style import spaced
 
 __all__ = ["UncertainView"]
 
 Settle = Callable[[JournalEntry, str | None], str | None]
-
-
-def _when(entry: JournalEntry) -> str:
-    return f"{entry.created_at[:16].replace('T', ' ')} UTC"
 
 
 def _what_happened(entry: JournalEntry) -> str:
@@ -43,7 +40,7 @@ def _what_happened(entry: JournalEntry) -> str:
 def _describe(entry: JournalEntry) -> str:
     item = HistoryItem(entry)
     prompt = f"\u201c{item.prompt}\u201d" if item.prompt else "no prompt"
-    return f"Row {entry.row} \u00b7 sent {_when(entry)} \u00b7 {prompt} \u00b7 {item.duration or '?'} s \u00b7 to {entry.base_url}"
+    return f"Row {entry.row} \u00b7 sent {sent_at(entry)} \u00b7 {prompt} \u00b7 {item.duration or '?'} s \u00b7 to {entry.base_url}"
 
 
 class UncertainView(widgets.VBox):
@@ -72,7 +69,7 @@ class UncertainView(widgets.VBox):
             f"<b>{esc(_describe(entry))}</b><br>"
             f"{esc(_what_happened(entry))}<br>"
             "What to check: the usage (generations) list on your AI/ML API dashboard, for a Kling "
-            f"v2.1 master generation started around {esc(_when(entry))}. Found it: paste its id "
+            f"v2.1 master generation started around {esc(sent_at(entry))}. Found it: paste its id "
             "and click Record id; it is then waited for and saved. Nothing there after a few "
             "minutes: click Not created, and generating again is safe.<br>"
             f"From a terminal: {code(f'kling-notebook resolve {row} --id ID')} or "

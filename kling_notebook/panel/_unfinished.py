@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..recovery import _is_loopback
+from ..recovery import is_loopback
 
 if TYPE_CHECKING:
     from ..client import AsyncKlingClient
@@ -34,7 +34,7 @@ def elsewhere_notes(entries: Iterable[JournalEntry], client: AsyncKlingClient) -
     groups = Counter((entry.base_url, entry.endpoint) for entry in entries if not is_here(entry, client))
     notes = []
     for (base_url, endpoint), count in sorted(groups.items()):
-        if _is_loopback(base_url):
+        if is_loopback(base_url):
             notes.append(
                 f"{_generations(count)} from an earlier demo session ({base_url}): they cost nothing "
                 "and cannot be resumed once that emulator has stopped."
