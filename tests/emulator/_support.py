@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import socket
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from owned import schema
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
 MODEL = "klingai/v2.1-master-image-to-video"
 PATHS = {"universal": "/v2/video/generations", "legacy": "/v2/generate/video/kling/generation"}
 SCHEMA_FILES = {
@@ -25,21 +22,10 @@ SCHEMA_FILES = {
 DONE = ("completed", "error")
 
 
-def shared_file(*parts: str) -> Path:
-    """A file from the shared folder beside the repo; fails loudly (never skips) if it is absent."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        raise AssertionError(
-            f"{path} is missing: the emulator tests need the project's shared/ folder (API schemas,"
-            f" fixtures) checked out beside the repository at {SHARED}"
-        )
-    return path
-
-
 def _validators() -> dict[tuple[str, str], OAS30Validator]:
     validators = {}
     for flavor, name in SCHEMA_FILES.items():
-        document = json.loads(shared_file("api", name).read_text())
+        document = schema(name)
         operations = document["paths"][PATHS[flavor]]
         for method in ("post", "get"):
             content = operations[method]["responses"]["200"]["content"]["application/json"]

@@ -10,15 +10,14 @@ from typing import Any
 import httpx
 import pytest
 from loopback import loopback_server
+from owned import image
 
 from kling_notebook.emulator import Emulator
-
-from ._support import shared_file
 
 
 @pytest.fixture(scope="session")
 def mushroom() -> bytes:
-    return shared_file("fixtures", "mushroom.jpg").read_bytes()
+    return image("mushroom.jpg")
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +27,7 @@ def mushroom_b64(mushroom: bytes) -> str:
 
 @pytest.fixture(scope="session")
 def mona_lisa() -> bytes:
-    return shared_file("fixtures", "mona_lisa_extended.jpg").read_bytes()
+    return image("mona_lisa_extended.jpg")
 
 
 @pytest.fixture

@@ -13,15 +13,13 @@ from typing import Any
 
 import ipywidgets as widgets
 import pytest
+from owned import image
 from PIL import Image
 
 from kling_notebook import AsyncKlingClient, PollPolicy, RetryPolicy
 from kling_notebook.emulator import Emulator
 from kling_notebook.outputs import ENV_VAR as OUTPUTS_ENV_VAR
 from kling_notebook.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
-
-#: The project's shared fixtures, checked out beside the repository (as the emulator tests expect).
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +84,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     Image.new("RGB", (640, 480), "blue").save(folder / "pic.webp")
     (folder / "page.html").write_text("<html><body>not an image</body></html>")
     data = {
-        "good.jpg": (FIXTURES / "mona_lisa_extended.jpg").read_bytes(),
+        "good.jpg": image("mona_lisa_extended.jpg"),
         "small.png": (folder / "small.png").read_bytes(),
         "pic.webp": (folder / "pic.webp").read_bytes(),
         "page.html": (folder / "page.html").read_bytes(),

@@ -14,12 +14,12 @@ import base64
 import json
 import math
 import warnings
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from owned import schema
 
 from kling_notebook import AsyncKlingClient, IgnoredFieldWarning, errors
 from kling_notebook.models import CAMERA_AXES, CAMERA_TYPES, PROVIDERS
@@ -27,8 +27,7 @@ from kling_notebook.models import CAMERA_AXES, CAMERA_TYPES, PROVIDERS
 from ._support import KEY, mock
 from .test_bad_input import API, FILES, IMAGES, MASK, serve
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "api" / "universal-endpoint.openapi.json"
-POST_SCHEMA = json.loads(SPEC.read_text())["paths"]["/v2/video/generations"]["post"][
+POST_SCHEMA = schema("universal-endpoint.openapi.json")["paths"]["/v2/video/generations"]["post"][
     "requestBody"]["content"]["application/json"]["schema"]
 VALIDATOR = OAS30Validator(POST_SCHEMA, format_checker=oas30_format_checker)
 

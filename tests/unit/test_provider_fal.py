@@ -4,18 +4,15 @@ with an IgnoredFieldWarning."""
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import pytest
+from owned import schema
 
 from kling_notebook import GenerationRequest
 from kling_notebook.models import IgnoredFieldWarning
 
 from .fakes import gen_body
-
-LEGACY_SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "api" / "legacy-kling-endpoint.openapi.json"
 
 
 @pytest.mark.parametrize(
@@ -44,8 +41,8 @@ async def test_a_fal_submit_posts_a_data_uri(gateway, make_client, jpeg):
 
 
 def test_the_legacy_schema_really_has_no_provider_field():
-    schema = json.loads(LEGACY_SCHEMA.read_text())
-    body = schema["paths"]["/v2/generate/video/kling/generation"]["post"]["requestBody"]
+    legacy = schema("legacy-kling-endpoint.openapi.json")
+    body = legacy["paths"]["/v2/generate/video/kling/generation"]["post"]["requestBody"]
     assert "provider" not in body["content"]["application/json"]["schema"]["properties"]
 
 

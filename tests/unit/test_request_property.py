@@ -4,19 +4,18 @@ with a ValidationError. It never raises anything else."""
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from owned import schema
 
 from kling_notebook import GenerationRequest, IgnoredFieldWarning, errors
 from kling_notebook.models import CAMERA_AXES, CAMERA_TYPES
 
-SPEC = json.loads(Path("/work/shared/api/universal-endpoint.openapi.json").read_text())
+SPEC = schema("universal-endpoint.openapi.json")
 POST_SCHEMA = SPEC["paths"]["/v2/video/generations"]["post"]["requestBody"]["content"]["application/json"]["schema"]
 VALIDATOR = OAS30Validator(POST_SCHEMA, format_checker=oas30_format_checker)
 URL = "https://images.test/frame.jpg"
