@@ -52,7 +52,7 @@ async def _clips(folder: Path) -> list[Path]:
 
 
 def _journal(folder: Path, clips: list[Path]) -> Path:
-    from kling_notebook.journal import Journal
+    from kling_notebook.store.journal import Journal
 
     out_dir = folder / "outputs"
     with Journal.in_dir(out_dir) as journal:
@@ -83,7 +83,7 @@ def _journal(folder: Path, clips: list[Path]) -> Path:
 
 
 def main() -> int:
-    from kling_notebook.panel._history import HistoryGallery
+    from kling_notebook.frontends.panel._history import HistoryGallery
 
     with tempfile.TemporaryDirectory(prefix="kling-bench-gallery-") as name:
         folder = Path(name)

@@ -27,7 +27,7 @@ def _notebook_bytes(outputs: list[dict[str, object]]) -> int:
 
 def run(quick: bool = False) -> Table:
     from kling_notebook import Generation, GenerationResult
-    from kling_notebook.display import DisplayMode, resolved_mode, result_mimebundle
+    from kling_notebook.frontends.display import DisplayMode, resolved_mode, result_mimebundle
 
     with tempfile.TemporaryDirectory(prefix="kling-bench-") as folder:
         path = Path(folder) / "kling_outputs" / "a-generated-video.mp4"

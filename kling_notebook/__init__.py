@@ -8,34 +8,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import errors
-from .batch import BatchEvent, BatchResult, ConfirmationRequiredError, sweep
-from .client import AsyncKlingClient
-from .cost import Budget, CostEstimate, PriceTable
-from .events import JobEvent
-from .images import GATEWAY_LIMITS, KLING_LIMITS, ImageInfo, ImageLimits, probe_bytes
-from .jobs import Job, JobRunner
-from .journal import Journal, JournalEntry
-from .models import (
-    CameraControl,
-    DynamicMask,
-    Generation,
-    GenerationRequest,
-    GenerationResult,
-    IgnoredFieldWarning,
-)
-from .polling import PollPolicy
-from .recovery import NotResumableError, ResumeReport, resume, resume_async
-from .resolve import resolve_uncertain
-from .retry import RetryPolicy
-from .session import connect
-from .sync import KlingClient
+from .domain import errors
+from .domain.cost import Budget, CostEstimate, PriceTable
+from .domain.events import JobEvent
+from .domain.generation import Generation, GenerationResult
+from .domain.images import GATEWAY_LIMITS, KLING_LIMITS, ImageInfo, ImageLimits, probe_bytes
+from .domain.polling import PollPolicy
+from .domain.request import CameraControl, DynamicMask, GenerationRequest, IgnoredFieldWarning
+from .domain.retry import RetryPolicy
+from .runtime.batch import BatchEvent, BatchResult, ConfirmationRequiredError, sweep
+from .runtime.client import AsyncKlingClient
+from .runtime.connect import connect
+from .runtime.jobs import Job, JobRunner
+from .runtime.resume import NotResumableError, ResumeReport, resume, resume_async
+from .runtime.settle import resolve_uncertain
+from .runtime.sync import KlingClient
+from .store.journal import Journal, JournalEntry
 
 if TYPE_CHECKING:
     from .emulator import Emulator
-    from .panel import KlingPanel
-    from .panel._batch import BatchView
-    from .panel._history import HistoryGallery
+    from .frontends.panel import KlingPanel
+    from .frontends.panel._batch import BatchView
+    from .frontends.panel._history import HistoryGallery
 
 __version__ = "0.1.0"
 
@@ -83,9 +77,9 @@ __all__ = [
 
 _LAZY = {
     "Emulator": ("kling_notebook.emulator", "Emulator"),
-    "KlingPanel": ("kling_notebook.panel", "KlingPanel"),
-    "HistoryGallery": ("kling_notebook.panel._history", "HistoryGallery"),
-    "BatchView": ("kling_notebook.panel._batch", "BatchView"),
+    "KlingPanel": ("kling_notebook.frontends.panel", "KlingPanel"),
+    "HistoryGallery": ("kling_notebook.frontends.panel._history", "HistoryGallery"),
+    "BatchView": ("kling_notebook.frontends.panel._batch", "BatchView"),
 }
 
 

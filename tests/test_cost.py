@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from kling_notebook.cost import Budget, CostEstimate, PriceTable
-from kling_notebook.errors import BudgetExceededError, ConfigurationError
+from kling_notebook.domain.cost import Budget, CostEstimate, PriceTable
+from kling_notebook.domain.errors import BudgetExceededError, ConfigurationError
 
 PRICES = PriceTable()
 

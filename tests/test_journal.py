@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kling_notebook.journal import (
+from kling_notebook.store.journal import (
     _MIGRATIONS,
     FILENAME,
     FOUND,
@@ -129,7 +129,7 @@ def test_id_survives_sigkill_right_after_submitted(tmp_path: Path) -> None:
     child = run_child(
         """
         import os, signal, sys
-        from kling_notebook.journal import Journal
+        from kling_notebook.store.journal import Journal
         journal = Journal(sys.argv[1])
         row = journal.begin({"model": "m", "prompt": "p"}, endpoint=sys.argv[3], base_url=sys.argv[4])
         journal.submitted(row, sys.argv[2], "queued")
@@ -155,7 +155,7 @@ def test_process_killed_mid_post_leaves_an_uncertain_attempt(tmp_path: Path) -> 
     child = run_child(
         """
         import os, signal, sys
-        from kling_notebook.journal import Journal
+        from kling_notebook.store.journal import Journal
         Journal(sys.argv[1]).begin({"model": "m", "prompt": "mid-post"}, endpoint="/e", base_url="b")
         os.kill(os.getpid(), signal.SIGKILL)
         """,
@@ -180,7 +180,7 @@ def test_threads_and_processes_write_at_once_without_lock_errors(tmp_path: Path)
             """
             import sys, time
             from pathlib import Path
-            from kling_notebook.journal import Journal
+            from kling_notebook.store.journal import Journal
             path, go, name, count = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
             journal = Journal(path)
             while not go.exists():

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kling_notebook.cost import PriceTable
-from kling_notebook.outputs import (
+from kling_notebook.domain.cost import PriceTable
+from kling_notebook.store.outputs import (
     DEFAULT_DIR_NAME,
     ENV_VAR,
     read_sidecar,

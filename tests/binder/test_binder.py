@@ -165,7 +165,7 @@ def test_start_execs_the_command_in_demo_mode(venv: Venv) -> None:
     assert outputs == str(NOTEBOOKS / "kling_outputs")
     assert ephemeral == "1"  # the panel warns a paying user that the session and its files vanish
 
-    mode = "from kling_notebook.session import connect; print(connect().mode_label)"
+    mode = "from kling_notebook.runtime.connect import connect; print(connect().mode_label)"
     demo = venv.run(BINDER / "start", venv.bin / "python", "-c", mode, KLING_NOTEBOOK_DEMO="0")
     assert demo.stdout.startswith("demo mode"), demo.stdout + demo.stderr
     keyed = venv.run(BINDER / "start", venv.bin / "python", "-c", mode, AIMLAPI_KEY="k-123")

@@ -55,7 +55,7 @@ def serve() -> Iterator[list[subprocess.Popen[str]]]:
 
 
 EMULATOR = ("-m", "kling_notebook.emulator")
-PROJECT_CLI = ("-m", "kling_notebook.cli", "emulator")  # what `kling-notebook emulator` runs
+PROJECT_CLI = ("-m", "kling_notebook.frontends.cli.commands", "emulator")  # what `kling-notebook emulator` runs
 
 
 def _ctrl_c_works() -> None:

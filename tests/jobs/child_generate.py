@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from kling_notebook import AsyncKlingClient, GenerationRequest, JobEvent, PollPolicy
-from kling_notebook.pipeline import run_generation
+from kling_notebook.runtime.pipeline import run_generation
 
 PIECE = 4096
 

@@ -12,8 +12,8 @@ from PIL import Image
 
 from kling_notebook import AsyncKlingClient, PollPolicy, RetryPolicy
 from kling_notebook.emulator import Emulator
-from kling_notebook.outputs import ENV_VAR as OUTPUTS_ENV_VAR
-from kling_notebook.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
+from kling_notebook.gateway.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
+from kling_notebook.store.outputs import ENV_VAR as OUTPUTS_ENV_VAR
 
 #: Emulated generations take 1/TIME_SCALE of the documented 5-14 minutes.
 TIME_SCALE = 600.0
@@ -86,5 +86,5 @@ def cli_on_emulator(emulator: Emulator, out_dir: Path, monkeypatch: pytest.Monke
             options.pop(ignored, None)
         return make_client(emulator, out_dir, demo=bool(demo), **options)
 
-    monkeypatch.setattr("kling_notebook.cli.connect", connect)
+    monkeypatch.setattr("kling_notebook.frontends.cli.commands.connect", connect)
     return asked

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from kling_notebook import AsyncKlingClient, KlingClient, RetryPolicy, errors
-from kling_notebook.batch import AdaptiveLimit, BatchEvent, ConfirmationRequiredError, sweep
 from kling_notebook.emulator import Emulator
-from kling_notebook.journal import NOT_SUBMITTED
+from kling_notebook.runtime.batch import BatchEvent, ConfirmationRequiredError, sweep
+from kling_notebook.runtime.gate import AdaptiveLimit
+from kling_notebook.store.journal import NOT_SUBMITTED
 
 from .conftest import make_client, posts
 
@@ -85,7 +86,7 @@ async def test_a_request_refused_too_often_fails_with_its_rate_limit_error(
     emulator: Emulator, out_dir: Path, image: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.set_faults("retry_after=0,post:429=1")
-    monkeypatch.setattr("kling_notebook.batch.MAX_RATE_LIMITED", 2)
+    monkeypatch.setattr("kling_notebook.runtime.batch.MAX_RATE_LIMITED", 2)
     async with make_client(
         emulator, out_dir, retry=RetryPolicy(max_attempts=1, base_delay=0.01)
     ) as client:

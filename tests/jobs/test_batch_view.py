@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from kling_notebook import AsyncKlingClient, Budget, errors
-from kling_notebook.batch import sweep
 from kling_notebook.emulator import Emulator
-from kling_notebook.panel._batch import BatchView
+from kling_notebook.frontends.panel._batch import BatchView
+from kling_notebook.runtime.batch import sweep
 
 from .conftest import make_client, posts
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kling_notebook import Budget, RetryPolicy, errors
-from kling_notebook.batch import sweep
 from kling_notebook.emulator import CREDITS_PER_SECOND, Emulator
+from kling_notebook.runtime.batch import sweep
 
 from .conftest import make_client, posts
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kling_notebook import cli
-from kling_notebook.cost import DEFAULT_PRICES, cost_notice
+from kling_notebook.domain.cost import DEFAULT_PRICES, cost_notice
+from kling_notebook.frontends import cli
 
 from .conftest import posts
 

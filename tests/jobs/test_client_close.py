@@ -10,7 +10,7 @@ import pytest
 
 from kling_notebook import KlingClient
 from kling_notebook.emulator import Emulator
-from kling_notebook.journal import Journal
+from kling_notebook.store.journal import Journal
 
 from .conftest import make_client
 

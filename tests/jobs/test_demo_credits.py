@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from kling_notebook import Budget, cli
-from kling_notebook.batch import sweep
-from kling_notebook.display import result_text
+from kling_notebook import Budget
 from kling_notebook.emulator import Emulator
+from kling_notebook.frontends import cli
+from kling_notebook.frontends.display import result_text
+from kling_notebook.runtime.batch import sweep
 
 from .conftest import make_client
 

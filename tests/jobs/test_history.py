@@ -14,10 +14,10 @@ import pytest
 
 from kling_notebook import AsyncKlingClient, GenerationRequest, errors
 from kling_notebook.emulator import Emulator
-from kling_notebook.history import request_from_summary
-from kling_notebook.journal import Journal
-from kling_notebook.panel._history import HistoryGallery
-from kling_notebook.thumbnails import thumbnail, thumbnail_path
+from kling_notebook.frontends.panel._history import HistoryGallery
+from kling_notebook.store.history import request_from_summary
+from kling_notebook.store.journal import Journal
+from kling_notebook.store.thumbnails import thumbnail, thumbnail_path
 
 from .conftest import SMALL_VIDEO, TIME_SCALE, make_client
 

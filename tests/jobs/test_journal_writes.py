@@ -11,7 +11,7 @@ import pytest
 
 from kling_notebook import AsyncKlingClient, PollPolicy
 from kling_notebook.emulator import Emulator
-from kling_notebook.journal import Journal
+from kling_notebook.store.journal import Journal
 
 from .conftest import TIME_SCALE
 

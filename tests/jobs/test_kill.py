@@ -21,8 +21,8 @@ import av
 
 from kling_notebook import PollPolicy
 from kling_notebook.emulator import Emulator
-from kling_notebook.journal import Journal
-from kling_notebook.recovery import ResumeReport, resume_async
+from kling_notebook.runtime.resume import ResumeReport, resume_async
+from kling_notebook.store.journal import Journal
 
 from .conftest import make_client, posts
 

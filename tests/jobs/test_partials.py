@@ -12,9 +12,9 @@ import pytest
 
 from kling_notebook import AsyncKlingClient, Generation, RetryPolicy, errors
 from kling_notebook.emulator import Emulator
-from kling_notebook.journal import Journal
-from kling_notebook.partials import claimed, sweep
-from kling_notebook.recovery import resume_async
+from kling_notebook.runtime.resume import resume_async
+from kling_notebook.store.journal import Journal
+from kling_notebook.store.partials import claimed, sweep
 
 from .child_generate import VideoBodies
 from .conftest import TIME_SCALE, make_client

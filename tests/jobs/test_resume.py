@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kling_notebook import RetryPolicy, cli, errors
+from kling_notebook import RetryPolicy, errors
 from kling_notebook.emulator import Emulator
-from kling_notebook.recovery import NotResumableError, resume_async
-from kling_notebook.resolve import resolve_uncertain
+from kling_notebook.frontends import cli
+from kling_notebook.runtime.resume import NotResumableError, resume_async
+from kling_notebook.runtime.settle import resolve_uncertain
 
 from .conftest import SMALL_VIDEO, make_client, posts
 

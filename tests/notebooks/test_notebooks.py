@@ -24,7 +24,7 @@ import pytest
 from nbclient import NotebookClient
 
 from kling_notebook.emulator import Emulator
-from kling_notebook.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
+from kling_notebook.gateway.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
 
 from .strip import main as strip_main
 from .strip import problems

@@ -18,8 +18,8 @@ from PIL import Image
 
 from kling_notebook import AsyncKlingClient, PollPolicy, RetryPolicy
 from kling_notebook.emulator import Emulator
-from kling_notebook.outputs import ENV_VAR as OUTPUTS_ENV_VAR
-from kling_notebook.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
+from kling_notebook.gateway.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
+from kling_notebook.store.outputs import ENV_VAR as OUTPUTS_ENV_VAR
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kling_notebook import AsyncKlingClient
-from kling_notebook.panel import KlingPanel
+from kling_notebook.frontends.panel import KlingPanel
 
 
 def test_valid_demo_input_enables_generate(client: AsyncKlingClient) -> None:

@@ -1,4 +1,4 @@
-"""The panel's cost line is kling_notebook.cost.cost_notice's wording (one source with the CLI)."""
+"""The panel's cost line is kling_notebook.domain.cost.cost_notice's wording (one source with the CLI)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from kling_notebook import AsyncKlingClient
-from kling_notebook.cost import CostEstimate, cost_notice
-from kling_notebook.panel import KlingPanel
-from kling_notebook.panel import _generate as generate_module
-from kling_notebook.panel._html import esc
+from kling_notebook.domain.cost import CostEstimate, cost_notice
+from kling_notebook.frontends.panel import KlingPanel
+from kling_notebook.frontends.panel import _generate as generate_module
+from kling_notebook.frontends.panel._html import esc
 
 
 def test_the_cost_line_comes_from_cost_notice(client: AsyncKlingClient, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from kling_notebook import display
-from kling_notebook.models import Generation, GenerationRequest, GenerationResult
-from kling_notebook.panel import DEMO_IMAGE
+from kling_notebook.domain.generation import Generation, GenerationResult
+from kling_notebook.domain.request import GenerationRequest
+from kling_notebook.frontends.panel import DEMO_IMAGE
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 2000
 

@@ -9,11 +9,11 @@ from datetime import datetime, timezone
 import ipywidgets as widgets
 
 from kling_notebook import AsyncKlingClient, GenerationRequest
-from kling_notebook.display import relative_url
-from kling_notebook.engine import run_blocking
-from kling_notebook.journal import FILENAME
-from kling_notebook.panel import DEMO_IMAGE, KlingPanel
-from kling_notebook.panel._history import HistoryGallery
+from kling_notebook.frontends.display import relative_url
+from kling_notebook.frontends.panel import DEMO_IMAGE, KlingPanel
+from kling_notebook.frontends.panel._history import HistoryGallery
+from kling_notebook.runtime.engine import run_blocking
+from kling_notebook.store.journal import FILENAME
 
 from .conftest import html_values
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from kling_notebook import AsyncKlingClient
-from kling_notebook.panel import DEMO_IMAGE, KlingPanel
+from kling_notebook.frontends.panel import DEMO_IMAGE, KlingPanel
 
 from .conftest import html_values, wait_for
 

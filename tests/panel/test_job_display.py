@@ -12,7 +12,7 @@ from ipywidgets.widgets.widget import _instances
 
 import kling_notebook
 from kling_notebook import AsyncKlingClient, GenerationRequest, Job, JobRunner
-from kling_notebook.panel import DEMO_IMAGE, ProgressRow, ResultView
+from kling_notebook.frontends.panel import DEMO_IMAGE, ProgressRow, ResultView
 
 from .conftest import wait_for
 
@@ -40,6 +40,6 @@ def test_exported_and_import_stays_light() -> None:
 
 
 def test_text_only_without_widgets(client: AsyncKlingClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "kling_notebook.panel._progress", None)  # import fails
+    monkeypatch.setitem(sys.modules, "kling_notebook.frontends.panel._progress", None)  # import fails
     job = Job(client, GenerationRequest(image=DEMO_IMAGE))
     assert job._repr_mimebundle_() == {"text/plain": f"Job #{job.number}: starting"}

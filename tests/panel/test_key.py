@@ -9,8 +9,8 @@ import ipywidgets as widgets
 import pytest
 
 from kling_notebook import AsyncKlingClient
-from kling_notebook.panel import KlingPanel
-from kling_notebook.panel._key import EPHEMERAL_ENV_VAR
+from kling_notebook.frontends.panel import KlingPanel
+from kling_notebook.frontends.panel._key import EPHEMERAL_ENV_VAR
 
 SECRET = "sk-test-DO-NOT-STORE-0123456789abcdef"
 

@@ -16,10 +16,10 @@ import pytest
 
 from kling_notebook import AsyncKlingClient, RetryPolicy
 from kling_notebook.emulator import Emulator
-from kling_notebook.engine import run_blocking
-from kling_notebook.panel import KlingPanel
-from kling_notebook.panel import _panel as panel_module
-from kling_notebook.panel._keycheck import check_key
+from kling_notebook.frontends.panel import KlingPanel
+from kling_notebook.frontends.panel import _panel as panel_module
+from kling_notebook.frontends.panel._keycheck import check_key
+from kling_notebook.runtime.engine import run_blocking
 
 from .conftest import wait_for
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kling_notebook import AsyncKlingClient, GenerationRequest, IgnoredFieldWarning
-from kling_notebook.panel import DEMO_IMAGE, KlingPanel
+from kling_notebook.frontends.panel import DEMO_IMAGE, KlingPanel
 
 from .conftest import html_values, wait_for
 

@@ -10,8 +10,8 @@ import pytest
 
 from kling_notebook import AsyncKlingClient, GenerationRequest, Job, RetryPolicy
 from kling_notebook.emulator import Emulator
-from kling_notebook.jobs import JobRunner
-from kling_notebook.panel import DEMO_IMAGE, KlingPanel, ProgressRow
+from kling_notebook.frontends.panel import DEMO_IMAGE, KlingPanel, ProgressRow
+from kling_notebook.runtime.jobs import JobRunner
 
 from .conftest import demo_client, wait_for
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from kling_notebook import AsyncKlingClient
 from kling_notebook.emulator import Emulator
-from kling_notebook.panel import KlingPanel
-from kling_notebook.panel._repeat import RepeatGuard
+from kling_notebook.frontends.panel import KlingPanel
+from kling_notebook.frontends.panel._repeat import RepeatGuard
 
 from .conftest import wait_for
 
@@ -65,7 +65,7 @@ def test_a_failed_submit_gives_generate_back(client: AsyncKlingClient) -> None:
 
 def test_the_window_is_a_minute() -> None:
     from kling_notebook import GenerationRequest
-    from kling_notebook.panel import DEMO_IMAGE
+    from kling_notebook.frontends.panel import DEMO_IMAGE
 
     now = [0.0]
     guard = RepeatGuard(clock=lambda: now[0])

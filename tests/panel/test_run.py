@@ -12,8 +12,8 @@ import pytest
 
 from kling_notebook import AsyncKlingClient, GenerationRequest, GenerationResult, PollPolicy
 from kling_notebook.emulator import Emulator
-from kling_notebook.engine import run_blocking
-from kling_notebook.panel import DEMO_IMAGE, KlingPanel, ProgressRow, ResultView
+from kling_notebook.frontends.panel import DEMO_IMAGE, KlingPanel, ProgressRow, ResultView
+from kling_notebook.runtime.engine import run_blocking
 
 from .conftest import html_values, wait_for
 
@@ -182,7 +182,7 @@ def test_clicks_from_a_subshell_thread_with_its_own_loop(client: AsyncKlingClien
 def test_resume_all_finishes_every_listed_generation_without_submitting(
     client: AsyncKlingClient, fast_emulator: Emulator
 ) -> None:
-    """Resume all goes through kling_notebook.recovery: one row per listed generation, each saved;
+    """Resume all goes through kling_notebook.runtime.resume: one row per listed generation, each saved;
     one resumed on its own first is not resumed twice, and nothing is submitted again."""
     earlier = [
         run_blocking(client.submit(GenerationRequest(image=DEMO_IMAGE, prompt=f"earlier {n}")))
@@ -218,7 +218,7 @@ def test_resume_all_that_cannot_run_says_why_in_its_rows(
     async def broken(*args: object, **kwargs: object) -> None:
         raise OSError("the journal's disk is gone")
 
-    monkeypatch.setattr("kling_notebook.panel._panel.resume_async", broken)
+    monkeypatch.setattr("kling_notebook.frontends.panel._panel.resume_async", broken)
     panel = KlingPanel(client)
     future = panel.resume_all()
     assert future is not None

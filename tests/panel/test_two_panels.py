@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kling_notebook.emulator import Emulator
-from kling_notebook.engine import run_blocking
-from kling_notebook.jobs import live_generation_ids
-from kling_notebook.panel import KlingPanel
-from kling_notebook.recovery import resume_async
+from kling_notebook.frontends.panel import KlingPanel
+from kling_notebook.runtime.engine import run_blocking
+from kling_notebook.runtime.jobs import live_generation_ids
+from kling_notebook.runtime.resume import resume_async
 
 from .conftest import demo_client, html_values, wait_for
 

@@ -12,9 +12,9 @@ import ipywidgets as widgets
 
 from kling_notebook import AsyncKlingClient, GenerationRequest
 from kling_notebook.emulator import Emulator
-from kling_notebook.engine import run_blocking
-from kling_notebook.journal import FILENAME, NOT_CREATED, Journal
-from kling_notebook.panel import DEMO_IMAGE, KlingPanel
+from kling_notebook.frontends.panel import DEMO_IMAGE, KlingPanel
+from kling_notebook.runtime.engine import run_blocking
+from kling_notebook.store.journal import FILENAME, NOT_CREATED, Journal
 
 from .conftest import demo_client, html_values, wait_for
 
@@ -25,7 +25,7 @@ def died_mid_post(folder: Path, prompt: str) -> int:
     """A row left 'submitting' by a process killed during its POST, two minutes ago."""
     script = (
         "import os, signal, sys\n"
-        "from kling_notebook.journal import Journal\n"
+        "from kling_notebook.store.journal import Journal\n"
         "row = Journal(sys.argv[1]).begin({'prompt': sys.argv[2], 'duration': 5}, endpoint='/e', base_url=sys.argv[3])\n"
         "print(row, flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"

@@ -9,8 +9,8 @@ import httpx
 
 from kling_notebook import AsyncKlingClient
 from kling_notebook.emulator import Emulator
-from kling_notebook.journal import Journal
-from kling_notebook.panel import KlingPanel, ProgressRow
+from kling_notebook.frontends.panel import KlingPanel, ProgressRow
+from kling_notebook.store.journal import Journal
 
 from .conftest import demo_client, html_values, wait_for
 

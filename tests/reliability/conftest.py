@@ -14,8 +14,8 @@ from loopback import loopback_server
 
 from kling_notebook import AsyncKlingClient
 from kling_notebook.emulator import Emulator
-from kling_notebook.outputs import ENV_VAR as OUTPUTS_ENV_VAR
-from kling_notebook.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
+from kling_notebook.gateway.settings import BASE_URL_ENV_VARS, KEY_ENV_VARS
+from kling_notebook.store.outputs import ENV_VAR as OUTPUTS_ENV_VAR
 
 from ._support import FAST_POLL, FAST_RETRY, KEY, TIME_SCALE, jpeg
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from kling_notebook import AsyncKlingClient, IgnoredFieldWarning, errors
-from kling_notebook.journal import Journal
+from kling_notebook.store.journal import Journal
 
 from ._support import KEY, image_file, jpeg, mock
 

@@ -19,7 +19,7 @@ import pytest
 
 from kling_notebook import GenerationResult, errors
 from kling_notebook.emulator._faults import SCOPES
-from kling_notebook.journal import NOT_SUBMITTED, UNCERTAIN, Journal
+from kling_notebook.store.journal import NOT_SUBMITTED, UNCERTAIN, Journal
 
 from ._support import API_PATH
 

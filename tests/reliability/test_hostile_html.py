@@ -29,13 +29,13 @@ from kling_notebook import (
     IgnoredFieldWarning,
     errors,
 )
-from kling_notebook.display import result_mimebundle
-from kling_notebook.jobs import JobRunner
-from kling_notebook.journal import Journal
-from kling_notebook.panel import KlingPanel, ProgressRow
-from kling_notebook.panel._batch import BatchView
-from kling_notebook.panel._history import HistoryGallery
-from kling_notebook.panel._html import error_html
+from kling_notebook.frontends.display import result_mimebundle
+from kling_notebook.frontends.panel import KlingPanel, ProgressRow
+from kling_notebook.frontends.panel._batch import BatchView
+from kling_notebook.frontends.panel._history import HistoryGallery
+from kling_notebook.frontends.panel._html import error_html
+from kling_notebook.runtime.jobs import JobRunner
+from kling_notebook.store.journal import Journal
 
 from ._support import FAST_POLL, FAST_RETRY, HOSTILE, KEY, assert_inert, jpeg
 
@@ -210,7 +210,7 @@ def test_the_check_would_catch_raw_html() -> None:
 
 def test_file_names_on_disk_stay_plain(tmp_path: Path) -> None:
     """Videos get names made of [a-z0-9-_.] only, whatever the prompt and id were."""
-    from kling_notebook.outputs import video_filename
+    from kling_notebook.store.outputs import video_filename
 
     name = video_filename(BAD_ID, PROMPT, datetime.now(timezone.utc))
     assert all(c.isalnum() or c in "-_." for c in name) and name.endswith(".mp4")

@@ -22,7 +22,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from owned import schema
 
 from kling_notebook import AsyncKlingClient, IgnoredFieldWarning, errors
-from kling_notebook.models import CAMERA_AXES, CAMERA_TYPES, PROVIDERS
+from kling_notebook.domain.request import CAMERA_AXES, CAMERA_TYPES, PROVIDERS
 
 from ._support import KEY, mock
 from .test_bad_input import API, FILES, IMAGES, MASK, serve

@@ -27,8 +27,8 @@ from kling_notebook import (
     cli,
     errors,
 )
-from kling_notebook import client as client_module
-from kling_notebook.jobs import Job
+from kling_notebook.gateway import client as client_module
+from kling_notebook.runtime.jobs import Job
 
 from ._support import API_PATH, FAST_POLL, KEY, TIME_SCALE, Recorder
 

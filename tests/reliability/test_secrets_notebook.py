@@ -23,7 +23,7 @@ CELLS = [
     """import json, os
 import ipywidgets as widgets
 from kling_notebook import PollPolicy
-from kling_notebook.panel import KlingPanel
+from kling_notebook.frontends.panel import KlingPanel
 panel = KlingPanel(out_dir="outputs")
 panel""",
     # The browser sends the typed value on Enter: replay exactly that message's effect.

@@ -28,7 +28,7 @@ LEGACY = "/v2/generate/video/kling/generation"
 
 
 class FakeClock:
-    """A :class:`kling_notebook.retry.Clock` whose sleep advances time at once and is recorded.
+    """A :class:`kling_notebook.domain.retry.Clock` whose sleep advances time at once and is recorded.
 
     ``real_sleep`` (seconds) lets other tasks and threads run between steps where a test needs it.
     """

@@ -10,7 +10,7 @@ import pytest
 
 from kling_notebook import errors
 from kling_notebook.emulator import _demo
-from kling_notebook.session import connect
+from kling_notebook.runtime.connect import connect
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from kling_notebook import (
     RetryPolicy,
     errors,
 )
-from kling_notebook.models import MODEL_ID
-from kling_notebook.settings import DEFAULT_BASE_URL, resolve_base_url
+from kling_notebook.domain.request import MODEL_ID
+from kling_notebook.gateway.settings import DEFAULT_BASE_URL, resolve_base_url
 
 from .fakes import (
     API,
@@ -131,25 +131,25 @@ async def test_post_body_carries_optional_fields_only_when_set(gateway, make_cli
 def test_key_from_argument_wins(clean_env):
     clean_env.setenv("AIMLAPI_KEY", "from-env")
     client = AsyncKlingClient(api_key="from-arg")
-    assert client._AsyncKlingClient__key == "from-arg"  # type: ignore[attr-defined]
+    assert client._GatewayClient__key == "from-arg"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("name", ENV_KEYS)
 def test_key_from_each_environment_variable(clean_env, name):
     clean_env.setenv(name, f"key-{name}")
     client = AsyncKlingClient()
-    assert client._AsyncKlingClient__key == f"key-{name}"  # type: ignore[attr-defined]
+    assert client._GatewayClient__key == f"key-{name}"  # type: ignore[attr-defined]
 
 
 def test_environment_variables_precedence(clean_env):
     clean_env.setenv("AIMLAPI_API_KEY", "third")
-    assert AsyncKlingClient()._AsyncKlingClient__key == "third"  # type: ignore[attr-defined]
+    assert AsyncKlingClient()._GatewayClient__key == "third"  # type: ignore[attr-defined]
     clean_env.setenv("AIML_API_KEY", "second")
-    assert AsyncKlingClient()._AsyncKlingClient__key == "second"  # type: ignore[attr-defined]
+    assert AsyncKlingClient()._GatewayClient__key == "second"  # type: ignore[attr-defined]
     clean_env.setenv("AIMLAPI_KEY", "first")
-    assert AsyncKlingClient()._AsyncKlingClient__key == "first"  # type: ignore[attr-defined]
+    assert AsyncKlingClient()._GatewayClient__key == "first"  # type: ignore[attr-defined]
     clean_env.setenv("AIMLAPI_KEY", "   ")  # blank does not count
-    assert AsyncKlingClient()._AsyncKlingClient__key == "second"  # type: ignore[attr-defined]
+    assert AsyncKlingClient()._GatewayClient__key == "second"  # type: ignore[attr-defined]
 
 
 def test_missing_key_names_all_three_variables(clean_env):
@@ -166,7 +166,7 @@ def test_missing_key_names_all_three_variables(clean_env):
 def test_a_blank_key_argument_is_no_key(clean_env, blank):
     """An empty widget field passed as api_key falls back to the environment like None does..."""
     clean_env.setenv("AIML_API_KEY", "env-key")
-    assert AsyncKlingClient(api_key=blank)._AsyncKlingClient__key == "env-key"  # type: ignore[attr-defined]
+    assert AsyncKlingClient(api_key=blank)._GatewayClient__key == "env-key"  # type: ignore[attr-defined]
     clean_env.delenv("AIML_API_KEY")
     with pytest.raises(errors.ConfigurationError) as caught:  # ...and is the usual error without one
         AsyncKlingClient(api_key=blank)

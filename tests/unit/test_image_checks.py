@@ -20,7 +20,7 @@ from kling_notebook import (
     errors,
     probe_bytes,
 )
-from kling_notebook.images import MB, prepare_image
+from kling_notebook.domain.images import MB, prepare_image
 
 from .fakes import IMAGE_URL, gen_body, image_bytes
 

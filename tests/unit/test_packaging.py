@@ -41,11 +41,11 @@ def test_wheel_holds_every_module_and_data_file(wheel: zipfile.ZipFile) -> None:
         if path.is_file() and "__pycache__" not in path.parts
     }
     assert "kling_notebook/py.typed" in wanted
-    assert any(name.startswith("kling_notebook/panel/assets/") for name in wanted)
+    assert any(name.startswith("kling_notebook/frontends/panel/assets/") for name in wanted)
     assert wanted - set(wheel.namelist()) == set()
 
 
 def test_wheel_declares_the_command_line_tool(wheel: zipfile.ZipFile) -> None:
     (entry_points,) = [name for name in wheel.namelist() if name.endswith(".dist-info/entry_points.txt")]
     text = wheel.read(entry_points).decode()
-    assert "kling-notebook = kling_notebook.cli:main" in text
+    assert "kling-notebook = kling_notebook.frontends.cli:main" in text

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from kling_notebook import errors
-from kling_notebook.images import prepare_image
+from kling_notebook.domain.images import prepare_image
 
 SIZE = (640, 480)
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from kling_notebook import GenerationRequest, PollPolicy, errors
-from kling_notebook.jobs import Job, JobRunner
+from kling_notebook.runtime.jobs import Job, JobRunner
 
 from .fakes import GEN_ID, KEY, VIDEO_URL, FakeClock, gen_body
 

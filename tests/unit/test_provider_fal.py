@@ -10,7 +10,7 @@ import pytest
 from owned import schema
 
 from kling_notebook import GenerationRequest
-from kling_notebook.models import IgnoredFieldWarning
+from kling_notebook.domain.request import IgnoredFieldWarning
 
 from .fakes import gen_body
 

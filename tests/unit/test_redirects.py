@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from kling_notebook import Budget, errors
-from kling_notebook.journal import NOT_SUBMITTED
+from kling_notebook.store.journal import NOT_SUBMITTED
 
 from .fakes import API_HOST
 

@@ -13,7 +13,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from owned import schema
 
 from kling_notebook import GenerationRequest, IgnoredFieldWarning, errors
-from kling_notebook.models import CAMERA_AXES, CAMERA_TYPES
+from kling_notebook.domain.request import CAMERA_AXES, CAMERA_TYPES
 
 SPEC = schema("universal-endpoint.openapi.json")
 POST_SCHEMA = SPEC["paths"]["/v2/video/generations"]["post"]["requestBody"]["content"]["application/json"]["schema"]

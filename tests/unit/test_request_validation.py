@@ -15,7 +15,7 @@ from kling_notebook import (
     IgnoredFieldWarning,
     errors,
 )
-from kling_notebook.models import CAMERA_AXES, CAMERA_TYPES
+from kling_notebook.domain.request import CAMERA_AXES, CAMERA_TYPES
 
 from .fakes import IMAGE_URL
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from kling_notebook import RetryPolicy, errors
-from kling_notebook.retry import RETRYABLE_STATUS, parse_retry_after
+from kling_notebook.domain.retry import RETRYABLE_STATUS, parse_retry_after
 
 from .fakes import GEN_ID, error_response, gen_body
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kling_notebook import Generation, errors
-from kling_notebook.journal import COMPLETED, FAILED
+from kling_notebook.store.journal import COMPLETED, FAILED
 
 from .fakes import GEN_ID, MP4_HEAD, VIDEO_URL
 

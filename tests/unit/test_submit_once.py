@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from kling_notebook import GenerationRequest, RetryPolicy, errors
-from kling_notebook.journal import NOT_SUBMITTED, UNCERTAIN
+from kling_notebook.store.journal import NOT_SUBMITTED, UNCERTAIN
 
 from .fakes import GEN_ID, MP4_HEAD, VIDEO_URL, error_response, gen_body
 

@@ -11,7 +11,7 @@ import pytest
 from loopback import loopback_server
 
 from kling_notebook import AsyncKlingClient, KlingClient
-from kling_notebook.engine import engine_loop, in_engine_thread, run_blocking
+from kling_notebook.runtime.engine import engine_loop, in_engine_thread, run_blocking
 
 from .fakes import API, GEN_ID, KEY, VIDEO_URL, FakeClock, gen_body
 

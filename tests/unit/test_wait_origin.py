@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from kling_notebook import cli, errors
-from kling_notebook.events import JobEvent
-from kling_notebook.journal import FILENAME, Journal
-from kling_notebook.pipeline import finish_generation
+from kling_notebook import errors
+from kling_notebook.domain.events import JobEvent
+from kling_notebook.frontends import cli
+from kling_notebook.runtime.pipeline import finish_generation
+from kling_notebook.store.journal import FILENAME, Journal
 
 from .fakes import API, GEN_ID, MP4_HEAD, VIDEO_URL, gen_body
 

@@ -12,7 +12,7 @@ import pytest
 from loopback import loopback_server
 
 from kling_notebook import AsyncKlingClient, Generation
-from kling_notebook._wide_reads import READ_BYTES, WideReadBackend, widen_reads
+from kling_notebook.gateway._wide_reads import READ_BYTES, WideReadBackend, widen_reads
 
 from .fakes import MP4_HEAD
 

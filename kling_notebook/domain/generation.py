@@ -1,0 +1,129 @@
+"""What the gateway says about a generation, and a finished one saved to disk.
+
+Statuses are made canonical when a reply is parsed, so the wait, the journal and resume agree on
+when a job has ended whatever wording the gateway used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .request import GenerationRequest
+
+__all__ = [
+    "Generation",
+    "GenerationResult",
+    "RUNNING_STATUSES",
+    "COMPLETED_STATUSES",
+    "FAILED_STATUSES",
+    "TERMINAL_STATUSES",
+]
+
+#: Statuses that mean "not finished yet": the schema's two plus the seed example's two.
+RUNNING_STATUSES = frozenset({"queued", "generating", "waiting", "active"})
+#: Wordings of "done, with a video": the schema's, the seed's text and the common alternative.
+COMPLETED_STATUSES = frozenset({"completed", "complete", "succeeded"})
+#: Statuses of a generation that ended without a video (the journal files these as failed).
+FAILED_STATUSES = frozenset({"error", "failed"})
+TERMINAL_STATUSES = frozenset({"completed"}) | FAILED_STATUSES
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _canonical_status(given: Any, video_url: str | None, has_error: bool) -> str:
+    """One word per outcome, so the wait, the journal and resume agree on when a job has ended:
+    every completion wording becomes "completed", and an error without a video is a failure
+    whatever the status says (a failed job reported as running would be waited for until the
+    deadline). Unknown statuses stay as they are: running."""
+    status = str(given or "unknown").lower()
+    if has_error and not video_url:
+        return status if status in FAILED_STATUSES else "error"
+    return "completed" if status in COMPLETED_STATUSES else status
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The gateway's view of one generation, parsed tolerantly (unknown fields kept in ``raw``).
+
+    ``status`` is canonical (see :func:`_canonical_status`); the gateway's own word is in ``raw``.
+    """
+
+    id: str
+    status: str
+    video_url: str | None = None
+    error_name: str | None = None
+    error_message: str | None = None
+    credits_used: float | None = None
+    file_size: int | None = None
+    duration: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, body: Mapping[str, Any]) -> Generation:
+        video = _mapping(body.get("video"))
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            error_name, error_message = error.get("name"), error.get("message")
+        elif error:
+            error_name, error_message = None, str(error)
+        else:
+            error_name = error_message = None
+        usage = _mapping(_mapping(body.get("meta")).get("usage"))
+        credits = usage.get("credits_used", usage.get("tokens_used"))
+        video_url = video.get("url") or None
+        return cls(
+            id=str(body["id"]),
+            status=_canonical_status(body.get("status"), video_url, bool(error_name or error_message)),
+            video_url=video_url,
+            error_name=error_name,
+            error_message=error_message,
+            credits_used=float(credits) if isinstance(credits, (int, float)) else None,
+            file_size=video.get("file_size") if isinstance(video.get("file_size"), int) else None,
+            duration=video.get("duration") or body.get("duration"),
+            raw=dict(body),
+        )
+
+    @property
+    def is_running(self) -> bool:
+        """Not finished: includes statuses this package does not know (they are not errors)."""
+        return self.status not in TERMINAL_STATUSES
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+    @property
+    def short_id(self) -> str:
+        return self.id.split(":", 1)[0][:8]
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """A finished generation and where its video was saved."""
+
+    path: Path
+    generation: Generation
+    request: GenerationRequest | None = None
+    elapsed: float | None = None  # seconds from submit to saved file
+    sidecar: Path | None = None
+    #: Made by the demo emulator: its video and credits are simulated, nothing was charged.
+    simulated: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.generation.id
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from ..frontends.display import result_mimebundle
+
+        return result_mimebundle(self)

@@ -1,0 +1,173 @@
+"""``kling-notebook resume``, ``resolve`` and ``history``: the journal from a terminal.
+
+Registered by :func:`kling_notebook.frontends.cli.commands.build_parser`; the same conventions hold: progress on
+stderr, results on stdout (``--json`` for scripts), and an exit code per error kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from ...domain import errors
+from ...domain.events import describe
+from ...runtime.batch import BatchEvent
+from ...runtime.resume import NotResumableError, ResumeReport, resume_async
+from ...runtime.settle import resolve_uncertain
+from ...store.history import HistoryItem, load_history
+from ...store.journal import FOUND, Journal
+
+__all__ = ["register"]
+
+_PROMPT_CHARS = 48
+
+
+class _ManyProgress:
+    """One stderr line per phase change of each job, prefixed with its number."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self._phases: dict[int, str] = {}
+
+    def __call__(self, tagged: BatchEvent) -> None:
+        event = tagged.event
+        if self._phases.get(tagged.index) == event.phase and not event.is_final:
+            return
+        self._phases[tagged.index] = event.phase
+        detail = f"{event.phase} | {event.message}" if event.phase == "failed" else describe(event)
+        self.stream.write(f"[{tagged.index + 1}] {detail}\n")
+        self.stream.flush()
+
+
+def _report_json(report: ResumeReport) -> dict[str, Any]:
+    return {
+        "recovered": [{"id": r.id, "path": str(r.path)} for r in report.recovered],
+        "failed": [
+            {"id": f.entry.generation_id, "error": type(f.error).__name__, "message": str(f.error)}
+            for f in report.failures
+        ],
+        "uncertain": [
+            {"row": u.entry.row, "created_at": u.entry.created_at, "advice": u.advice}
+            for u in report.uncertain
+        ],
+    }
+
+
+def _resume_exit_code(report: ResumeReport) -> int:
+    """The first actionable failure's code; 7 while uncertain attempts await the user's check.
+    Demo generations whose emulator is gone are reported but need nothing, so they exit 0."""
+    from .commands import exit_code
+
+    actionable = [f.error for f in report.failures if not isinstance(f.error, NotResumableError)]
+    if actionable:
+        return exit_code(actionable[0])
+    if report.uncertain:
+        return exit_code(errors.SubmissionUncertainError("check the uncertain attempts"))
+    return 0
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    report = await resume_async(
+        out_dir=args.out,
+        on_event=_ManyProgress(),
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+    )
+    print(json.dumps(_report_json(report)) if args.json else report)
+    return _resume_exit_code(report)
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    entry = resolve_uncertain(
+        args.row, generation_id=args.id, not_created=args.not_created, out_dir=args.out
+    )
+    if args.json:
+        print(json.dumps({"row": entry.row, "status": entry.status, "id": entry.generation_id}))
+    elif entry.status == FOUND:
+        print(f"row {entry.row}: {entry.generation_id}; `kling-notebook resume` saves its video")
+    elif entry.generation_id is None:
+        print(f"row {entry.row}: recorded as not created; no longer listed")
+    else:  # folded into the row `wait ID` made for the same generation
+        print(f"row {entry.row}: {entry.generation_id}, already {entry.status}")
+    return 0
+
+
+def _history_line(item: HistoryItem) -> str:
+    prompt = (
+        item.prompt
+        if len(item.prompt) <= _PROMPT_CHARS
+        else item.prompt[: _PROMPT_CHARS - 3] + "..."
+    )
+    credits = f"{item.credits:g} credits" if item.credits is not None else "credits ?"
+    return " | ".join(
+        [
+            item.entry.created_at[:19].replace("T", " "),
+            item.status,
+            f"{item.duration or '?'} s",
+            credits,
+            item.generation_id or "(no id)",
+            repr(prompt),
+            str(item.video or ""),
+        ]
+    )
+
+
+def _history(args: argparse.Namespace) -> int:
+    with Journal.in_dir(args.out) as journal:
+        items = load_history(journal, limit=args.limit)
+    if args.json:
+        rows = [
+            {
+                "id": i.generation_id,
+                "status": i.entry.status,
+                "created_at": i.entry.created_at,
+                "prompt": i.prompt,
+                "duration": i.duration,
+                "credits_used": i.credits,
+                "path": str(i.video) if i.video else None,
+            }
+            for i in items
+        ]
+        print(json.dumps(rows))
+    else:
+        for item in items:
+            print(_history_line(item))
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add ``resume``, ``resolve`` and ``history`` to the CLI's subcommands."""
+    out_help = "output folder (default: $KLING_NOTEBOOK_OUTPUTS or ./kling_outputs)"
+    resume = commands.add_parser(
+        "resume",
+        help="wait for and save every unfinished generation in the journal (never resubmits)",
+    )
+    resume.add_argument("--out", default=None, help=out_help)
+    resume.add_argument("--concurrency", type=int, default=4)
+    resume.add_argument("--timeout", type=float, default=None, help="seconds to wait for each")
+    resume.add_argument("--json", action="store_true", help="print the report as JSON")
+    resume.set_defaults(run=_resume)
+
+    resolve = commands.add_parser(
+        "resolve",
+        help="record what you found for an uncertain submission (the rows `resume` lists)",
+    )
+    resolve.add_argument("row", type=int, help="the journal row of the uncertain attempt")
+    outcome = resolve.add_mutually_exclusive_group(required=True)
+    outcome.add_argument(
+        "--id", help="the generation your account lists for it: `resume` then saves its video"
+    )
+    outcome.add_argument(
+        "--not-created", action="store_true", help="nothing was created: stop listing it"
+    )
+    resolve.add_argument("--out", default=None, help=out_help)
+    resolve.add_argument("--json", action="store_true", help="print the entry as JSON")
+    resolve.set_defaults(run=_resolve)
+
+    history = commands.add_parser("history", help="list past generations, newest first")
+    history.add_argument("--out", default=None, help=out_help)
+    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--json", action="store_true", help="print the list as JSON")
+    history.set_defaults(run=_history)

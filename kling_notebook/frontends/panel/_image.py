@@ -1,0 +1,255 @@
+"""The input image: a URL with a live preview, a file upload, or the bundled demo image.
+
+A past request's image can be loaded back (:meth:`ImagePicker.use_image`): a URL, bytes or a file
+still on disk load directly; the journal keeps no image bytes, so otherwise the picker asks again.
+
+Whatever the source, the same checker (:meth:`ImageInfo.problems`) gives the verdict in words, so
+the user learns that Kling would refuse an image before paying for an attempt. A URL is probed on
+the engine loop with a key-less HTTP client (the image host is a third party), debounced so that
+typing does not fire a request per keystroke; the preview itself is the browser's ``<img>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import io
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import ipywidgets as widgets
+
+from ...domain.errors import ValidationError
+from ...domain.images import KLING_LIMITS, ImageInfo, ImageInput, ImageLimits, is_url, probe_bytes
+from ...gateway.image_url import fetch_url_image
+from ...runtime.engine import spawn
+from ._html import esc, note
+from ._style import spaced
+
+__all__ = ["ImagePicker", "ImageSource", "DEMO_IMAGE", "verdict"]
+
+#: The bundled demo image: the central part of the Mona Lisa (public domain), 396 x 576 px.
+DEMO_IMAGE = Path(__file__).with_name("assets") / "mona_lisa.jpg"
+#: Seconds of quiet typing before a URL is fetched.
+DEBOUNCE = 0.6
+_PREVIEW_PX = 240
+_PROBE_TIMEOUT = httpx.Timeout(15.0, connect=8.0)
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """What goes into the request's ``image`` and how to write it in "copy as code"."""
+
+    value: str | bytes | Path
+    label: str  # shown to the user
+    code: str  # a Python expression for the same image
+    comment: str = ""  # what the user must adapt in that expression
+
+
+def _probe_limits(limits: ImageLimits) -> ImageLimits:
+    """Limits that only stop at the size cap, so a URL's problems can all be listed in words."""
+    return ImageLimits(
+        max_bytes=limits.max_bytes, min_side=0, max_aspect=float("inf"),
+        formats=("jpeg", "png", "gif", "webp", "bmp"), source=limits.source,
+    )
+
+
+def verdict(info: ImageInfo, limits: ImageLimits = KLING_LIMITS) -> tuple[bool, str]:
+    """(accepted, HTML sentence) for a probed image."""
+    shape = "square" if info.width == info.height else ("landscape" if info.width > info.height else "portrait")
+    facts = f"{info.format.upper()}, {info.width} x {info.height} px, {info.nbytes / 1024:.0f} KB, aspect {info.aspect:.2f} ({shape})"
+    problems = info.problems(limits)
+    if not problems:
+        return True, note(f"\u2713 {facts}: Kling accepts this image.", "ok")
+    return False, note(f"\u2717 {facts}. Kling would refuse it: {'; '.join(problems)}.", "bad")
+
+
+def _thumbnail(data: bytes) -> bytes:
+    """A small JPEG for the preview (so a 10 MB upload does not travel back to the browser)."""
+    try:
+        from PIL import Image
+    except ImportError:  # Pillow is optional: show the original if it is small
+        return data if len(data) < 1024 * 1024 else b""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.thumbnail((_PREVIEW_PX * 2, _PREVIEW_PX * 2))
+            out = io.BytesIO()
+            image.convert("RGB").save(out, format="JPEG", quality=80)
+            return out.getvalue()
+    except Exception:  # not an image Pillow reads: the verdict says why
+        return b""
+
+
+def _img_tag(src: str) -> str:
+    return (
+        f'<img src="{esc(src)}" alt="preview" style="max-width:100%;max-height:{_PREVIEW_PX}px;'
+        'border-radius:4px;display:block">'
+    )
+
+
+class ImagePicker(widgets.VBox):
+    """URL field, upload button and demo button; a preview and the checker's verdict."""
+
+    def __init__(self, limits: ImageLimits = KLING_LIMITS) -> None:
+        self.limits = limits
+        self.source: ImageSource | None = None
+        #: Why the image cannot be used right now (None when it can).
+        self.problem: str | None = "no image yet"
+        self.url = widgets.Text(placeholder="https://... image URL (jpg or png)", continuous_update=True,
+                                layout=widgets.Layout(flex="1 1 120px", width="auto", min_width="120px"))
+        self.upload = widgets.FileUpload(accept=".jpg,.jpeg,.png,image/*", multiple=False, description="Upload",
+                                         layout=widgets.Layout(flex="0 0 auto", width="96px"))
+        self.demo = widgets.Button(description="Demo", icon="image", tooltip="Use the bundled Mona Lisa image",
+                                   layout=widgets.Layout(flex="0 0 auto", width="84px"))
+        self.preview = widgets.HTML(layout=widgets.Layout(min_height="60px"))
+        self.status = widgets.HTML().add_class("kling-image-status")
+        self._listeners: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        self._ticket = 0
+        self._pending: concurrent.futures.Future[None] | None = None
+        self.url.observe(self._on_url, "value")
+        self.upload.observe(self._on_upload, "value")
+        self.demo.on_click(lambda _button: self.use_demo())
+        super().__init__(
+            [
+                widgets.HTML("<b>Image</b> (first frame of the video)"),
+                spaced(widgets.HBox([self.url, self.upload, self.demo], layout=widgets.Layout(width="100%")), 4),
+                self.preview,
+                self.status,
+            ],
+            layout=widgets.Layout(width="100%"),
+        )
+        spaced(self, 4)
+
+    # -- listeners ----------------------------------------------------------------------------
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` whenever the source or its verdict changes."""
+        self._listeners.append(callback)
+
+    def _set(self, ticket: int, source: ImageSource | None, problem: str | None, status: str,
+             preview: str | None = None) -> None:
+        """Publish a new state, unless a newer input has superseded ``ticket``."""
+        with self._lock:
+            if ticket != self._ticket:
+                return
+            self.source, self.problem = source, problem
+            self.status.value = status
+            if preview is not None:
+                self.preview.value = preview
+        for listener in self._listeners:
+            listener()
+
+    def _next_ticket(self) -> int:
+        with self._lock:
+            self._ticket += 1
+            if self._pending is not None:
+                self._pending.cancel()
+                self._pending = None
+            return self._ticket
+
+    # -- sources ------------------------------------------------------------------------------
+
+    def use_demo(self) -> None:
+        """Select the bundled demo image (what the quickstart uses with zero typing)."""
+        self.url.value = ""
+        data = DEMO_IMAGE.read_bytes()
+        source = ImageSource(DEMO_IMAGE, "demo image: Mona Lisa (public domain)", "DEMO_IMAGE")
+        self.use_bytes(data, source)
+
+    def use_file(self, path: Path) -> None:
+        """Check and show a local image file (the demo image keeps its short name in the code)."""
+        if path.resolve() == DEMO_IMAGE.resolve():
+            self.use_demo()
+            return
+        self.url.value = ""
+        self.use_bytes(path.read_bytes(), ImageSource(path, f"file: {path}", repr(str(path))))
+
+    def use_image(self, image: ImageInput) -> None:
+        """Show a request's image, to re-run it: a URL is checked like a typed one, and image
+        bytes or a file still on disk are loaded. Anything else (a journal keeps only a label for
+        bytes, a file may have moved) leaves no image and says it must be chosen again."""
+        if is_url(image):
+            self.url.value = str(image).strip()
+        elif isinstance(image, (bytes, bytearray, memoryview)):
+            self.url.value = ""
+            data = bytes(image)
+            comment = "a file holding the request's image bytes"
+            self.use_bytes(data, ImageSource(data, f"the request's image ({len(data)} bytes)", repr("image.jpg"), comment))
+        elif isinstance(image, (str, Path)) and Path(image).is_file():
+            self.use_file(Path(image))
+        else:
+            self._ask_again(str(image) if isinstance(image, (str, Path)) else f"<{type(image).__name__}>")
+
+    def _ask_again(self, label: str) -> None:
+        self.url.value = ""
+        ticket = self._next_ticket()
+        words = (
+            f"\u2717 The image must be chosen again: {label} cannot be loaded (the journal keeps no "
+            "image bytes, and a file may have moved). Upload it, paste a URL or click Demo."
+        )
+        problem = "the image must be chosen again (upload it, paste a URL or click Demo)"
+        self._set(ticket, None, problem, note(words, "warn"), "")
+
+    def use_bytes(self, data: bytes, source: ImageSource) -> None:
+        """Check local image bytes and show them (uploads and the demo image)."""
+        ticket = self._next_ticket()
+        info = probe_bytes(data)
+        ok, words = verdict(info, self.limits)
+        thumb = _thumbnail(data)
+        preview = _img_tag("data:image/jpeg;base64," + base64.b64encode(thumb).decode()) if thumb else ""
+        status = f"{note(source.label, 'info')}<br>{words}"
+        self._set(ticket, source, None if ok else "; ".join(info.problems(self.limits)), status, preview)
+
+    def _on_upload(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
+        item = files[0]
+        name = str(item.get("name") or "upload")
+        data = bytes(item["content"])
+        # Forget the bytes in the widget at once: they would otherwise sit in the widget state
+        # (and a saved notebook), and clearing lets the same file be chosen again.
+        self.upload.value = ()
+        self.url.value = ""
+        self.use_bytes(data, ImageSource(data, f"uploaded file: {name}", repr(name), "the file you uploaded"))
+
+    def _on_url(self, change: dict[str, Any]) -> None:
+        url = str(change["new"]).strip()
+        ticket = self._next_ticket()
+        if not url:
+            self._set(ticket, None, "no image: paste a URL, upload a file or click Demo image",
+                      note("No image yet: paste a URL, upload a file or click Demo image."), "")
+            return
+        if not is_url(url):
+            self._set(ticket, None, "the image URL must start with http:// or https://",
+                      note("\u2717 The URL must start with http:// or https://", "bad"), "")
+            return
+        source = ImageSource(url, url, repr(url))
+        self._set(ticket, None, "checking the image URL", note("checking the image URL\u2026"), "")
+        future = spawn(self._probe_url(url, ticket, source))
+        with self._lock:
+            if ticket == self._ticket:
+                self._pending = future
+
+    async def _probe_url(self, url: str, ticket: int, source: ImageSource) -> None:
+        """Debounce, then fetch enough of the URL to judge it (engine loop, key-less client)."""
+        await asyncio.sleep(DEBOUNCE)
+        try:
+            async with httpx.AsyncClient(timeout=_PROBE_TIMEOUT, follow_redirects=True) as plain:
+                info = await fetch_url_image(url, plain, _probe_limits(self.limits))
+        except ValidationError as exc:
+            reason = "it is not an image (or not one the checker can read)" if str(exc.given).startswith("unknown") else exc.limit
+            self._set(ticket, None, reason, note(f"\u2717 This URL cannot be used: {reason}.", "bad"), "")
+            return
+        except Exception as exc:  # never let a preview problem surface as a traceback
+            reason = f"the URL could not be checked ({type(exc).__name__})"
+            self._set(ticket, None, reason, note(f"\u2717 {reason}.", "bad"), "")
+            return
+        ok, words = verdict(info, self.limits)
+        self._set(ticket, source, None if ok else "; ".join(info.problems(self.limits)), words, _img_tag(url))

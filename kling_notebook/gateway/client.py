@@ -1,0 +1,617 @@
+"""The async client: submit, get, wait and download, against either endpoint pair of the gateway.
+
+Rules that protect the user's money and results:
+
+* The create POST is sent once. It is retried only when it provably never arrived (connect error,
+  pool timeout) or was refused with 429; any other failure after the body may have been sent raises
+  :class:`~kling_notebook.errors.SubmissionUncertainError` and the journal marks it "uncertain".
+* The generation id is written to the journal before :meth:`GatewayClient.submit` returns.
+* Status reads and downloads retry transient faults; a wait only ends at its deadline.
+* The key goes only into the Authorization header of calls to the API host. Image URLs and video
+  URLs are fetched by a second HTTP client that carries no key.
+* One pair of ``httpx.AsyncClient`` per event loop, so one client object can be used from several
+  ``asyncio.run`` calls, a notebook and a background thread without "Event loop is closed".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import warnings
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from ..domain import errors
+from ..domain.cost import DEFAULT_PRICES, Budget, PriceTable, Reservation
+from ..domain.generation import RUNNING_STATUSES, Generation
+from ..domain.images import ImageLimits
+from ..domain.polling import PollPolicy
+from ..domain.request import GenerationRequest, IgnoredFieldWarning, request_from
+from ..domain.retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
+from ..store.history import HistoryItem
+from ..store.journal import Journal
+from ..store.mp4 import NotAVideo, require_mp4
+from ..store.outputs import resolve_out_dir
+from ..store.partials import claimed, partial_path
+from ._pool import GatedAsyncClient
+from .download import IDENTITY, body_encodings
+from .image_url import fetch_url_image
+from .settings import Endpoint, endpoint_path, require_api_key, resolve_base_url
+
+_Client = TypeVar("_Client", bound="GatewayClient")
+
+__all__ = ["GatewayClient", "DEFAULT_TIMEOUT"]
+
+log = logging.getLogger("kling_notebook")
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+USER_AGENT = "kling_notebook/0.1"
+
+#: Transport failures that prove the request never reached the server.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+_STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
+    400: errors.BadRequestError,
+    401: errors.AuthenticationError,
+    403: errors.InsufficientCreditsError,
+    404: errors.NotFoundError,
+    422: errors.BadRequestError,
+    429: errors.RateLimitError,
+    504: errors.GatewayTimeoutError,
+}
+
+
+def _status_error(response: httpx.Response) -> errors.APIStatusError:
+    """The typed error for an HTTP error response, with the gateway's message and requestId."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text[:500]
+    message = body.get("message") if isinstance(body, dict) else None
+    if isinstance(message, list):
+        message = "; ".join(map(str, message))
+    request_id = body.get("requestId") if isinstance(body, dict) else None
+    status = response.status_code
+    cls = _STATUS_ERRORS.get(status) or (errors.ServerError if status >= 500 else errors.APIStatusError)
+    return cls(
+        str(message or response.reason_phrase or "error"),
+        status_code=status,
+        request_id=request_id,
+        body=body,
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
+    )
+
+
+def _refuse_redirect(response: httpx.Response) -> None:
+    """Raise for a redirect from the API: it means a wrong base URL, so it is never followed (the
+    key would go along), never retried, and no job was created by it."""
+    if not 300 <= response.status_code < 400:
+        return
+    location = response.headers.get("location") or "nowhere (no Location header)"
+    raise errors.ConfigurationError(
+        f"The gateway answered HTTP {response.status_code} redirecting to {location}; "
+        "nothing was created.",
+        hint="Fix the base URL (for example https:// instead of http://) and try again.",
+    )
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise errors.InvalidResponseError(f"HTTP {response.status_code} with a body that is not JSON") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        raise errors.InvalidResponseError(f"HTTP {response.status_code} without a generation id")
+    return body
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, errors.APIStatusError):
+        return exc.status_code in RETRYABLE_STATUS
+    return isinstance(exc, (errors.APIConnectionError, errors.InvalidResponseError))
+
+
+def _connection_error(exc: httpx.TransportError) -> errors.APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.APITimeoutError(f"Timed out talking to the gateway ({type(exc).__name__}).")
+    return errors.APIConnectionError(f"Could not talk to the gateway ({type(exc).__name__}).")
+
+
+@dataclass
+class _Transports:
+    """The two HTTP clients bound to one event loop: one with the key, one without."""
+
+    api: httpx.AsyncClient
+    plain: httpx.AsyncClient
+
+
+@dataclass
+class _Submitted:
+    """What this client remembers of its own submissions (for wait() given a bare id)."""
+
+    duration: int
+    started: float
+    request: GenerationRequest | None = field(default=None, repr=False)
+    reservation: Reservation | None = field(default=None, repr=False)
+
+
+class GatewayClient:
+    """The gateway's HTTP calls: check, submit (paid, journaled), get, wait and download.
+
+    ``api_key``: else AIMLAPI_KEY / AIML_API_KEY / AIMLAPI_API_KEY. ``base_url``: else
+    AIMLAPI_BASE_URL / AIML_API_BASE, else https://api.aimlapi.com. ``endpoint``: "universal"
+    (``/v2/video/generations``) or "legacy" (``/v2/generate/video/kling/generation``).
+    ``journal``: True (a journal in ``out_dir``), False, or a :class:`Journal`.
+    ``budget``: an optional :class:`Budget` every submit reserves from (refused past it);
+    ``prices``: the table behind the estimate journalled with every submit.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        endpoint: Endpoint = "universal",
+        *,
+        out_dir: str | os.PathLike[str] | None = None,
+        journal: bool | Journal = True,
+        poll: PollPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        check_url_images: bool = True,
+        image_limits: ImageLimits | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        demo: bool = False,
+        budget: Budget | None = None,
+        prices: PriceTable = DEFAULT_PRICES,
+    ) -> None:
+        self.__key = require_api_key(api_key)
+        self.base_url = resolve_base_url(base_url)
+        self.endpoint: Endpoint = endpoint
+        self.path = endpoint_path(endpoint)
+        self.out_dir = resolve_out_dir(out_dir)
+        self.poll = poll or PollPolicy()
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.check_url_images = check_url_images
+        self.image_limits = image_limits
+        #: True when talking to the local emulator (simulated videos, no credits used).
+        self.demo = demo
+        self.budget = budget
+        self.prices = prices
+        self._transport = transport
+        self._clock: Clock = clock or SystemClock()
+        self._journal_setting = journal
+        self._journal: Journal | None = journal if isinstance(journal, Journal) else None
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Transports] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._submitted: dict[str, _Submitted] = {}
+        self._checked: tuple[GenerationRequest, str] | None = None
+
+    def __repr__(self) -> str:  # never the key
+        mode = ", demo=True" if self.demo else ""
+        return f"{type(self).__name__}(base_url={self.base_url!r}, endpoint={self.endpoint!r}{mode})"
+
+    @property
+    def mode_label(self) -> str:
+        """What the user should be told about where generations go (and whether they cost)."""
+        if self.demo:
+            return "demo mode: simulated videos, no credits used"
+        return f"live: {self.base_url} ({self.endpoint} endpoint), generations use credits"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal | None:
+        """The journal this client records to (opened on first use), or None when disabled."""
+        if self._journal is None and self._journal_setting is True:
+            self._journal = Journal.in_dir(self.out_dir)
+        return self._journal
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def _clients(self) -> _Transports:
+        loop = asyncio.get_running_loop()
+        pair = self._per_loop.get(loop)
+        if pair is None:
+            common: dict[str, Any] = {"timeout": self.timeout, "transport": self._transport}
+            api = GatedAsyncClient(
+                base_url=self.base_url,
+                headers={"Authorization": f"Bearer {self.__key}", "User-Agent": USER_AGENT},
+                follow_redirects=False,
+                **common,
+            )
+            plain = GatedAsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=True, **common)
+            from ._wide_reads import widen_reads
+
+            widen_reads(plain)  # it carries the videos
+            pair = self._per_loop[loop] = _Transports(api, plain)
+        return pair
+
+    async def aclose(self) -> None:
+        """Close this loop's HTTP clients, and hand other loops' clients back to their own loops.
+        A journal this client opened itself is closed too (reopened if the client is used again);
+        one passed in belongs to the caller and stays open."""
+        current = asyncio.get_running_loop()
+        pairs = list(self._per_loop.items())
+        self._per_loop.clear()
+        for loop, pair in pairs:
+            if loop is current:
+                await _close(pair)
+            elif loop.is_running():
+                asyncio.run_coroutine_threadsafe(_close(pair), loop)
+        if self._journal is not None and self._journal_setting is True:
+            self._journal.close()
+            self._journal = None
+
+    async def __aenter__(self: _Client) -> _Client:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _send(self, method: str, **kwargs: Any) -> httpx.Response:
+        """One HTTP call to the endpoint path; maps transport failures and error statuses."""
+        try:
+            response = await self._clients().api.request(method, self.path, **kwargs)
+        except httpx.TransportError as exc:
+            raise _connection_error(exc) from exc
+        _refuse_redirect(response)
+        if response.status_code >= 400:
+            raise _status_error(response)
+        return response
+
+    # -- create -----------------------------------------------------------------------------
+
+    async def check(self, request: GenerationRequest) -> str:
+        """Everything that can be checked before paying; returns the ``image_url`` value to send."""
+        for note in request.endpoint_notes(self.endpoint):
+            warnings.warn(note, IgnoredFieldWarning, stacklevel=2)
+        checked = request
+        if self.image_limits is not None and request.image_limits != self.image_limits:
+            request = request.with_changes(image_limits=self.image_limits)
+        prepared = request.prepare()
+        if prepared.is_url and self.check_url_images:
+            await fetch_url_image(prepared.api_value, self._clients().plain, request.image_limits)
+        self._checked = (checked, prepared.api_value)  # submit() of this same request reuses it
+        return prepared.api_value
+
+    async def submit(self, request: GenerationRequest | None = None, /, **fields: Any) -> Generation:
+        """Create a generation (this is the call that costs money) and return it with its id.
+
+        Accepts a :class:`GenerationRequest` or its fields as keywords. The id is in the journal
+        before this returns.
+        """
+        request = request_from(request, fields)
+        checked = self._checked
+        image_value = checked[1] if checked is not None and checked[0] is request else await self.check(request)
+        self._checked = None  # used once: submitting the same request again checks it again
+        payload = request.to_payload(image_value)
+        estimate = self.prices.estimate(request.duration)
+        # Refused: nothing sent. Demo generations cost nothing, so they take nothing from a budget.
+        reservation = self.budget.reserve(estimate) if self.budget and not self.demo else None
+        journal = self.journal
+        try:
+            row = (
+                journal.begin(
+                    request.summary(),
+                    endpoint=self.endpoint,
+                    base_url=self.base_url,
+                    estimate=dataclasses.asdict(estimate),
+                )
+                if journal
+                else None
+            )
+        except BaseException:
+            if reservation:
+                reservation.release()
+            raise
+        settled = False
+
+        def settle(uncertain: bool, reason: str) -> None:
+            nonlocal settled
+            if journal and row is not None and not settled:
+                (journal.uncertain if uncertain else journal.not_submitted)(row, reason)
+            if reservation and not settled:
+                reservation.settle(paid=uncertain)
+            settled = True
+
+        try:
+            body = await self._post_once(payload, request, settle)
+        except errors.SubmissionUncertainError as exc:
+            settle(True, exc.reason)
+            raise
+        except BaseException as exc:
+            # Everything _post_once lets through unsettled provably created nothing.
+            settle(False, type(exc).__name__)
+            raise
+        generation = Generation.from_api(body)
+        if reservation:
+            reservation.commit(generation.credits_used)
+        if journal and row is not None:
+            try:
+                journal.submitted(row, generation.id, generation.status)
+            except Exception:  # the generation exists and is paid: never lose its id to a disk error
+                log.exception("could not journal %s: note this id to recover the video", generation.id)
+        self._submitted[generation.id] = _Submitted(request.duration, self._clock.now(), request, reservation)
+        log.info("submitted %s (%s s video)", generation.id, request.duration)
+        return generation
+
+    async def _post_once(
+        self,
+        payload: dict[str, Any],
+        request: GenerationRequest,
+        settle: Callable[[bool, str], None],
+    ) -> dict[str, Any]:
+        """POST, retrying only what provably created nothing; anything else is uncertain."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._clients().api.post(self.path, json=payload)
+            except _NEVER_SENT as exc:
+                if attempt >= self.retry.max_attempts:
+                    raise _connection_error(exc) from exc
+                await self._clock.sleep(self.retry.delay(attempt))
+                continue
+            except httpx.TransportError as exc:
+                raise errors.SubmissionUncertainError(
+                    f"{type(exc).__name__} after the request was sent", request
+                ) from exc
+            except asyncio.CancelledError:
+                settle(True, "cancelled while the request was in flight")
+                raise
+            _refuse_redirect(response)
+            if response.status_code == 429 and attempt < self.retry.max_attempts:
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                await self._clock.sleep(self.retry.delay(attempt, retry_after))
+                continue
+            if response.status_code >= 500 or response.status_code in (408,):
+                raise errors.SubmissionUncertainError(
+                    f"HTTP {response.status_code} from the gateway: {_status_error(response).message}", request
+                )
+            if response.status_code >= 400:
+                raise _status_error(response)
+            try:
+                return _json(response)
+            except errors.InvalidResponseError as exc:
+                raise errors.SubmissionUncertainError(exc.message, request) from exc
+
+    # -- read -------------------------------------------------------------------------------
+
+    async def _get_once(self, generation_id: str) -> tuple[Generation, float | None]:
+        response = await self._send("GET", params={"generation_id": generation_id})
+        generation = Generation.from_api(_json(response))
+        return generation, parse_retry_after(response.headers.get("retry-after"))
+
+    async def get(self, generation: Generation | str) -> Generation:
+        """The current state of a generation; transient faults are retried (bounded)."""
+        generation_id = generation.id if isinstance(generation, Generation) else generation
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                found, _ = await self._get_once(generation_id)
+                self._record(found)
+                return found
+            except errors.KlingError as exc:
+                if not _is_transient(exc) or attempt >= self.retry.max_attempts:
+                    raise
+                await self._clock.sleep(self.retry.delay(attempt, getattr(exc, "retry_after", None)))
+
+    def _record(self, generation: Generation) -> None:
+        """Keep the journal current; an id created elsewhere is adopted so resume can finish it."""
+        mine = self._submitted.get(generation.id)
+        if mine and mine.reservation and generation.credits_used is not None:
+            mine.reservation.commit(generation.credits_used)  # the actual credits replace the estimate
+        journal = self.journal
+        if journal:
+            if journal.get(generation.id) is None:
+                journal.adopt(generation.id, generation.status, endpoint=self.endpoint, base_url=self.base_url)
+            journal.update(
+                generation.id,
+                generation.status,
+                credits_used=generation.credits_used,
+                video_url=generation.video_url,
+                error=generation.error_message,
+            )
+
+    def origin(self, generation_id: str, duration: int | None = None) -> tuple[float, int]:
+        """When a generation was submitted (on this client's clock) and its video length.
+
+        Both drive the poll schedule and the progress estimate. This client remembers its own
+        submissions; any other id (resume, ``wait ID``) takes them from the journal's created_at
+        and stored request, so a 10 s video picked up 8 minutes in is polled on the 10 s schedule
+        from minute 8, not from zero on the 5 s one. A given ``duration`` wins; an id nobody
+        journalled starts now, as a 5 s video.
+        """
+        mine = self._submitted.get(generation_id)
+        if mine is not None:
+            return mine.started, duration or mine.duration
+        now = self._clock.now()
+        journal = self.journal
+        entry = journal.get(generation_id) if journal else None
+        if entry is None:
+            return now, duration or 5
+        return now - entry.age, duration or HistoryItem(entry).duration or 5
+
+    async def wait(
+        self,
+        generation: Generation | str,
+        *,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        on_update: Callable[[Generation], None] | None = None,
+        duration: int | None = None,
+    ) -> Generation:
+        """Poll until the generation completes; returns it with its video URL.
+
+        Raises GenerationFailedError (status "error"/"failed", or an error and no video),
+        MissingVideoError (completed without a URL) or WaitTimeoutError (deadline passed; the id
+        stays valid). Transient errors never end the wait before the deadline; their backoff
+        runs on the poll policy's ``time_scale``. The default deadline, counted from now, is
+        15 min for 5 s videos, 30 for 10 s (see :meth:`origin`).
+        """
+        generation_id = generation.id if isinstance(generation, Generation) else generation
+        since, duration = self.origin(generation_id, duration)
+        poll = poll or self.poll
+        started = self._clock.now()
+        deadline = started + (timeout if timeout is not None else poll.default_timeout(duration))
+        last_status: str | None = None
+        failures = 0
+        warned: set[str] = set()
+        while True:
+            retry_after: float | None = None
+            try:
+                found, retry_after = await self._get_once(generation_id)
+            except errors.KlingError as exc:
+                if not _is_transient(exc):
+                    raise
+                failures += 1
+                log.warning("status read failed (%s); still waiting for %s", exc.message, generation_id)
+                retry_after = max(
+                    self.retry.delay(
+                        min(failures, 8), getattr(exc, "retry_after", None), time_scale=poll.time_scale
+                    ),
+                    poll.next_delay(self._clock.now() - since, duration),
+                )
+            else:
+                failures = 0
+                last_status = found.status
+                self._record(found)
+                if on_update:
+                    on_update(found)
+                if found.is_completed:
+                    if not found.video_url:
+                        raise errors.MissingVideoError(generation_id)
+                    return found
+                if found.is_failed:
+                    raise errors.GenerationFailedError(generation_id, found.error_name, found.error_message)
+                if found.status not in RUNNING_STATUSES and found.status not in warned:
+                    warned.add(found.status)
+                    log.warning("unknown status %r for %s: treated as running", found.status, generation_id)
+            now = self._clock.now()
+            if now >= deadline:
+                raise errors.WaitTimeoutError(generation_id, now - started, last_status)
+            delay = poll.next_delay(now - since, duration, retry_after)
+            await self._clock.sleep(min(delay, deadline - now))
+
+    # -- download ---------------------------------------------------------------------------
+
+    async def download(
+        self,
+        generation: Generation,
+        path: str | os.PathLike[str],
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> Path:
+        """Stream the video to ``path`` (via ``path.part``, resumed with Range after a fault).
+
+        The file appears under its final name only when complete (its size matches the server's).
+        The journal names the ``.part`` meanwhile, so when this process dies or gives up, the next
+        download of the generation continues those bytes (see :mod:`kling_notebook.store.partials`).
+        """
+        if not generation.video_url:
+            raise errors.MissingVideoError(generation.id)
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = partial_path(target)
+        journal = self.journal
+        entry = None
+        if journal:
+            self._record(generation)  # adopts a generation this journal has not seen yet
+            entry = journal.get(generation.id)
+        earlier = Path(entry.partial) if entry and entry.partial else None
+        with claimed(generation.id, partial, earlier):
+            if journal and earlier != partial:
+                journal.record_partial(generation.id, partial)
+            total = await self._fetch_into(generation.id, generation.video_url, partial, on_progress)
+            os.replace(partial, target)
+        if journal:
+            journal.downloaded(generation.id, str(target))
+        log.info("saved %s (%d bytes)", target, total)
+        return target
+
+    async def _fetch_into(
+        self,
+        generation_id: str,
+        url: str,
+        partial: Path,
+        on_progress: Callable[[int, int | None], None] | None,
+    ) -> int:
+        """Fill ``partial`` with the video, retrying transient faults from where each stopped;
+        returns its size."""
+        reported = 0
+
+        def progress(done: int, total: int | None) -> None:
+            nonlocal reported
+            if on_progress and done >= reported:  # a restart from zero never moves the bar back
+                reported = done
+                on_progress(done, total)
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                total = await self._stream_to(url, partial, progress)
+                require_mp4(partial)
+                return total
+            except NotAVideo as exc:  # not retried; the journal still lists it as not downloaded
+                partial.unlink(missing_ok=True)
+                raise errors.DownloadError(generation_id, str(exc)) from exc
+            except (httpx.TransportError, errors.APIStatusError, errors.DownloadError) as exc:
+                status = getattr(exc, "status_code", None)
+                if (status is not None and status not in RETRYABLE_STATUS) or attempt >= self.retry.max_attempts:
+                    reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
+                    raise errors.DownloadError(generation_id, reason or type(exc).__name__) from exc
+                log.warning("download of %s interrupted (%s); resuming", generation_id, type(exc).__name__)
+                await self._clock.sleep(self.retry.delay(attempt, getattr(exc, "retry_after", None)))
+
+    async def _stream_to(
+        self, url: str, partial: Path, on_progress: Callable[[int, int | None], None] | None
+    ) -> int:
+        """Append the rest of ``url`` to ``partial``; returns the final size."""
+        have = partial.stat().st_size if partial.exists() else 0
+        headers = {**IDENTITY, "Range": f"bytes={have}-"} if have else IDENTITY
+        async with self._clients().plain.stream("GET", url, headers=headers) as response:
+            if have and response.status_code == 416:  # the kept bytes are no prefix of this video
+                os.truncate(partial, 0)
+                raise errors.DownloadError("video", "the kept part does not fit the video")
+            if response.status_code >= 400:  # the file host, not the gateway: no gateway advice
+                raise errors.APIStatusError(
+                    f"the video host answered {response.reason_phrase or 'an error'}",
+                    status_code=response.status_code,
+                    retry_after=parse_retry_after(response.headers.get("retry-after")),
+                )
+            encoded = body_encodings(response)
+            if have and response.status_code != 206:
+                have = 0  # the server ignored Range: start over
+            length = None if encoded else response.headers.get("content-length")  # encoded size
+            total = have + int(length) if length is not None else None
+            # Raw chunks as read (up to 256 KiB, see _wide_reads): re-cutting them only copies.
+            chunks = response.aiter_bytes(1 << 16) if encoded else response.aiter_raw()
+            with open(partial, "ab" if have else "wb") as out:
+                done = have
+                async for chunk in chunks:
+                    out.write(chunk)
+                    out.flush()  # what progress reports is in the file, even if the process dies
+                    done += len(chunk)
+                    if on_progress:
+                        on_progress(done, total)
+        if total is not None and done != total:
+            raise errors.DownloadError("video", f"got {done} of {total} bytes")
+        return done
+
+
+async def _close(pair: _Transports) -> None:
+    await pair.api.aclose()
+    await pair.plain.aclose()

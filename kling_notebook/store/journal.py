@@ -1,0 +1,595 @@
+"""The write-ahead journal: every paid (or possibly paid) generation is on disk before anything else.
+
+A row is written *before* the create POST (status ``submitting``), then marked ``submitted`` with
+the generation id, ``uncertain`` when the POST outcome is unknown, or ``not_submitted`` when it
+provably never created a job. The user settles an uncertain attempt once they have checked the
+gateway's dashboard: ``found`` (its id, so resume finishes it) or ``not_created``. Status polls and
+the download update the same row, so a crash at any point leaves enough behind to resume without
+paying twice. The journal holds the base URL and endpoint pair but never the API key.
+
+Storage is sqlite3 in WAL mode with ``synchronous=FULL`` (every commit is fsync'd). Journal writes
+are rare, so durability wins over speed: a poll writes only when it changed something (status,
+credits, video URL, error), so ``last_seen`` is when a poll last brought news. One connection per
+:class:`Journal`, guarded by a lock, serves all threads; other processes open their own. Writes
+take the write lock up front (``BEGIN IMMEDIATE``) and are retried when another process holds it
+past the busy timeout.
+Timestamps are UTC ISO-8601 strings with microseconds, so they sort as text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..domain.generation import FAILED_STATUSES
+from .outputs import resolve_out_dir, scrub
+
+__all__ = [
+    "Journal",
+    "JournalEntry",
+    "FILENAME",
+    "SUBMITTING",
+    "UNCERTAIN",
+    "NOT_SUBMITTED",
+    "FOUND",
+    "NOT_CREATED",
+    "COMPLETED",
+    "FAILED",
+]
+
+FILENAME = "journal.sqlite3"
+
+SUBMITTING = "submitting"
+UNCERTAIN = "uncertain"
+NOT_SUBMITTED = "not_submitted"
+#: The user found an uncertain attempt's generation; its state is read at the next poll.
+FOUND = "found"
+#: The user confirmed an uncertain attempt created nothing.
+NOT_CREATED = "not_created"
+COMPLETED = "completed"
+#: Gateway statuses meaning the generation ended without a video (the ones the client raises for).
+FAILED = FAILED_STATUSES
+
+_BUSY_TIMEOUT_S = 10.0
+_LOCK_RETRIES = 20
+# A row still "submitting" after this long, and not begun by this process, belongs to a process
+# that died mid-POST. Rows this process is submitting are known exactly (_in_flight), so this only
+# guesses about other processes: a live one gets the POST's answer within the client's timeout
+# (10 s connect + 60 s read) plus a short backoff. It used to be 300 s, long enough to hide an
+# attempt lost to a kernel restart until after the user had clicked Generate again. Listing a row
+# of a slow live process early loses nothing: the user's verdict is recorded, and the id that
+# process receives later is still written into the row (submitted() fills any row without an id),
+# so resume finishes it. What listing early cannot prevent is a user who finds nothing on the
+# dashboard while that process is still backing off from 429s and pays again; the panel's advice
+# says to let other notebooks finish submitting first.
+_STALE_SUBMIT_S = 90.0
+# Rows whose POST this process may still be sending: (journal file, row), begun and not settled.
+_in_flight: set[tuple[Path, int]] = set()
+_in_flight_lock = threading.Lock()
+
+# Schema version N is reached by applying _MIGRATIONS[N - 1]; append, never edit.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE generations (
+            row INTEGER PRIMARY KEY AUTOINCREMENT,
+            generation_id TEXT UNIQUE,
+            status TEXT NOT NULL,
+            request TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_seen TEXT,
+            history TEXT NOT NULL,
+            credits_used REAL,
+            video_url TEXT,
+            error TEXT,
+            path TEXT,
+            estimate TEXT
+        )""",
+        "CREATE INDEX generations_status ON generations (status)",
+    ),
+    # The .part file a download streams into, so a later process continues it or deletes it.
+    ("ALTER TABLE generations ADD COLUMN partial TEXT",),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_T = TypeVar("_T")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _stale_cutoff(seconds: float) -> str:
+    """The timestamp before which a ``submitting`` row belongs to a process that died."""
+    return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat(
+        timespec="microseconds"
+    )
+
+
+def _is_terminal(status: str) -> bool:
+    return status == COMPLETED or status in FAILED
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One attempt to generate a video, as recorded on disk."""
+
+    row: int
+    generation_id: str | None
+    status: str
+    request: dict[str, Any]
+    endpoint: str
+    base_url: str
+    created_at: str
+    updated_at: str
+    last_seen: str | None
+    history: tuple[tuple[str, str], ...]
+    credits_used: float | None
+    video_url: str | None
+    error: str | None
+    path: str | None
+    estimate: dict[str, Any] | None
+    partial: str | None
+
+    @property
+    def age(self) -> float:
+        """Seconds since the attempt was recorded (just before its POST): how far along a job
+        picked up later already is. 0 for a timestamp that cannot be read or lies ahead."""
+        try:
+            created = datetime.fromisoformat(self.created_at)
+        except ValueError:
+            return 0.0
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=timezone.utc)
+        return max(0.0, (datetime.now(timezone.utc) - created).total_seconds())
+
+    @property
+    def needs_work(self) -> bool:
+        """Submitted but not finished, or finished without the video file on disk."""
+        if self.generation_id is None or self.status in FAILED:
+            return False
+        if self.status != COMPLETED:
+            return True
+        return self.path is None or not Path(self.path).is_file()
+
+
+class Journal:
+    """The journal file; safe to share between threads and to open from several processes
+    (open one per process: a connection must not cross a ``fork``). A thread waiting for
+    another process's lock holds this object's lock meanwhile; writes are short, so that is rare."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).absolute()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._retry(self._configure)
+            self._write(self._migrate)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @classmethod
+    def in_dir(cls, out_dir: str | os.PathLike[str] | None = None) -> Journal:
+        """The journal of an output folder (default: :func:`outputs.resolve_out_dir`)."""
+        return cls(resolve_out_dir(out_dir) / FILENAME)
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _retry(self, work: Callable[[], _T]) -> _T:
+        """Run ``work`` under the thread lock, retrying while another process holds sqlite's
+        lock for longer than the busy timeout."""
+        with self._lock:
+            attempt = 0
+            while True:
+                try:
+                    return work()
+                except sqlite3.OperationalError as exc:
+                    if not _is_locked(exc) or attempt == _LOCK_RETRIES:
+                        raise
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+                attempt += 1
+
+    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` in one write transaction, committed (and fsync'd) before returning."""
+
+        def transaction() -> _T:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(self._conn)
+                self._conn.commit()
+            except BaseException:
+                self._conn.rollback()
+                raise
+            return result
+
+        return self._retry(transaction)
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self._retry(lambda: self._conn.execute(sql, tuple(params)).fetchall())
+
+    def _configure(self) -> None:
+        self._conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer kling_notebook (schema {version}); "
+                "upgrade kling_notebook to use it."
+            )
+        for statements in _MIGRATIONS[version:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _stored(self, path: str | os.PathLike[str]) -> str:
+        """``path`` relative to the journal's folder when inside it, so the whole output folder
+        can be moved or copied; else absolute."""
+        absolute = Path(path).absolute()
+        try:
+            return absolute.relative_to(self.path.parent).as_posix()
+        except ValueError:
+            return str(absolute)
+
+    def _absolute(self, stored: str | None) -> str | None:
+        return None if stored is None else str(self.path.parent / stored)
+
+    def _entry(self, row: sqlite3.Row) -> JournalEntry:
+        return JournalEntry(
+            row=row["row"],
+            generation_id=row["generation_id"],
+            status=row["status"],
+            request=json.loads(row["request"]),
+            endpoint=row["endpoint"],
+            base_url=row["base_url"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            last_seen=row["last_seen"],
+            history=tuple((at, status) for at, status in json.loads(row["history"])),
+            credits_used=row["credits_used"],
+            video_url=row["video_url"],
+            error=row["error"],
+            path=self._absolute(row["path"]),
+            estimate=None if row["estimate"] is None else json.loads(row["estimate"]),
+            partial=self._absolute(row["partial"]),
+        )
+
+    def _select(self, where: str, params: Iterable[Any] = ()) -> list[JournalEntry]:
+        rows = self._query(f"SELECT * FROM generations WHERE {where} ORDER BY row", params)
+        return [self._entry(row) for row in rows]
+
+    @staticmethod
+    def _find(conn: sqlite3.Connection, generation_id: str) -> sqlite3.Row:
+        found = conn.execute(
+            "SELECT * FROM generations WHERE generation_id = ?", (generation_id,)
+        ).fetchone()
+        if found is None:
+            raise KeyError(f"generation {generation_id!r} is not in the journal")
+        return found
+
+    @staticmethod
+    def _assign(conn: sqlite3.Connection, row: int, columns: dict[str, Any]) -> None:
+        """Set ``columns`` (names from this module, never from input) on journal ``row``."""
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        conn.execute(f"UPDATE generations SET {assignments} WHERE row = ?", (*columns.values(), row))
+
+    @staticmethod
+    def _with_status(history_json: str, status: str, at: str) -> str:
+        history = json.loads(history_json)
+        if not history or history[-1][1] != status:
+            history.append([at, status])
+        return json.dumps(history)
+
+    # -- the submit protocol --------------------------------------------------------------------
+
+    def begin(
+        self,
+        request: dict[str, Any],
+        *,
+        endpoint: str,
+        base_url: str,
+        estimate: dict[str, Any] | None = None,
+    ) -> int:
+        """Record an attempt before its POST is sent; returns the row to pass to the next call.
+
+        Image bytes in ``request`` are replaced by placeholders; a credential raises ValueError.
+        """
+        request_json = json.dumps(scrub(request))
+        estimate_json = None if estimate is None else json.dumps(scrub(estimate))
+        at = _now()
+
+        def insert(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO generations (status, request, endpoint, base_url, created_at,"
+                " updated_at, history, estimate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    SUBMITTING,
+                    request_json,
+                    endpoint,
+                    base_url,
+                    at,
+                    at,
+                    json.dumps([[at, SUBMITTING]]),
+                    estimate_json,
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        row = self._write(insert)
+        with _in_flight_lock:
+            _in_flight.add((self.path, row))
+        return row
+
+    def _in_flight_here(self) -> set[int]:
+        """Rows of this file whose POST this process may still be sending (never uncertain)."""
+        with _in_flight_lock:
+            return {row for path, row in _in_flight if path == self.path}
+
+    def _lost(self, row: int, status: str, created_at: str, cutoff: str) -> bool:
+        """Whether an attempt may have been paid without us knowing the id: marked uncertain, or
+        still ``submitting`` since before ``cutoff`` and not being sent by this process (so the
+        process that sent it died)."""
+        if status == UNCERTAIN:
+            return True
+        return status == SUBMITTING and created_at <= cutoff and row not in self._in_flight_here()
+
+    def _resolve_attempt(
+        self, row: int, status: str, *, generation_id: str | None = None, error: str | None = None
+    ) -> None:
+        """Move an attempt that has no generation id yet to ``status``."""
+
+        def change(conn: sqlite3.Connection) -> None:
+            found = conn.execute(
+                "SELECT history FROM generations WHERE row = ? AND generation_id IS NULL", (row,)
+            ).fetchone()
+            if found is None:
+                raise ValueError(f"journal row {row} does not exist or already has an id")
+            at = _now()
+            conn.execute(
+                "UPDATE generations SET generation_id = ?, status = ?, error = ?, updated_at = ?,"
+                " last_seen = ?, history = ? WHERE row = ?",
+                (
+                    generation_id,
+                    status,
+                    error,
+                    at,
+                    at if generation_id else None,
+                    self._with_status(found["history"], status, at),
+                    row,
+                ),
+            )
+
+        try:
+            self._write(change)
+        finally:
+            with _in_flight_lock:
+                _in_flight.discard((self.path, row))
+
+    def submitted(self, row: int, generation_id: str, status: str) -> None:
+        """The POST returned ``generation_id``: durable on disk when this returns."""
+        self._resolve_attempt(row, status, generation_id=generation_id)
+
+    def uncertain(self, row: int, reason: str) -> None:
+        """The POST outcome is unknown: it may have created (and charged) a generation."""
+        self._resolve_attempt(row, UNCERTAIN, error=reason)
+
+    def not_submitted(self, row: int, reason: str) -> None:
+        """The POST provably created nothing (validation, 4xx, connect error): nothing was paid."""
+        self._resolve_attempt(row, NOT_SUBMITTED, error=reason)
+
+    # -- the user's verdict on an uncertain attempt ----------------------------------------------
+
+    def found(self, row: int, generation_id: str) -> None:
+        """The user found the generation an uncertain attempt created (the gateway's dashboard
+        lists it): the row gets its id and becomes pending, so resume waits for it and saves the
+        video. A row ``wait ID`` adopted for that id is folded into this one, which knows the
+        request. ValueError if ``row`` is not an attempt awaiting the user's check."""
+        self._settle_uncertain(row, FOUND, generation_id)
+
+    def not_created(self, row: int) -> None:
+        """The user confirmed an uncertain attempt created nothing: it is no longer listed."""
+        self._settle_uncertain(row, NOT_CREATED, None)
+
+    def _settle_uncertain(self, row: int, status: str, generation_id: str | None) -> None:
+        """Record the user's verdict. Besides uncertain and stale ``submitting`` rows, a verdict
+        may be corrected while the row has not been polled since (``found``, ``not_created``)."""
+        cutoff = _stale_cutoff(_STALE_SUBMIT_S)
+
+        def change(conn: sqlite3.Connection) -> None:
+            current = conn.execute("SELECT * FROM generations WHERE row = ?", (row,)).fetchone()
+            if current is None:
+                raise ValueError(f"journal row {row} does not exist")
+            lost = self._lost(row, current["status"], current["created_at"], cutoff)
+            if current["status"] not in (FOUND, NOT_CREATED) and not lost:
+                raise ValueError(
+                    f"journal row {row} is {current['status']!r}, not an attempt awaiting a check"
+                )
+            at = _now()
+            new: dict[str, Any] = {
+                "generation_id": generation_id,
+                "status": status,
+                "updated_at": at,
+            }
+            if generation_id is not None:
+                new.update(self._fold_adopted(conn, row, generation_id))
+            new["history"] = self._with_status(current["history"], new["status"], at)
+            self._assign(conn, row, new)
+
+        self._write(change)
+
+    @staticmethod
+    def _fold_adopted(conn: sqlite3.Connection, row: int, generation_id: str) -> dict[str, Any]:
+        """Delete the row ``adopt`` made for ``generation_id`` (if any) and return what it knew;
+        ValueError if another submitted attempt owns the id."""
+        other = conn.execute(
+            "SELECT * FROM generations WHERE generation_id = ? AND row != ?", (generation_id, row)
+        ).fetchone()
+        if other is None:
+            return {}
+        if other["request"] != "{}":
+            raise ValueError(f"{generation_id} belongs to journal row {other['row']}")
+        conn.execute("DELETE FROM generations WHERE row = ?", (other["row"],))
+        keep = ("status", "last_seen", "credits_used", "video_url", "error", "path")
+        return {column: other[column] for column in keep}
+
+    def adopt(self, generation_id: str, status: str, *, endpoint: str, base_url: str) -> int:
+        """Journal a generation created elsewhere (``wait ID``) so it can be resumed; returns its
+        row, which already exists if the id was journalled before."""
+
+        def insert(conn: sqlite3.Connection) -> int:
+            at = _now()
+            conn.execute(
+                "INSERT OR IGNORE INTO generations (generation_id, status, request, endpoint,"
+                " base_url, created_at, updated_at, last_seen, history)"
+                " VALUES (?, ?, '{}', ?, ?, ?, ?, ?, ?)",
+                (generation_id, status, endpoint, base_url, at, at, at, json.dumps([[at, status]])),
+            )
+            return int(self._find(conn, generation_id)["row"])
+
+        return self._write(insert)
+
+    # -- after submit ---------------------------------------------------------------------------
+
+    def update(
+        self,
+        generation_id: str,
+        status: str,
+        *,
+        credits_used: float | None = None,
+        video_url: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record a poll result. ``None`` fields keep their value; the history grows only when
+        the status changes, and a stale non-final status never overwrites a final one (two
+        processes may poll the same id). A poll that changes nothing writes nothing: it is
+        checked with a plain read first, so polling never takes the write lock or an fsync."""
+
+        def merged(current: sqlite3.Row) -> dict[str, Any]:
+            keep_final = _is_terminal(current["status"]) and not _is_terminal(status)
+            return {
+                "status": current["status"] if keep_final else status,
+                "credits_used": current["credits_used"] if credits_used is None else credits_used,
+                "video_url": video_url or current["video_url"],
+                "error": error or current["error"],
+            }
+
+        def changes(current: sqlite3.Row) -> dict[str, Any]:
+            return {k: v for k, v in merged(current).items() if v != current[k]}
+
+        if not changes(self._retry(lambda: self._find(self._conn, generation_id))):
+            return
+
+        def change(conn: sqlite3.Connection) -> None:
+            current = self._find(conn, generation_id)
+            new = changes(current)  # again under the write lock: another process may have won
+            if not new:
+                return
+            at = _now()
+            new.update(updated_at=at, last_seen=at)
+            new["history"] = self._with_status(current["history"], merged(current)["status"], at)
+            self._assign(conn, current["row"], new)
+
+        self._write(change)
+
+    def downloaded(self, generation_id: str, path: str | os.PathLike[str]) -> None:
+        """The video is on disk at ``path`` (its partial download is gone: renamed to it)."""
+        self._set_files(generation_id, path=self._stored(path), partial=None)
+
+    def record_partial(self, generation_id: str, partial: str | os.PathLike[str] | None) -> None:
+        """A download of the video streams into ``partial`` (None: that file is gone), so a
+        later process continues it instead of starting over, or deletes it once abandoned."""
+        self._set_files(generation_id, partial=None if partial is None else self._stored(partial))
+
+    def _set_files(self, generation_id: str, **columns: str | None) -> None:
+        def change(conn: sqlite3.Connection) -> None:
+            current = self._find(conn, generation_id)
+            self._assign(conn, current["row"], {**columns, "updated_at": _now()})
+
+        self._write(change)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get(self, generation_id: str) -> JournalEntry | None:
+        found = self._select("generation_id = ?", (generation_id,))
+        return found[0] if found else None
+
+    def get_row(self, row: int) -> JournalEntry | None:
+        found = self._select("row = ?", (row,))
+        return found[0] if found else None
+
+    def pending(self) -> list[JournalEntry]:
+        """Everything resume must finish, oldest first: submitted but not final, or completed
+        without its video file on disk."""
+        failed = sorted(FAILED)
+        candidates = self._select(
+            f"generation_id IS NOT NULL AND status NOT IN ({', '.join('?' * len(failed))})", failed
+        )
+        return [entry for entry in candidates if entry.needs_work]
+
+    def with_partial(self) -> list[JournalEntry]:
+        """Entries that name a partial download (in flight, interrupted, or abandoned)."""
+        return self._select("partial IS NOT NULL")
+
+    def uncertain_entries(self, stale_after: float = _STALE_SUBMIT_S) -> list[JournalEntry]:
+        """Attempts that may have been paid without us knowing the id, oldest first (see
+        :meth:`_lost`; a ``submitting`` row counts once it is ``stale_after`` seconds old)."""
+        cutoff = _stale_cutoff(stale_after)
+        found = self._select("status IN (?, ?)", (UNCERTAIN, SUBMITTING))
+        return [entry for entry in found if self._lost(entry.row, entry.status, entry.created_at, cutoff)]
+
+    def entries(
+        self, limit: int = 200, offset: int = 0, *, exclude: Iterable[str] = ()
+    ) -> list[JournalEntry]:
+        """A page of the whole journal, newest first (the history view), leaving out the
+        statuses in ``exclude``."""
+        where, params = self._excluding(exclude)
+        rows = self._query(
+            f"SELECT * FROM generations WHERE {where} ORDER BY row DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [self._entry(row) for row in rows]
+
+    def count(self, *, exclude: Iterable[str] = ()) -> int:
+        """How many entries :meth:`entries` pages through (for "page 2 of 9")."""
+        where, params = self._excluding(exclude)
+        return int(self._query(f"SELECT COUNT(*) FROM generations WHERE {where}", params)[0][0])
+
+    @staticmethod
+    def _excluding(statuses: Iterable[str]) -> tuple[str, list[str]]:
+        params = list(statuses)
+        if not params:
+            return "1", params
+        return f"status NOT IN ({', '.join('?' * len(params))})", params
