@@ -27,7 +27,7 @@ def _notebook_bytes(outputs: list[dict[str, object]]) -> int:
 
 def run(quick: bool = False) -> Table:
     from kling_notebook import Generation, GenerationResult
-    from kling_notebook.frontends.display import DisplayMode, resolved_mode, result_mimebundle
+    from kling_notebook.frontends.display import DisplayMode, concrete_mode, result_mimebundle
 
     with tempfile.TemporaryDirectory(prefix="kling-bench-") as folder:
         path = Path(folder) / "kling_outputs" / "a-generated-video.mp4"
@@ -46,7 +46,7 @@ def run(quick: bool = False) -> Table:
         "5. Notebook growth per displayed video",
         f"A one-cell notebook showing {VIDEOS} results, saved with nbformat, minus the same "
         f"notebook without outputs, / {VIDEOS}; each result is a {VIDEO_MB} MB MP4 (a real 5 s "
-        f"1080p clip's size). Default mode here resolves to `{resolved_mode()}` (a path the "
+        f"1080p clip's size). Default mode here resolves to `{concrete_mode()}` (a path the "
         "front end serves); embed is the base64 data URI.",
         ["display mode", "bytes per video", "share of embed"],
     )

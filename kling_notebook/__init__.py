@@ -1,6 +1,7 @@
-"""kling_notebook: Kling v2.1 master image-to-video from Jupyter, Python and the command line.
+"""kling_notebook: Kling image-to-video from Jupyter, Python and the command line.
 
-The engine (client, polling, journal) imports only httpx; the widget panel and the emulator load on
+The public names live here (their ``__module__`` says ``kling_notebook``, as httpx does), whatever
+layer folder defines them. The engine imports only httpx; the widget panel and the emulator load on
 first use, so ``import kling_notebook`` stays quick in scripts and CLIs.
 """
 
@@ -8,20 +9,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .domain import errors
+from . import errors
 from .domain.cost import Budget, CostEstimate, PriceTable
 from .domain.events import JobEvent
 from .domain.generation import Generation, GenerationResult
 from .domain.images import GATEWAY_LIMITS, KLING_LIMITS, ImageInfo, ImageLimits, probe_bytes
 from .domain.polling import PollPolicy
-from .domain.request import CameraControl, DynamicMask, GenerationRequest, IgnoredFieldWarning
+from .domain.request import (
+    CameraControl,
+    DynamicMask,
+    GenerationRequest,
+    IgnoredFieldWarning,
+    Prepared,
+)
 from .domain.retry import RetryPolicy
-from .runtime.batch import BatchEvent, BatchResult, ConfirmationRequiredError, sweep
+from .runtime.batch import BatchItem, BatchResult, ConfirmationRequiredError, sweep
 from .runtime.client import AsyncKlingClient
 from .runtime.connect import connect
 from .runtime.jobs import Job, JobRunner
-from .runtime.resume import NotResumableError, ResumeReport, resume, resume_async
-from .runtime.settle import resolve_uncertain
+from .runtime.resume import ElsewhereError, NotResumableError, ResumeReport, resume, resume_async
+from .runtime.settle import settle_uncertain
 from .runtime.sync import KlingClient
 from .store.journal import Journal, JournalEntry
 
@@ -38,6 +45,7 @@ __all__ = [
     "AsyncKlingClient",
     "KlingClient",
     "GenerationRequest",
+    "Prepared",
     "Generation",
     "GenerationResult",
     "CameraControl",
@@ -62,9 +70,10 @@ __all__ = [
     "resume_async",
     "ResumeReport",
     "NotResumableError",
-    "resolve_uncertain",
+    "ElsewhereError",
+    "settle_uncertain",
     "sweep",
-    "BatchEvent",
+    "BatchItem",
     "BatchResult",
     "ConfirmationRequiredError",
     "Emulator",
@@ -83,11 +92,32 @@ _LAZY = {
 }
 
 
+def _publish(value: Any) -> None:
+    """Name the public home in ``__module__`` (reprs, docs and tracebacks say kling_notebook.X)."""
+    if isinstance(value, type) or callable(value):
+        value.__module__ = __name__
+
+
+for _name in __all__:
+    if _name not in _LAZY and not _name.startswith("__") and _name != "errors":
+        _publish(globals()[_name])
+for _name in errors.__all__:
+    getattr(errors, _name).__module__ = errors.__name__
+
+
 def __getattr__(name: str) -> Any:
     """Load the heavier parts (emulator, panel) only when they are asked for."""
     if name in _LAZY:
         import importlib
 
         module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
+        value = getattr(importlib.import_module(module), attr)
+        _publish(value)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'kling_notebook' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Tab completion and ``dir()`` list the lazy names too."""
+    return sorted({*globals(), *__all__})

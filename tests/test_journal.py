@@ -148,7 +148,7 @@ def test_id_survives_sigkill_right_after_submitted(tmp_path: Path) -> None:
         entry = journal.get(GEN_ID)
         assert entry is not None
         assert (entry.status, entry.endpoint, entry.base_url) == ("queued", ENDPOINT, BASE_URL)
-        assert [e.generation_id for e in journal.pending()] == [GEN_ID]
+        assert [e.generation_id for e in journal.unfinished()] == [GEN_ID]
 
 
 def test_process_killed_mid_post_leaves_an_uncertain_attempt(tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ def test_process_killed_mid_post_leaves_an_uncertain_attempt(tmp_path: Path) -> 
         assert journal.uncertain_entries() == []  # could still be a live POST elsewhere
         (stale,) = journal.uncertain_entries(stale_after=0)
         assert (stale.status, stale.request["prompt"]) == (SUBMITTING, "mid-post")
-        assert journal.pending() == []
+        assert journal.unfinished() == []
 
 
 def test_threads_and_processes_write_at_once_without_lock_errors(tmp_path: Path) -> None:
@@ -228,7 +228,7 @@ def test_threads_and_processes_write_at_once_without_lock_errors(tmp_path: Path)
     entries = shared.entries(limit=10_000)
     assert len(entries) == threads_n * per_thread + children * per_child
     assert len({e.generation_id for e in entries}) == len(entries)
-    assert len(shared.pending()) == threads_n * per_thread  # the children's ended in error
+    assert len(shared.unfinished()) == threads_n * per_thread  # the children's ended in error
     assert all(
         [status for _, status in e.history] == [SUBMITTING, "queued", "generating"]
         for e in entries
@@ -255,7 +255,7 @@ def test_pending_and_uncertain_semantics(journal: Journal, tmp_path: Path) -> No
     submit(journal, "done", "queued")
     journal.update("done", "completed", video_url="http://v/done.mp4")
 
-    assert [e.generation_id for e in journal.pending()] == ["running", "done-no-url", "done"]
+    assert [e.generation_id for e in journal.unfinished()] == ["running", "done-no-url", "done"]
     (uncertain,) = journal.uncertain_entries()
     assert (uncertain.row, uncertain.status, uncertain.error) == (
         unsure,
@@ -268,13 +268,13 @@ def test_pending_and_uncertain_semantics(journal: Journal, tmp_path: Path) -> No
     video = tmp_path / "done.mp4"
     video.write_bytes(b"mp4")
     journal.downloaded("done", video)
-    assert [e.generation_id for e in journal.pending()] == ["running", "done-no-url"]
+    assert [e.generation_id for e in journal.unfinished()] == ["running", "done-no-url"]
     video.unlink()  # deleted or lost: must be downloaded again
-    assert [e.generation_id for e in journal.pending()] == ["running", "done-no-url", "done"]
+    assert [e.generation_id for e in journal.unfinished()] == ["running", "done-no-url", "done"]
 
     journal.found(unsure, "found-later")  # the user found the id in the dashboard
     assert journal.uncertain_entries() == []
-    assert "found-later" in [e.generation_id for e in journal.pending()]
+    assert "found-later" in [e.generation_id for e in journal.unfinished()]
 
 
 # -- the user's verdict on uncertain attempts ---------------------------------------------------
@@ -294,7 +294,7 @@ def test_found_makes_an_uncertain_attempt_pending(journal: Journal) -> None:
     assert [status for _, status in entry.history] == [SUBMITTING, UNCERTAIN, FOUND]
     assert entry.request["prompt"] == "lost answer"  # still knows what was asked
     assert journal.uncertain_entries() == []
-    assert [e.row for e in journal.pending()] == [row]
+    assert [e.row for e in journal.unfinished()] == [row]
     journal.update(GEN_ID, "generating")  # resume's first poll
     assert by_row(journal, row).status == "generating"
     with pytest.raises(ValueError, match="not an attempt awaiting a check"):
@@ -306,12 +306,12 @@ def test_not_created_stops_listing_and_either_verdict_can_be_corrected(journal: 
     journal.not_created(row)
     entry = by_row(journal, row)
     assert (entry.generation_id, entry.status) == (None, NOT_CREATED)
-    assert journal.uncertain_entries() == [] and journal.pending() == []
+    assert journal.uncertain_entries() == [] and journal.unfinished() == []
     journal.found(row, "typo")  # it turned up after all
     journal.found(row, GEN_ID)  # ...under another id than first typed (never polled yet)
     assert journal.get("typo") is None and by_row(journal, row).generation_id == GEN_ID
     journal.not_created(row)
-    assert by_row(journal, row).generation_id is None and journal.pending() == []
+    assert by_row(journal, row).generation_id is None and journal.unfinished() == []
 
 
 def test_stale_submitting_rows_can_be_settled_live_ones_cannot(journal: Journal) -> None:
@@ -362,7 +362,7 @@ def test_found_folds_in_the_row_wait_adopted(journal: Journal, tmp_path: Path) -
     entry = by_id(journal, GEN_ID)
     assert (entry.row, entry.status, entry.credits_used) == (row, "completed", 420.0)
     assert entry.path == str(video) and entry.request["prompt"] == "saved with wait ID first"
-    assert journal.pending() == [] and journal.uncertain_entries() == []
+    assert journal.unfinished() == [] and journal.uncertain_entries() == []
 
 
 def test_attempt_transitions_refuse_rows_that_already_have_an_id(journal: Journal) -> None:
@@ -409,7 +409,7 @@ def test_unknown_ids_are_errors_and_adopt_is_idempotent(journal: Journal) -> Non
         journal.downloaded("never-seen", "x.mp4")
     row = journal.adopt("external", "generating", endpoint=ENDPOINT, base_url=BASE_URL)
     assert journal.adopt("external", "queued", endpoint=ENDPOINT, base_url=BASE_URL) == row
-    assert [e.generation_id for e in journal.pending()] == ["external"]
+    assert [e.generation_id for e in journal.unfinished()] == ["external"]
     assert by_id(journal, "external").status == "generating"
 
 
@@ -440,7 +440,7 @@ def test_output_folder_can_be_moved(tmp_path: Path) -> None:
     moved = shutil.move(out, tmp_path / "moved")
     with Journal.in_dir(moved) as journal:
         assert by_id(journal, GEN_ID).path == str(Path(moved) / "videos" / "a.mp4")
-        assert journal.pending() == []
+        assert journal.unfinished() == []
 
 
 # -- what is stored -----------------------------------------------------------------------------

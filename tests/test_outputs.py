@@ -16,8 +16,8 @@ from kling_notebook.domain.cost import PriceTable
 from kling_notebook.store.outputs import (
     DEFAULT_DIR_NAME,
     ENV_VAR,
+    find_out_dir,
     read_sidecar,
-    resolve_out_dir,
     video_filename,
     write_sidecar,
 )
@@ -32,8 +32,8 @@ SAFE_NAME = re.compile(r"\d{8}-\d{6}_[a-z0-9]+(-[a-z0-9]+)*_[a-z0-9]+\.mp4")
 
 def test_argument_beats_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "from-env"))
-    assert resolve_out_dir(tmp_path / "from-arg") == tmp_path / "from-arg"
-    assert resolve_out_dir() == tmp_path / "from-env"
+    assert find_out_dir(tmp_path / "from-arg") == tmp_path / "from-arg"
+    assert find_out_dir() == tmp_path / "from-env"
 
 
 @pytest.mark.parametrize("env_value", [None, ""])
@@ -45,7 +45,7 @@ def test_default_is_beside_the_notebook(
     else:
         monkeypatch.setenv(ENV_VAR, env_value)
     monkeypatch.chdir(tmp_path)
-    resolved = resolve_out_dir()
+    resolved = find_out_dir()
     assert resolved == tmp_path / DEFAULT_DIR_NAME
     assert resolved.is_absolute()
     assert not resolved.exists()  # resolving has no side effects
@@ -56,8 +56,8 @@ def test_relative_and_home_paths_become_absolute(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert resolve_out_dir("rel") == tmp_path / "rel"
-    assert resolve_out_dir("~/vids") == tmp_path / "home" / "vids"
+    assert find_out_dir("rel") == tmp_path / "rel"
+    assert find_out_dir("~/vids") == tmp_path / "home" / "vids"
 
 
 # -- file names ---------------------------------------------------------------------------------

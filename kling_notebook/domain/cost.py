@@ -17,6 +17,7 @@ __all__ = [
     "CostEstimate",
     "Budget",
     "Reservation",
+    "reserve_all",
     "DEFAULT_PRICES",
     "cost_notice",
     "credits_text",
@@ -130,8 +131,9 @@ class Reservation:
     def release(self) -> None:
         self._budget._release(self)
 
-    def settle(self, *, paid: bool) -> None:
-        """Commit when the POST may have created a generation (``paid``), else release."""
+    def close(self, *, paid: bool) -> None:
+        """The POST ended without an id: commit when it may have created a generation (``paid``),
+        else release."""
         if paid:
             self.commit()
         else:
@@ -248,3 +250,17 @@ class Budget:
             f"Budget(usd={self.usd}, credits={self.credits}, spent_usd={self.spent_usd}, "
             f"reserved_usd={self.reserved_usd})"
         )
+
+
+def reserve_all(budgets: list[Budget], estimate: CostEstimate) -> list[Reservation]:
+    """Reserve ``estimate`` from every budget in force, or from none: when one refuses, those
+    already made are released and its :class:`BudgetExceededError` is raised (nothing is sent)."""
+    made: list[Reservation] = []
+    try:
+        for budget in budgets:
+            made.append(budget.reserve(estimate))
+    except BaseException:
+        for reservation in made:
+            reservation.release()
+        raise
+    return made

@@ -185,7 +185,7 @@ class SubmissionUncertainError(KlingError):
         super().__init__(
             f"The submission may or may not have reached the gateway ({reason}).",
             hint="Before submitting again, check the generations list of your account: a second "
-            "submit may pay twice. Then record what you found: `kling-notebook resolve ROW --id ID` "
+            "submit may pay twice. Then record what you found: `kling-notebook settle ROW --id ID` "
             "(resume then saves the video) or `--not-created` (`kling-notebook resume` lists the row).",
         )
 

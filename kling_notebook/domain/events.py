@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Phase", "JobEvent", "EventHandler", "PHASES", "FINAL_PHASES", "describe"]
 
-#: ``waiting``: nothing sent yet, queued locally (no free slot, or the gateway refused with 429).
+#: ``held``: nothing sent yet, queued locally (no free slot, or the gateway refused with 429).
 Phase = Literal[
-    "waiting", "checking", "submitting", "queued", "generating", "downloading", "completed", "failed", "cancelled"
+    "held", "checking", "submitting", "queued", "generating", "downloading", "completed", "failed", "cancelled"
 ]
 PHASES: tuple[Phase, ...] = (
-    "waiting", "checking", "submitting", "queued", "generating", "downloading", "completed", "failed", "cancelled"
+    "held", "checking", "submitting", "queued", "generating", "downloading", "completed", "failed", "cancelled"
 )
 FINAL_PHASES = frozenset({"completed", "failed", "cancelled"})
 

@@ -23,8 +23,12 @@ __all__ = [
     "TERMINAL_STATUSES",
 ]
 
-#: Statuses that mean "not finished yet": the schema's two plus the seed example's two.
-RUNNING_STATUSES = frozenset({"queued", "generating", "waiting", "active"})
+#: Statuses that mean "not finished yet", in their canonical words: waiting at the gateway, and
+#: being made.
+RUNNING_STATUSES = frozenset({"queued", "generating"})
+#: Older wordings of those two (the seed's example, earlier docs, the SDK), made canonical on
+#: parsing: everything past the reply parser speaks of "queued" and "generating" only.
+_RUNNING_SYNONYMS = {"waiting": "queued", "active": "generating", "processing": "generating"}
 #: Wordings of "done, with a video": the schema's, the seed's text and the common alternative.
 COMPLETED_STATUSES = frozenset({"completed", "complete", "succeeded"})
 #: Statuses of a generation that ended without a video (the journal files these as failed).
@@ -40,11 +44,14 @@ def _canonical_status(given: Any, video_url: str | None, has_error: bool) -> str
     """One word per outcome, so the wait, the journal and resume agree on when a job has ended:
     every completion wording becomes "completed", and an error without a video is a failure
     whatever the status says (a failed job reported as running would be waited for until the
-    deadline). Unknown statuses stay as they are: running."""
+    deadline). Older running wordings become "queued" or "generating". Unknown statuses stay as
+    they are: running."""
     status = str(given or "unknown").lower()
     if has_error and not video_url:
         return status if status in FAILED_STATUSES else "error"
-    return "completed" if status in COMPLETED_STATUSES else status
+    if status in COMPLETED_STATUSES:
+        return "completed"
+    return _RUNNING_SYNONYMS.get(status, status)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .cost import CostEstimate
 from .errors import ValidationError
 from .images import (
     KLING_LIMITS,
     ImageEncoding,
+    ImageInfo,
     ImageInput,
     ImageLimits,
     PreparedImage,
@@ -38,6 +40,7 @@ __all__ = [
     "DynamicMask",
     "GenerationRequest",
     "request_from",
+    "Prepared",
 ]
 
 MODEL_ID = "klingai/v2.1-master-image-to-video"
@@ -318,3 +321,17 @@ def request_from(request: GenerationRequest | None, fields: dict[str, Any]) -> G
     if request is None:
         return GenerationRequest.from_kwargs(**fields)
     return request.with_changes(**fields) if fields else request
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request checked against everything that can be checked before paying, ready to send:
+    :meth:`GatewayClient.check <kling_notebook.gateway.client.GatewayClient.check>` makes it and
+    ``submit`` takes it, so the image is read (or fetched) once per generation."""
+
+    request: GenerationRequest
+    #: The create call's JSON body, the encoded image included.
+    payload: Mapping[str, Any] = field(repr=False)
+    estimate: CostEstimate
+    #: What the image probe found; None for a URL that was not fetched (``check_url_images``).
+    image: ImageInfo | None = None

@@ -34,7 +34,7 @@ __all__ = [
     "EMBED_LIMIT",
     "set_display_mode",
     "get_display_mode",
-    "resolved_mode",
+    "concrete_mode",
     "relative_url",
     "result_mimebundle",
     "result_html",
@@ -68,7 +68,7 @@ def get_display_mode() -> DisplayMode:
     return env if env in get_args(DisplayMode) else "auto"  # type: ignore[return-value]
 
 
-def resolved_mode(mode: DisplayMode | None = None) -> Literal["file", "embed", "url"]:
+def concrete_mode(mode: DisplayMode | None = None) -> Literal["file", "embed", "url"]:
     """``auto`` made concrete for the front end this kernel is serving."""
     chosen = mode or get_display_mode()
     if chosen != "auto":
@@ -122,7 +122,7 @@ def _link(result: GenerationResult, mode: Literal["file", "embed", "url"]) -> tu
 
 def video_html(result: GenerationResult, mode: DisplayMode | None = None) -> str:
     """A ``<video controls>`` (never autoplaying) plus a download link, all attributes escaped."""
-    concrete = resolved_mode(mode)
+    concrete = concrete_mode(mode)
     src, note = _source(result, concrete)
     link, words = _link(result, concrete)
     parts = [

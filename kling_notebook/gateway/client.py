@@ -21,7 +21,7 @@ import logging
 import os
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,21 +29,20 @@ from typing import Any, TypeVar
 import httpx
 
 from ..domain import errors
-from ..domain.cost import DEFAULT_PRICES, Budget, PriceTable, Reservation
+from ..domain.cost import DEFAULT_PRICES, Budget, PriceTable, Reservation, reserve_all
 from ..domain.generation import RUNNING_STATUSES, Generation
-from ..domain.images import ImageLimits
+from ..domain.images import ImageInfo, ImageLimits
 from ..domain.polling import PollPolicy
-from ..domain.request import GenerationRequest, IgnoredFieldWarning, request_from
+from ..domain.request import GenerationRequest, IgnoredFieldWarning, Prepared, request_from
 from ..domain.retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
 from ..store.history import HistoryItem
 from ..store.journal import Journal
-from ..store.mp4 import NotAVideo, require_mp4
-from ..store.outputs import resolve_out_dir
+from ..store.outputs import find_out_dir
 from ..store.partials import claimed, partial_path
 from ._pool import GatedAsyncClient
-from .download import IDENTITY, body_encodings
+from .download import fetch_video
 from .image_url import fetch_url_image
-from .settings import Endpoint, endpoint_path, require_api_key, resolve_base_url
+from .settings import Endpoint, endpoint_path, find_base_url, require_api_key
 
 _Client = TypeVar("_Client", bound="GatewayClient")
 
@@ -124,6 +123,11 @@ def _connection_error(exc: httpx.TransportError) -> errors.APIConnectionError:
     return errors.APIConnectionError(f"Could not talk to the gateway ({type(exc).__name__}).")
 
 
+def _news(generation: Generation) -> tuple[Any, ...]:
+    """What a poll may change in the journal row of ``generation``."""
+    return (generation.status, generation.credits_used, generation.video_url, generation.error_message)
+
+
 @dataclass
 class _Transports:
     """The two HTTP clients bound to one event loop: one with the key, one without."""
@@ -134,12 +138,12 @@ class _Transports:
 
 @dataclass
 class _Submitted:
-    """What this client remembers of its own submissions (for wait() given a bare id)."""
+    """What this client remembers of its own submissions (for wait() given a bare id, and the
+    actual credits a later poll reports)."""
 
     duration: int
     started: float
-    request: GenerationRequest | None = field(default=None, repr=False)
-    reservation: Reservation | None = field(default=None, repr=False)
+    reservations: list[Reservation] = field(default_factory=list, repr=False)
 
 
 class GatewayClient:
@@ -150,7 +154,8 @@ class GatewayClient:
     (``/v2/video/generations``) or "legacy" (``/v2/generate/video/kling/generation``).
     ``journal``: True (a journal in ``out_dir``), False, or a :class:`Journal`.
     ``budget``: an optional :class:`Budget` every submit reserves from (refused past it);
-    ``prices``: the table behind the estimate journalled with every submit.
+    ``prices``: the table behind the estimate journalled with every submit; ``concurrency``: how
+    many generations run at once (see the runtime's job runner).
     """
 
     def __init__(
@@ -171,12 +176,13 @@ class GatewayClient:
         demo: bool = False,
         budget: Budget | None = None,
         prices: PriceTable = DEFAULT_PRICES,
+        concurrency: int = 4,
     ) -> None:
         self.__key = require_api_key(api_key)
-        self.base_url = resolve_base_url(base_url)
+        self.base_url = find_base_url(base_url)
         self.endpoint: Endpoint = endpoint
         self.path = endpoint_path(endpoint)
-        self.out_dir = resolve_out_dir(out_dir)
+        self.out_dir = find_out_dir(out_dir)
         self.poll = poll or PollPolicy()
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
@@ -186,6 +192,11 @@ class GatewayClient:
         self.demo = demo
         self.budget = budget
         self.prices = prices
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        #: How many generations of this account run at once from submit to saved file (the
+        #: runtime's job runner holds the rest locally, unsent).
+        self.concurrency = concurrency
         self._transport = transport
         self._clock: Clock = clock or SystemClock()
         self._journal_setting = journal
@@ -194,7 +205,8 @@ class GatewayClient:
             weakref.WeakKeyDictionary()
         )
         self._submitted: dict[str, _Submitted] = {}
-        self._checked: tuple[GenerationRequest, str] | None = None
+        #: What was last journalled per generation (status, credits, video URL, error).
+        self._recorded: dict[str, tuple[Any, ...]] = {}
 
     def __repr__(self) -> str:  # never the key
         mode = ", demo=True" if self.demo else ""
@@ -273,92 +285,117 @@ class GatewayClient:
 
     # -- create -----------------------------------------------------------------------------
 
-    async def check(self, request: GenerationRequest) -> str:
-        """Everything that can be checked before paying; returns the ``image_url`` value to send."""
-        for note in request.endpoint_notes(self.endpoint):
-            warnings.warn(note, IgnoredFieldWarning, stacklevel=2)
-        checked = request
-        if self.image_limits is not None and request.image_limits != self.image_limits:
-            request = request.with_changes(image_limits=self.image_limits)
-        prepared = request.prepare()
-        if prepared.is_url and self.check_url_images:
-            await fetch_url_image(prepared.api_value, self._clients().plain, request.image_limits)
-        self._checked = (checked, prepared.api_value)  # submit() of this same request reuses it
-        return prepared.api_value
+    async def check(
+        self, request: GenerationRequest | None = None, /, *, probed: ImageInfo | None = None, **fields: Any
+    ) -> Prepared:
+        """Everything that can be checked before paying, done once; :meth:`submit` takes the result.
 
-    async def submit(self, request: GenerationRequest | None = None, /, **fields: Any) -> Generation:
-        """Create a generation (this is the call that costs money) and return it with its id.
-
-        Accepts a :class:`GenerationRequest` or its fields as keywords. The id is in the journal
-        before this returns.
+        The request's own rules ran when it was built; here the image is read and encoded (a
+        local one) or fetched and probed (a URL, unless ``check_url_images`` is off, or ``probed``
+        is what the caller's own probe of that URL found), and the price is estimated.
         """
         request = request_from(request, fields)
-        checked = self._checked
-        image_value = checked[1] if checked is not None and checked[0] is request else await self.check(request)
-        self._checked = None  # used once: submitting the same request again checks it again
-        payload = request.to_payload(image_value)
-        estimate = self.prices.estimate(request.duration)
+        for note in request.endpoint_notes(self.endpoint):
+            warnings.warn(note, IgnoredFieldWarning, stacklevel=2)
+        limits = self.image_limits or request.image_limits
+        encoded = request.with_changes(image_limits=limits).prepare()
+        info = encoded.info
+        if encoded.is_url and self.check_url_images:
+            if probed is None:
+                info = await fetch_url_image(encoded.api_value, self._clients().plain, limits)
+            else:
+                probed.check(limits)
+                info = probed
+        return Prepared(
+            request=request,
+            payload=request.to_payload(encoded.api_value),
+            estimate=self.prices.estimate(request.duration),
+            image=info,
+        )
+
+    async def submit(
+        self,
+        request: GenerationRequest | Prepared | None = None,
+        /,
+        *,
+        budget: Budget | None = None,
+        **fields: Any,
+    ) -> Generation:
+        """Create a generation (this is the call that costs money) and return it with its id.
+
+        Takes what :meth:`check` returned, or a :class:`GenerationRequest` (or its fields as
+        keywords), which is checked first. The estimate is reserved from the client's budget and
+        from ``budget`` (a batch's), and refused before anything is sent when it does not fit.
+        The id is in the journal before this returns.
+        """
+        if isinstance(request, Prepared):
+            if fields:
+                raise TypeError("a checked request cannot be changed: change it before check()")
+            prepared = request
+        else:
+            prepared = await self.check(request, **fields)
         # Refused: nothing sent. Demo generations cost nothing, so they take nothing from a budget.
-        reservation = self.budget.reserve(estimate) if self.budget and not self.demo else None
+        budgets = [] if self.demo else [b for b in (self.budget, budget) if b is not None]
+        reservations = reserve_all(budgets, prepared.estimate)
         journal = self.journal
-        try:
-            row = (
-                journal.begin(
-                    request.summary(),
-                    endpoint=self.endpoint,
-                    base_url=self.base_url,
-                    estimate=dataclasses.asdict(estimate),
+        row: int | None = None
+        if journal is not None:
+            summary = prepared.request.summary()
+            estimate = dataclasses.asdict(prepared.estimate)
+            try:
+                row = await journal.run(
+                    lambda: journal.begin(summary, endpoint=self.endpoint, base_url=self.base_url, estimate=estimate),
+                    undo=lambda begun: journal.not_submitted(begun, "cancelled before it was sent"),
                 )
-                if journal
-                else None
-            )
-        except BaseException:
-            if reservation:
-                reservation.release()
-            raise
-        settled = False
+            except BaseException:
+                for reservation in reservations:
+                    reservation.release()
+                raise
+        recorded = False
 
-        def settle(uncertain: bool, reason: str) -> None:
-            nonlocal settled
-            if journal and row is not None and not settled:
-                (journal.uncertain if uncertain else journal.not_submitted)(row, reason)
-            if reservation and not settled:
-                reservation.settle(paid=uncertain)
-            settled = True
+        async def record_outcome(uncertain: bool, reason: str) -> None:
+            """The POST ended without a generation id: it may have created one, or provably not."""
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            for reservation in reservations:
+                reservation.close(paid=uncertain)
+            if journal is not None and row is not None:
+                mark = journal.uncertain if uncertain else journal.not_submitted
+                await journal.run(lambda: mark(row, reason))
 
         try:
-            body = await self._post_once(payload, request, settle)
+            body = await self._post_once(prepared, record_outcome)
         except errors.SubmissionUncertainError as exc:
-            settle(True, exc.reason)
+            await record_outcome(True, exc.reason)
             raise
         except BaseException as exc:
-            # Everything _post_once lets through unsettled provably created nothing.
-            settle(False, type(exc).__name__)
+            # Everything _post_once lets through unrecorded provably created nothing.
+            await record_outcome(False, type(exc).__name__)
             raise
         generation = Generation.from_api(body)
-        if reservation:
+        for reservation in reservations:
             reservation.commit(generation.credits_used)
-        if journal and row is not None:
+        if journal is not None and row is not None:
             try:
-                journal.submitted(row, generation.id, generation.status)
+                await journal.run(lambda: journal.submitted(row, generation.id, generation.status))
+                self._recorded[generation.id] = (generation.status, None, None, None)
             except Exception:  # the generation exists and is paid: never lose its id to a disk error
                 log.exception("could not journal %s: note this id to recover the video", generation.id)
-        self._submitted[generation.id] = _Submitted(request.duration, self._clock.now(), request, reservation)
-        log.info("submitted %s (%s s video)", generation.id, request.duration)
+        self._submitted[generation.id] = _Submitted(prepared.request.duration, self._clock.now(), reservations)
+        log.info("submitted %s (%s s video)", generation.id, prepared.request.duration)
         return generation
 
     async def _post_once(
-        self,
-        payload: dict[str, Any],
-        request: GenerationRequest,
-        settle: Callable[[bool, str], None],
+        self, prepared: Prepared, record_outcome: Callable[[bool, str], Awaitable[None]]
     ) -> dict[str, Any]:
         """POST, retrying only what provably created nothing; anything else is uncertain."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await self._clients().api.post(self.path, json=payload)
+                response = await self._clients().api.post(self.path, json=prepared.payload)
             except _NEVER_SENT as exc:
                 if attempt >= self.retry.max_attempts:
                     raise _connection_error(exc) from exc
@@ -366,10 +403,10 @@ class GatewayClient:
                 continue
             except httpx.TransportError as exc:
                 raise errors.SubmissionUncertainError(
-                    f"{type(exc).__name__} after the request was sent", request
+                    f"{type(exc).__name__} after the request was sent", prepared.request
                 ) from exc
             except asyncio.CancelledError:
-                settle(True, "cancelled while the request was in flight")
+                await record_outcome(True, "cancelled while the request was in flight")
                 raise
             _refuse_redirect(response)
             if response.status_code == 429 and attempt < self.retry.max_attempts:
@@ -378,14 +415,15 @@ class GatewayClient:
                 continue
             if response.status_code >= 500 or response.status_code in (408,):
                 raise errors.SubmissionUncertainError(
-                    f"HTTP {response.status_code} from the gateway: {_status_error(response).message}", request
+                    f"HTTP {response.status_code} from the gateway: {_status_error(response).message}",
+                    prepared.request,
                 )
             if response.status_code >= 400:
                 raise _status_error(response)
             try:
                 return _json(response)
             except errors.InvalidResponseError as exc:
-                raise errors.SubmissionUncertainError(exc.message, request) from exc
+                raise errors.SubmissionUncertainError(exc.message, prepared.request) from exc
 
     # -- read -------------------------------------------------------------------------------
 
@@ -395,38 +433,46 @@ class GatewayClient:
         return generation, parse_retry_after(response.headers.get("retry-after"))
 
     async def get(self, generation: Generation | str) -> Generation:
-        """The current state of a generation; transient faults are retried (bounded)."""
+        """The current state of a generation: a free read that writes nothing anywhere (not even a
+        journal); transient faults are retried (bounded)."""
         generation_id = generation.id if isinstance(generation, Generation) else generation
         attempt = 0
         while True:
             attempt += 1
             try:
                 found, _ = await self._get_once(generation_id)
-                self._record(found)
                 return found
             except errors.KlingError as exc:
                 if not _is_transient(exc) or attempt >= self.retry.max_attempts:
                     raise
                 await self._clock.sleep(self.retry.delay(attempt, getattr(exc, "retry_after", None)))
 
-    def _record(self, generation: Generation) -> None:
-        """Keep the journal current; an id created elsewhere is adopted so resume can finish it."""
+    async def _record(self, generation: Generation) -> None:
+        """Keep the journal current, at most one write per poll and none when nothing is new (this
+        client remembers what it recorded); an id created elsewhere is adopted so resume can
+        finish it."""
         mine = self._submitted.get(generation.id)
-        if mine and mine.reservation and generation.credits_used is not None:
-            mine.reservation.commit(generation.credits_used)  # the actual credits replace the estimate
+        if mine and generation.credits_used is not None:
+            for reservation in mine.reservations:  # the actual credits replace the estimate
+                reservation.commit(generation.credits_used)
         journal = self.journal
-        if journal:
-            if journal.get(generation.id) is None:
-                journal.adopt(generation.id, generation.status, endpoint=self.endpoint, base_url=self.base_url)
-            journal.update(
+        news = _news(generation)
+        if journal is None or self._recorded.get(generation.id) == news:
+            return
+        await journal.run(
+            lambda: journal.update(
                 generation.id,
                 generation.status,
                 credits_used=generation.credits_used,
                 video_url=generation.video_url,
                 error=generation.error_message,
+                endpoint=self.endpoint,
+                base_url=self.base_url,
             )
+        )
+        self._recorded[generation.id] = news
 
-    def origin(self, generation_id: str, duration: int | None = None) -> tuple[float, int]:
+    async def origin(self, generation_id: str, duration: int | None = None) -> tuple[float, int]:
         """When a generation was submitted (on this client's clock) and its video length.
 
         Both drive the poll schedule and the progress estimate. This client remembers its own
@@ -440,7 +486,7 @@ class GatewayClient:
             return mine.started, duration or mine.duration
         now = self._clock.now()
         journal = self.journal
-        entry = journal.get(generation_id) if journal else None
+        entry = await journal.run(lambda: journal.get(generation_id)) if journal else None
         if entry is None:
             return now, duration or 5
         return now - entry.age, duration or HistoryItem(entry).duration or 5
@@ -463,7 +509,7 @@ class GatewayClient:
         15 min for 5 s videos, 30 for 10 s (see :meth:`origin`).
         """
         generation_id = generation.id if isinstance(generation, Generation) else generation
-        since, duration = self.origin(generation_id, duration)
+        since, duration = await self.origin(generation_id, duration)
         poll = poll or self.poll
         started = self._clock.now()
         deadline = started + (timeout if timeout is not None else poll.default_timeout(duration))
@@ -488,7 +534,7 @@ class GatewayClient:
             else:
                 failures = 0
                 last_status = found.status
-                self._record(found)
+                await self._record(found)
                 if on_update:
                     on_update(found)
                 if found.is_completed:
@@ -528,88 +574,21 @@ class GatewayClient:
         journal = self.journal
         entry = None
         if journal:
-            self._record(generation)  # adopts a generation this journal has not seen yet
-            entry = journal.get(generation.id)
+            await self._record(generation)  # adopts a generation this journal has not seen yet
+            entry = await journal.run(lambda: journal.get(generation.id))
         earlier = Path(entry.partial) if entry and entry.partial else None
         with claimed(generation.id, partial, earlier):
             if journal and earlier != partial:
-                journal.record_partial(generation.id, partial)
-            total = await self._fetch_into(generation.id, generation.video_url, partial, on_progress)
+                await journal.run(lambda: journal.record_partial(generation.id, partial))
+            total = await fetch_video(
+                self._clients().plain, generation.id, generation.video_url, partial,
+                retry=self.retry, clock=self._clock, on_progress=on_progress,
+            )
             os.replace(partial, target)
         if journal:
-            journal.downloaded(generation.id, str(target))
+            await journal.run(lambda: journal.downloaded(generation.id, str(target)))
         log.info("saved %s (%d bytes)", target, total)
         return target
-
-    async def _fetch_into(
-        self,
-        generation_id: str,
-        url: str,
-        partial: Path,
-        on_progress: Callable[[int, int | None], None] | None,
-    ) -> int:
-        """Fill ``partial`` with the video, retrying transient faults from where each stopped;
-        returns its size."""
-        reported = 0
-
-        def progress(done: int, total: int | None) -> None:
-            nonlocal reported
-            if on_progress and done >= reported:  # a restart from zero never moves the bar back
-                reported = done
-                on_progress(done, total)
-
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                total = await self._stream_to(url, partial, progress)
-                require_mp4(partial)
-                return total
-            except NotAVideo as exc:  # not retried; the journal still lists it as not downloaded
-                partial.unlink(missing_ok=True)
-                raise errors.DownloadError(generation_id, str(exc)) from exc
-            except (httpx.TransportError, errors.APIStatusError, errors.DownloadError) as exc:
-                status = getattr(exc, "status_code", None)
-                if (status is not None and status not in RETRYABLE_STATUS) or attempt >= self.retry.max_attempts:
-                    reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
-                    raise errors.DownloadError(generation_id, reason or type(exc).__name__) from exc
-                log.warning("download of %s interrupted (%s); resuming", generation_id, type(exc).__name__)
-                await self._clock.sleep(self.retry.delay(attempt, getattr(exc, "retry_after", None)))
-
-    async def _stream_to(
-        self, url: str, partial: Path, on_progress: Callable[[int, int | None], None] | None
-    ) -> int:
-        """Append the rest of ``url`` to ``partial``; returns the final size."""
-        have = partial.stat().st_size if partial.exists() else 0
-        headers = {**IDENTITY, "Range": f"bytes={have}-"} if have else IDENTITY
-        async with self._clients().plain.stream("GET", url, headers=headers) as response:
-            if have and response.status_code == 416:  # the kept bytes are no prefix of this video
-                os.truncate(partial, 0)
-                raise errors.DownloadError("video", "the kept part does not fit the video")
-            if response.status_code >= 400:  # the file host, not the gateway: no gateway advice
-                raise errors.APIStatusError(
-                    f"the video host answered {response.reason_phrase or 'an error'}",
-                    status_code=response.status_code,
-                    retry_after=parse_retry_after(response.headers.get("retry-after")),
-                )
-            encoded = body_encodings(response)
-            if have and response.status_code != 206:
-                have = 0  # the server ignored Range: start over
-            length = None if encoded else response.headers.get("content-length")  # encoded size
-            total = have + int(length) if length is not None else None
-            # Raw chunks as read (up to 256 KiB, see _wide_reads): re-cutting them only copies.
-            chunks = response.aiter_bytes(1 << 16) if encoded else response.aiter_raw()
-            with open(partial, "ab" if have else "wb") as out:
-                done = have
-                async for chunk in chunks:
-                    out.write(chunk)
-                    out.flush()  # what progress reports is in the file, even if the process dies
-                    done += len(chunk)
-                    if on_progress:
-                        on_progress(done, total)
-        if total is not None and done != total:
-            raise errors.DownloadError("video", f"got {done} of {total} bytes")
-        return done
 
 
 async def _close(pair: _Transports) -> None:

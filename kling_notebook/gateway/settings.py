@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from typing import Literal
+from urllib.parse import urlsplit
 
 from ..domain.errors import ConfigurationError
 
@@ -19,8 +20,9 @@ __all__ = [
     "Endpoint",
     "find_api_key",
     "require_api_key",
-    "resolve_base_url",
+    "find_base_url",
     "endpoint_path",
+    "is_loopback",
 ]
 
 KEY_ENV_VARS = ("AIMLAPI_KEY", "AIML_API_KEY", "AIMLAPI_API_KEY")
@@ -58,7 +60,7 @@ def require_api_key(explicit: str | None = None) -> str:
     return key
 
 
-def resolve_base_url(explicit: str | None = None) -> str:
+def find_base_url(explicit: str | None = None) -> str:
     for value in (explicit, *(os.environ.get(name) for name in BASE_URL_ENV_VARS)):
         if value and value.strip():
             url = value.strip().rstrip("/")
@@ -84,3 +86,9 @@ def endpoint_path(endpoint: str) -> str:
     if endpoint not in ENDPOINTS:
         raise ConfigurationError(f"endpoint must be one of {', '.join(ENDPOINTS)} (got {endpoint!r}).")
     return ENDPOINTS[endpoint]
+
+
+def is_loopback(base_url: str) -> bool:
+    """Whether ``base_url`` points at this machine (a local emulator, which ends with its process)."""
+    host = urlsplit(base_url).hostname or ""
+    return host.startswith("127.") or host in ("localhost", "::1")

@@ -1,19 +1,16 @@
-"""Many generations at once: a concurrency cap that backs off on 429, one event stream, one result.
-
-Why the cap moves: the gateway answers 429 when an account runs too many generations and publishes
-no numbers. A submit refused with 429 (after the client's own retries) provably created nothing,
-so the batch halves its cap, puts that request back in the queue, and raises the cap again by one
-after every few successful submits (additive increase, multiplicative decrease, as TCP does).
+"""Many generations at once, confirmed first: every request a job of the client's one runner.
 
 Nothing is sent until the count and the estimated cost are confirmed (``confirm=True``) and the
-whole estimate fits every budget in force (the client's session budget and the batch's own).
+whole estimate fits every budget in force (the client's session budget and the batch's own). The
+jobs then share the account's concurrency cap and 429 queue with everything else the client runs
+(see :mod:`~kling_notebook.runtime.jobs`), so a batch, a panel and a resume in one notebook never
+send more than that cap together.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,41 +18,22 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain import errors
 from ..domain.cost import Budget, CostEstimate, PriceTable
-from ..domain.events import JobEvent, Phase
+from ..domain.events import JobEvent
 from ..domain.generation import GenerationResult
 from ..domain.request import GenerationRequest
-from .gate import AdaptiveLimit
-from .pipeline import run_generation
+from .jobs import Job, JobRunner
 
 if TYPE_CHECKING:
     from ..domain.images import ImageInput
-    from .client import AsyncKlingClient
 
 __all__ = [
-    "BatchEvent",
-    "BatchHandler",
     "BatchItem",
     "BatchResult",
     "ConfirmationRequiredError",
-    "MAX_RATE_LIMITED",
     "estimate_requests",
     "run_batch",
     "sweep",
 ]
-
-#: How often one request may be put back after a 429 before the batch gives up on it.
-MAX_RATE_LIMITED = 10
-
-
-@dataclass(frozen=True)
-class BatchEvent:
-    """One job's event, tagged with its place in the batch (the one stream a batch view reads)."""
-
-    index: int
-    event: JobEvent
-
-
-BatchHandler = Callable[[BatchEvent], None]
 
 
 class ConfirmationRequiredError(errors.KlingError):
@@ -76,8 +54,8 @@ class BatchItem:
     index: int
     request: GenerationRequest
     result: GenerationResult | None = None
-    error: Exception | None = None
-    rate_limited: int = 0  # times it was put back in the queue after a 429
+    error: BaseException | None = None
+    refusals: int = 0  # times its submit was refused with 429 and queued again
 
     @property
     def ok(self) -> bool:
@@ -90,8 +68,8 @@ class BatchResult:
 
     items: tuple[BatchItem, ...]
     estimate: CostEstimate
-    limits: tuple[int, ...]  # the cap over time: starts at the asked concurrency
-    peak_in_flight: int
+    limits: tuple[int, ...]  # the account's cap over the batch's time, from its value at the start
+    peak_in_flight: int  # the batch's own jobs between submit and their end, at most
 
     def __len__(self) -> int:
         return len(self.items)
@@ -148,118 +126,43 @@ def estimate_requests(requests: Iterable[GenerationRequest], prices: PriceTable)
     return total
 
 
-class _RateLimited(Exception):
-    """A submit refused with 429 after the client's own retries: provably nothing was created."""
+class _InFlight:
+    """How many of a batch's jobs are between their first step and their end (or back to held)."""
 
-    def __init__(self, error: errors.RateLimitError) -> None:
-        super().__init__(str(error))
-        self.error = error
+    def __init__(self) -> None:
+        self._running: set[int] = set()
+        self.peak = 0
 
+    def watcher(self, index: int) -> Callable[[JobEvent], None]:
+        def watch(event: JobEvent) -> None:
+            if event.is_final or event.phase == "held":
+                self._running.discard(index)
+            else:
+                self._running.add(index)
+                self.peak = max(self.peak, len(self._running))
 
-class _Batch:
-    """The state of one running batch: the cap, the budgets, the event stream."""
-
-    def __init__(
-        self,
-        client: AsyncKlingClient,
-        limit: AdaptiveLimit,
-        budget: Budget | None,
-        on_event: BatchHandler | None,
-        options: dict[str, Any],
-    ) -> None:
-        self.client = client
-        self.limit = limit
-        self.budget = budget
-        self.on_event = on_event
-        self.options = options
-        self.started = time.monotonic()
-
-    def emit(self, index: int, event: JobEvent) -> None:
-        if self.on_event is not None:
-            self.on_event(BatchEvent(index, event))
-
-    def note(self, index: int, phase: Phase, **fields: Any) -> None:
-        """An event of the batch's own making (budget refusal, back-off) for the same stream."""
-        self.emit(index, JobEvent(phase=phase, elapsed=time.monotonic() - self.started, **fields))
-
-    async def run(self, index: int, request: GenerationRequest) -> BatchItem:
-        rate_limited = 0
-        while True:
-            await self.limit.acquire()
-            try:
-                result = await self._attempt(index, request)
-                return BatchItem(index, request, result=result, rate_limited=rate_limited)
-            except _RateLimited as refused:
-                if rate_limited >= MAX_RATE_LIMITED:
-                    self.note(index, "failed", error=refused.error, message=str(refused.error))
-                    return BatchItem(index, request, error=refused.error, rate_limited=rate_limited)
-                rate_limited += 1
-                self.limit.backed_off()
-                delay = self.client.retry.delay(rate_limited, refused.error.retry_after)
-            except Exception as exc:
-                return BatchItem(index, request, error=exc, rate_limited=rate_limited)
-            finally:
-                self.limit.release()
-            self.note(
-                index,
-                "submitting",
-                message=f"the gateway is busy (429); nothing was created; submitting again in "
-                f"{delay:.1f}s with at most {self.limit.limit} at once",
-            )
-            await self.client.clock.sleep(delay)
-
-    async def _attempt(self, index: int, request: GenerationRequest) -> GenerationResult:
-        estimate = self.client.prices.estimate(request.duration)
-        try:
-            reservation = self.budget.reserve(estimate) if self.budget else None
-        except errors.KlingError as exc:
-            self.note(index, "failed", error=exc, message=str(exc))
-            raise
-        submitted = False
-
-        def forward(event: JobEvent) -> None:
-            nonlocal submitted
-            if event.generation_id and not submitted:
-                submitted = True
-                self.limit.succeeded()
-                if reservation:
-                    reservation.commit()
-            if reservation and event.generation and event.generation.credits_used is not None:
-                reservation.commit(event.generation.credits_used)
-            # A 429 before submit does not end this item (it goes back in the queue): hold it.
-            refused = not submitted and isinstance(event.error, errors.RateLimitError)
-            if not (event.phase == "failed" and refused):
-                self.emit(index, event)
-
-        try:
-            return await run_generation(self.client, request, on_event=forward, **self.options)
-        except BaseException as exc:
-            if reservation and not submitted:
-                reservation.settle(paid=isinstance(exc, errors.SubmissionUncertainError))
-            if isinstance(exc, errors.RateLimitError) and not submitted:
-                raise _RateLimited(exc) from exc
-            raise
+        return watch
 
 
 async def run_batch(
-    client: AsyncKlingClient,
+    runner: JobRunner,
     requests: Iterable[GenerationRequest],
     *,
-    concurrency: int = 4,
     confirm: bool = False,
     budget: Budget | None = None,
-    on_event: BatchHandler | None = None,
-    raise_after: int = 3,
+    on_job: Callable[[Job], None] | None = None,
     **options: Any,
 ) -> BatchResult:
-    """Submit, wait for and save every request, at most ``concurrency`` at once.
+    """Submit, wait for and save every request as a job of ``runner``.
 
     Raises :class:`ConfirmationRequiredError` without ``confirm=True`` and
     :class:`~kling_notebook.errors.BudgetExceededError` when the estimate does not fit the
     client's or the batch's ``budget``; in both cases nothing is sent. Otherwise every item ends
-    with a result or its error (see :class:`BatchResult`); ``on_event`` gets every job's events
-    as :class:`BatchEvent`. ``options`` go to each job: ``out_dir``, ``poll``, ``timeout``.
+    with a result or its error (see :class:`BatchResult`); ``on_job`` is given each job as it
+    starts, in request order (a view subscribes to it). ``options`` go to each job:
+    ``out_dir``, ``poll``, ``timeout``. Cancelling the batch cancels its jobs.
     """
+    client = runner.client
     batch = list(requests)
     estimate = estimate_requests(batch, client.prices)
     if not confirm:
@@ -268,11 +171,26 @@ async def run_batch(
     for cap in caps:
         if cap is not None:
             cap.check(estimate)
-    limit = AdaptiveLimit(concurrency, raise_after=raise_after)
-    state = _Batch(client, limit, None if client.demo else budget, on_event, options)
-    items = await asyncio.gather(
-        *(state.run(index, request) for index, request in enumerate(batch))
+    gate = runner.gate
+    first_limit = len(gate.limits) - 1
+    in_flight = _InFlight()
+    jobs = []
+    for index, request in enumerate(batch):
+        job = runner.start(request, budget=None if client.demo else budget, on_event=in_flight.watcher(index), **options)
+        jobs.append(job)
+        if on_job is not None:
+            on_job(job)
+    try:
+        outcomes = await asyncio.gather(*(job.wait() for job in jobs), return_exceptions=True)
+    finally:
+        for job in jobs:  # a cancelled batch stops waiting for all of its jobs
+            job.cancel()
+    items = tuple(
+        BatchItem(index, request, result=outcome, refusals=job.refusals)
+        if isinstance(outcome, GenerationResult)
+        else BatchItem(index, request, error=outcome, refusals=job.refusals)
+        for index, (request, job, outcome) in enumerate(zip(batch, jobs, outcomes, strict=True))
     )
     return BatchResult(
-        items=tuple(items), estimate=estimate, limits=tuple(limit.limits), peak_in_flight=limit.peak
+        items=items, estimate=estimate, limits=tuple(gate.limits[first_limit:]), peak_in_flight=in_flight.peak
     )

@@ -1,26 +1,30 @@
-"""``AsyncKlingClient``: the gateway's calls plus whole jobs (generate, batches) on top of them.
+"""``AsyncKlingClient``: the gateway's calls, plus whole generations run as jobs of one runner.
 
 The HTTP half lives in :class:`~kling_notebook.gateway.client.GatewayClient`, which knows nothing
-of pipelines or jobs; this subclass adds what runs *many* calls for one generation.
+of pipelines or jobs. This subclass adds what runs *many* calls for one generation, always through
+the client's one :class:`~kling_notebook.runtime.jobs.JobRunner`: ``generate()`` is a job awaited,
+``start()`` a job left running, ``batch()`` many jobs confirmed together.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.cost import Budget
 from ..domain.events import EventHandler
 from ..domain.generation import GenerationResult
 from ..domain.polling import PollPolicy
-from ..domain.request import GenerationRequest, request_from
+from ..domain.request import GenerationRequest, Prepared, request_from
 from ..gateway.client import GatewayClient
-
-if TYPE_CHECKING:
-    from .batch import BatchEvent, BatchResult
+from .batch import BatchResult, run_batch
+from .jobs import Job, JobRunner
 
 __all__ = ["AsyncKlingClient"]
+
+_runner_lock = threading.Lock()
 
 
 class AsyncKlingClient(GatewayClient):
@@ -31,38 +35,39 @@ class AsyncKlingClient(GatewayClient):
     (``/v2/video/generations``) or "legacy" (``/v2/generate/video/kling/generation``).
     ``journal``: True (a journal in ``out_dir``), False, or a :class:`Journal`.
     ``budget``: an optional :class:`Budget` every submit reserves from (refused past it);
-    ``prices``: the table behind the estimate journalled with every submit.
+    ``prices``: the table behind the estimate journalled with every submit. ``concurrency``:
+    how many generations the client runs at once, from submit to saved file (lowered while the
+    gateway answers 429); the rest wait, held locally, without being sent.
     """
 
+    _runner: JobRunner | None = None
 
-    # -- many ---------------------------------------------------------------------------------
+    @property
+    def runner(self) -> JobRunner:
+        """The one runner of every job this client starts: one cap and one 429 queue."""
+        with _runner_lock:
+            if self._runner is None:
+                self._runner = JobRunner(self, self.concurrency)
+            return self._runner
 
-    async def batch(
+    def start(
         self,
-        requests: Iterable[GenerationRequest],
+        request: GenerationRequest | Prepared | None = None,
+        /,
         *,
-        concurrency: int = 4,
-        confirm: bool = False,
-        budget: Budget | None = None,
-        on_event: Callable[[BatchEvent], None] | None = None,
-        **options: Any,
-    ) -> BatchResult:
-        """Run many generations under one concurrency cap (lowered on 429) and one event stream.
-
-        ``confirm=True`` is required: without it the count and estimated cost are raised in an
-        error and nothing is sent. ``options``: ``out_dir``, ``poll``, ``timeout``.
-        """
-        from .batch import run_batch
-
-        return await run_batch(
-            self, requests, concurrency=concurrency, confirm=confirm, budget=budget, on_event=on_event, **options
-        )
-
-    # -- all in one ---------------------------------------------------------------------------
+        out_dir: str | os.PathLike[str] | None = None,
+        poll: PollPolicy | None = None,
+        timeout: float | None = None,
+        on_event: EventHandler | None = None,
+        **fields: Any,
+    ) -> Job:
+        """Start the whole job in the background and return it at once (see :meth:`generate`)."""
+        work = request if isinstance(request, Prepared) else request_from(request, fields)
+        return self.runner.start(work, out_dir=out_dir, poll=poll, timeout=timeout, on_event=on_event)
 
     async def generate(
         self,
-        request: GenerationRequest | None = None,
+        request: GenerationRequest | Prepared | None = None,
         /,
         *,
         out_dir: str | os.PathLike[str] | None = None,
@@ -73,11 +78,27 @@ class AsyncKlingClient(GatewayClient):
     ) -> GenerationResult:
         """Submit, wait, download and record: the whole job. Returns the saved result.
 
-        ``on_event`` receives :class:`~kling_notebook.domain.events.JobEvent` objects (progress).
+        Takes a :class:`GenerationRequest` or its fields as keywords (``image=``, ``prompt=``,
+        ``duration=``...). ``on_event`` receives :class:`~kling_notebook.domain.events.JobEvent`
+        objects (progress) on the engine thread. Cancelling the call stops waiting; a submitted
+        generation goes on at the gateway and ``resume()`` saves it.
         """
-        from .pipeline import run_generation
+        job = self.start(request, out_dir=out_dir, poll=poll, timeout=timeout, on_event=on_event, **fields)
+        return await job.wait()
 
-        request = request_from(request, fields)
-        return await run_generation(
-            self, request, out_dir=out_dir, poll=poll, timeout=timeout, on_event=on_event
-        )
+    async def batch(
+        self,
+        requests: Iterable[GenerationRequest],
+        *,
+        confirm: bool = False,
+        budget: Budget | None = None,
+        on_job: Callable[[Job], None] | None = None,
+        **options: Any,
+    ) -> BatchResult:
+        """Run many generations as jobs of this client (its cap, lowered on 429, holds for all).
+
+        ``confirm=True`` is required: without it the count and estimated cost are raised in an
+        error and nothing is sent. ``on_job`` gets each job as it starts. ``options``:
+        ``out_dir``, ``poll``, ``timeout``.
+        """
+        return await run_batch(self.runner, requests, confirm=confirm, budget=budget, on_job=on_job, **options)

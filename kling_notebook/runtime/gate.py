@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-__all__ = ["AdaptiveLimit"]
+__all__ = ["AdaptiveLimit", "RAISE_AFTER"]
+
+#: Successful submits in a row after which a lowered cap grows by one.
+RAISE_AFTER = 3
 
 
 class AdaptiveLimit:
@@ -19,7 +22,8 @@ class AdaptiveLimit:
     :meth:`backed_off` and grows by one after ``raise_after`` calls of :meth:`succeeded`, up to
     ``ceiling``. Lives on one event loop."""
 
-    def __init__(self, ceiling: int, *, raise_after: int = 3) -> None:
+    def __init__(self, ceiling: int, *, raise_after: int | None = None) -> None:
+        raise_after = RAISE_AFTER if raise_after is None else raise_after
         if ceiling < 1 or raise_after < 1:
             raise ValueError("concurrency and raise_after must be at least 1")
         self.ceiling = ceiling
@@ -45,6 +49,11 @@ class AdaptiveLimit:
             else:
                 self._waiters.remove(waiter)
             raise
+
+    def occupy(self) -> None:
+        """Take a slot now, even past the cap: a generation already running at the gateway holds
+        one there whatever this cap says, so later submits must wait for it."""
+        self._take()
 
     def release(self) -> None:
         self.in_flight -= 1

@@ -1,24 +1,22 @@
 """Jobs: generations running in the background, observable and cancellable from any thread.
 
-A :class:`Job` runs :func:`~kling_notebook.runtime.pipeline.run_generation` (or, when resuming,
-``finish_generation``) as a task on the engine loop, so a notebook cell returns at once and the
-job keeps going even while another cell blocks. Subscribers (panel rows, text progress, batch
-tables) get every :class:`~kling_notebook.domain.events.JobEvent`; a late subscriber is first given the
-latest event so it can draw the current state.
+Every generation runs as a :class:`Job` of its client's one :class:`JobRunner`: the panel's, a
+Python ``generate()``, each item of a batch or sweep, each generation a resume waits for. So one
+account has one concurrency cap and one queue for submits the gateway refuses, whatever started
+them. A job is a task on the engine loop (see :mod:`~kling_notebook.runtime.engine`), so a
+notebook cell returns at once and the job keeps going while another cell blocks. Subscribers
+(panel rows, text progress, batch tables) get every :class:`~kling_notebook.domain.events.JobEvent`;
+a late subscriber is first given the latest event so it can draw the current state. ::
 
-From plain Python in a notebook, ``JobRunner(client).start(request)`` returns at once; a job as
-a cell's last line shows itself as a live progress row that becomes the video when it is done
-(the panel's views, loaded only then: this module never imports ipywidgets), and as a line of
-text where there are no widgets::
+    job = client.start(image="cat.jpg", prompt="the cat waves")
+    job  # a live progress row as a cell's last line; later job.result() or await job.wait()
 
-    runner = JobRunner(kling_notebook.connect())
-    job = runner.start(GenerationRequest(image="cat.jpg", prompt="the cat waves"))
-    job  # later: job.result() or await job.wait()
-
-A submit refused with 429 created nothing: the job then waits, queued locally, and submits
+A submit refused with 429 created nothing: the job is then *held* (queued locally) and submits
 again with backoff until it goes through or is cancelled (a slot at the gateway frees only when
 one of the account's generations ends, minutes later), rather than failing after the client's
-few retries. The :class:`JobRunner`'s cap halves on such a refusal, as a batch's does.
+few retries; the runner's cap halves on each refusal and creeps back up as submits go through.
+A resumed generation already holds a slot at the gateway: its job counts against the cap at once
+and never waits for it (polling is free, and its video URL may expire).
 
 Every job that is running is known process-wide (:func:`live_generation_ids`): a second panel
 made by re-running its cell, or ``resume()`` from a cell, leaves alone the generations a live job
@@ -31,33 +29,35 @@ import asyncio
 import concurrent.futures
 import itertools
 import logging
+import os
 import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain import errors
+from ..domain.cost import Budget
 from ..domain.events import EventHandler, JobEvent, Phase, describe
 from ..domain.generation import GenerationResult
-from ..domain.request import GenerationRequest
+from ..domain.polling import PollPolicy
+from ..domain.request import GenerationRequest, Prepared
+from ..gateway.client import GatewayClient
 from .engine import spawn
 from .gate import AdaptiveLimit
-from .pipeline import finish_generation, run_generation
+from .pipeline import Reporter, resume_generation, run_generation
 
-if TYPE_CHECKING:
-    import os
-
-    from ..domain.polling import PollPolicy
-    from .client import AsyncKlingClient
-
-__all__ = ["Job", "JobRunner", "live_generation_ids"]
+__all__ = ["Job", "JobRunner", "live_generation_ids", "MAX_REFUSALS"]
 
 log = logging.getLogger("kling_notebook")
 
-_numbers = itertools.count(1)
+#: How often one job's submit may be refused with 429 (and queued again) before the job fails
+#: with that RateLimitError; None: until it goes through or is cancelled.
+MAX_REFUSALS: int | None = None
 #: Backoff grows no further after this many refusals (the retry policy's max_delay caps it anyway).
 _MAX_BACKOFF_STEP = 10
+
+_numbers = itertools.count(1)
 _live: weakref.WeakSet[Job] = weakref.WeakSet()
 _live_lock = threading.Lock()
 
@@ -70,31 +70,41 @@ def live_generation_ids() -> set[str]:
 
 
 class Job:
-    """One generation on the engine loop. Create it with :meth:`JobRunner.start`."""
+    """One generation on the engine loop. Made by :meth:`JobRunner.start` or :meth:`JobRunner.resume`.
+
+    ``request`` is what was asked (None for a resumed id nobody journalled); ``generation_id``
+    is known once the submit went through (or from the start, when resuming); ``refusals``
+    counts the submits the gateway refused with 429 that were queued again.
+    """
 
     def __init__(
         self,
-        client: AsyncKlingClient,
-        request: GenerationRequest | None,
+        runner: JobRunner,
+        work: GenerationRequest | Prepared | None,
         *,
         generation_id: str | None = None,
         duration: int | None = None,
+        budget: Budget | None = None,
         out_dir: str | os.PathLike[str] | None = None,
         poll: PollPolicy | None = None,
         timeout: float | None = None,
-        gate: AdaptiveLimit | None = None,
+        on_event: EventHandler | None = None,
     ) -> None:
-        if request is None and generation_id is None:
-            raise ValueError("a Job needs a request to submit or a generation id to pick up")
+        if work is None and generation_id is None:
+            raise ValueError("a Job needs a request to submit or a generation id to resume")
         self.number = next(_numbers)
-        self.client = client
-        self.request = request
+        self.runner = runner
+        self.client = runner.client
+        self._work = work
+        self.request = work.request if isinstance(work, Prepared) else work
         self.generation_id = generation_id
-        self.duration = duration or (request.duration if request else None)
+        self.resumed = generation_id is not None
+        self.duration = duration or (self.request.duration if self.request else None)
+        self.refusals = 0
+        self._budget = budget
         self._options: dict[str, Any] = {"out_dir": out_dir, "poll": poll, "timeout": timeout}
-        self._gate = gate
         self._lock = threading.Lock()
-        self._subscribers: list[EventHandler] = []
+        self._subscribers: list[EventHandler] = [on_event] if on_event else []
         self.last_event: JobEvent | None = None
         self._future: concurrent.futures.Future[GenerationResult] | None = None
 
@@ -138,92 +148,81 @@ class Job:
         for handler in subscribers:
             try:
                 handler(event)
-            except Exception:  # one broken view must not starve the others of events
-                log.exception("job subscriber failed")
+            except Exception:  # a display problem must not lose a paid generation, nor starve
+                log.exception("progress handler failed")  # the other views of their events
+
+    def _say(self, phase: Phase, started: float, message: str) -> None:
+        """An event of the job's own, outside the pipeline (nothing is sent in these phases)."""
+        self._emit(JobEvent(phase=phase, elapsed=time.monotonic() - started, message=message))
 
     # -- running ------------------------------------------------------------------------------
 
     def start(self) -> Job:
         if self._future is None:
+            with _live_lock:
+                _live.add(self)
             self._future = spawn(self._run())
-            self._track()
         return self
-
-    def _track(self) -> None:
-        """Count this job in :func:`live_generation_ids` until it is done."""
-        with _live_lock:
-            _live.add(self)
 
     async def _run(self) -> GenerationResult:
         started = time.monotonic()
-        refusals = 0
-        while True:
-            await self._queued(started, self._acquire(started))
+        report = Reporter(self._forward, started)
+        gate = self.runner.gate
+        if self.resumed:
+            assert self.generation_id is not None
+            gate.occupy()
             try:
-                return await self._attempt()
-            except _Refused as refused:
-                refusals += 1
-                delay = self.client.retry.delay(min(refusals, _MAX_BACKOFF_STEP), refused.error.retry_after)
-                if self._gate is not None:
-                    self._gate.backed_off()
+                return await resume_generation(
+                    self.client, self.generation_id, report, duration=self.duration,
+                    request=self.request, **self._options,
+                )
             finally:
-                if self._gate is not None:
-                    self._gate.release()
-            self._say("waiting", started, "queued locally: the gateway's concurrency limit is reached "
+                gate.release()
+        assert self._work is not None
+        while True:
+            await self._held(started, self._acquire(started))
+            try:
+                return await run_generation(self.client, self._work, report, budget=self._budget, **self._options)
+            except errors.RateLimitError as exc:
+                if self.generation_id is not None:  # a status read ran out of retries, not a refusal
+                    raise
+                refused = exc
+            finally:
+                gate.release()
+            if MAX_REFUSALS is not None and self.refusals >= MAX_REFUSALS:
+                self._emit(JobEvent(phase="failed", elapsed=report.elapsed, error=refused, message=str(refused)))
+                raise refused
+            self.refusals += 1
+            gate.backed_off()
+            delay = self.client.retry.delay(min(self.refusals, _MAX_BACKOFF_STEP), refused.retry_after)
+            self._say("held", started, "queued locally: the gateway's concurrency limit is reached "
                       f"(HTTP 429, nothing was created); submitting again in {delay:.0f} s. Cancel stops "
                       "it; nothing is charged.")
-            await self._queued(started, self.client.clock.sleep(delay))
+            await self._held(started, self.client.clock.sleep(delay))
+
+    def _forward(self, event: JobEvent) -> None:
+        """The pipeline's events, to the subscribers; a refused submit does not end the job."""
+        if event.generation_id and self.generation_id is None:
+            self.runner.gate.succeeded()
+        refused = isinstance(event.error, errors.RateLimitError) and self.generation_id is None
+        if not (event.phase == "failed" and refused):
+            self._emit(event)
 
     async def _acquire(self, started: float) -> None:
         """Take a slot of the runner's cap, saying so while none is free."""
-        gate = self._gate
-        if gate is None:
-            return
+        gate = self.runner.gate
         if gate.in_flight >= gate.limit:
-            self._say("waiting", started,
-                      f"waiting for a free slot: {gate.in_flight} generations of this runner are running")
+            self._say("held", started,
+                      f"waiting for a free slot: {gate.in_flight} generations of this account are running")
         await gate.acquire()
 
-    async def _queued(self, started: float, waiting: Awaitable[None]) -> None:
+    async def _held(self, started: float, waiting: Awaitable[None]) -> None:
         """Wait while nothing is sent; a cancel then ends the job with its final event."""
         try:
             await waiting
         except asyncio.CancelledError:
             self._say("cancelled", started, "cancelled before it was sent")
             raise
-
-    def _say(self, phase: Phase, started: float, message: str) -> None:
-        """An event of the job's own, before the pipeline runs (nothing is sent in these phases)."""
-        self._emit(JobEvent(phase=phase, elapsed=time.monotonic() - started, message=message))
-
-    async def _attempt(self) -> GenerationResult:
-        """One run of the pipeline; a submit refused with 429 raises _Refused (nothing created)."""
-
-        def forward(event: JobEvent) -> None:
-            if event.generation_id and self.generation_id is None and self._gate is not None:
-                self._gate.succeeded()
-            if not (event.phase == "failed" and _refused_submit(self, event.error)):
-                self._emit(event)  # a refused submit does not end the job: it queues again
-
-        try:
-            return await self._pipeline(forward)
-        except errors.RateLimitError as exc:
-            if _refused_submit(self, exc):
-                raise _Refused(exc) from exc
-            raise
-
-    async def _pipeline(self, on_event: EventHandler) -> GenerationResult:
-        if self.generation_id is not None:
-            return await finish_generation(
-                self.client,
-                self.generation_id,
-                duration=self.duration,
-                request=self.request,
-                on_event=on_event,
-                **self._options,
-            )
-        assert self.request is not None
-        return await run_generation(self.client, self.request, on_event=on_event, **self._options)
 
     def cancel(self) -> bool:
         """Stop waiting. There is no cancel endpoint: a submitted job may still finish server-side."""
@@ -246,45 +245,37 @@ class Job:
         return self._future.result(timeout)
 
     async def wait(self) -> GenerationResult:
-        """Await the job from any event loop (a notebook cell: ``await job.wait()``)."""
+        """Await the job from any event loop (a notebook cell: ``await job.wait()``). Cancelling
+        the awaiting task cancels the job."""
         if self._future is None:
             raise RuntimeError("job not started")
         return await asyncio.wrap_future(self._future)
 
 
-class _Refused(Exception):
-    """The submit was refused with 429 after the client's own retries: nothing was created."""
-
-    def __init__(self, error: errors.RateLimitError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _refused_submit(job: Job, error: BaseException | None) -> bool:
-    """A 429 before the job had a generation id: the submit was refused, nothing created."""
-    return isinstance(error, errors.RateLimitError) and job.generation_id is None
-
-
 class JobRunner:
-    """Starts jobs on the engine loop with at most ``concurrency`` running at once (halved while
-    the gateway refuses submits with 429, raised again as they go through)."""
+    """Every job of one client, under one concurrency cap for its account: at most
+    ``concurrency`` generations from submit to saved file, halved while the gateway refuses
+    submits with 429 and raised again as they go through. Get it as ``client.runner``."""
 
-    def __init__(self, client: AsyncKlingClient, concurrency: int = 4) -> None:
+    def __init__(self, client: GatewayClient, concurrency: int = 4) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.client = client
         self.concurrency = concurrency
         self.jobs: list[Job] = []
         # Used on the engine loop only, wherever the runner is created.
-        self._gate = AdaptiveLimit(concurrency)
+        self.gate = AdaptiveLimit(concurrency)
 
-    def start(self, request: GenerationRequest, **options: Any) -> Job:
-        job = Job(self.client, request, gate=self._gate, **options)
-        self.jobs.append(job)
-        return job.start()
+    def start(self, work: GenerationRequest | Prepared, **options: Any) -> Job:
+        """A job that submits ``work`` (checked first unless it is already :class:`Prepared`).
+        ``options``: ``budget``, ``out_dir``, ``poll``, ``timeout``, ``on_event``."""
+        return self._started(Job(self, work, **options))
 
-    def pick_up(self, generation_id: str, **options: Any) -> Job:
-        """A job that waits for (and saves) an already submitted generation."""
-        job = Job(self.client, None, generation_id=generation_id, gate=self._gate, **options)
+    def resume(self, generation_id: str, *, request: GenerationRequest | None = None, **options: Any) -> Job:
+        """A job that waits for (and saves) an already submitted generation; nothing is sent.
+        ``options``: ``duration``, ``out_dir``, ``poll``, ``timeout``, ``on_event``."""
+        return self._started(Job(self, request, generation_id=generation_id, **options))
+
+    def _started(self, job: Job) -> Job:
         self.jobs.append(job)
         return job.start()

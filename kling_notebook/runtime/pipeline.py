@@ -1,98 +1,91 @@
 """One whole generation as a sequence of phases, reported as JobEvents.
 
 check -> submit (paid, journaled) -> wait (progress from the poll policy) -> download -> sidecar.
-Every front end (panel, CLI, Python API, batches) runs this same function and only differs in how
-it shows the events.
+Every generation runs this as a :class:`~kling_notebook.runtime.jobs.Job` (the panel's, the
+CLI's, a Python call's, a batch's, a resume's); front ends only differ in how they draw the events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import os
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain import errors
+from ..domain.cost import Budget
 from ..domain.events import EventHandler, JobEvent, Phase
 from ..domain.generation import Generation, GenerationResult
 from ..domain.polling import PollPolicy
-from ..domain.request import GenerationRequest
-from ..store.outputs import resolve_out_dir, video_filename, write_sidecar
+from ..domain.request import GenerationRequest, Prepared
+from ..gateway.client import GatewayClient
+from ..store.outputs import find_out_dir, video_filename, write_sidecar
 
-if TYPE_CHECKING:
-    import os
-
-    from .client import AsyncKlingClient
-
-__all__ = ["run_generation", "finish_generation"]
-
-log = logging.getLogger("kling_notebook")
+__all__ = ["Reporter", "run_generation", "resume_generation"]
 
 
-class _Reporter:
-    """Stamps events with the elapsed time and never lets a subscriber's bug kill the job."""
+class Reporter:
+    """Stamps the pipeline's events with the job's elapsed time on their way to the job."""
 
-    def __init__(self, on_event: EventHandler | None) -> None:
+    def __init__(self, on_event: EventHandler, started: float | None = None) -> None:
         self.on_event = on_event
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started
 
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
     def __call__(self, phase: Phase, **fields: Any) -> None:
-        if self.on_event is None:
-            return
-        try:
-            self.on_event(JobEvent(phase=phase, elapsed=self.elapsed, **fields))
-        except Exception:  # a display problem must not lose a paid generation
-            log.exception("progress handler failed")
+        self.on_event(JobEvent(phase=phase, elapsed=self.elapsed, **fields))
 
 
 async def run_generation(
-    client: AsyncKlingClient,
-    request: GenerationRequest,
+    client: GatewayClient,
+    work: GenerationRequest | Prepared,
+    report: Reporter,
     *,
+    budget: Budget | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     poll: PollPolicy | None = None,
     timeout: float | None = None,
-    on_event: EventHandler | None = None,
 ) -> GenerationResult:
-    """Run one generation end to end and return where its video was saved."""
-    report = _Reporter(on_event)
+    """Run one generation end to end and return where its video was saved. ``work`` already
+    checked (a :class:`Prepared`) is not checked again."""
     with _final_event(report, None):
-        report("checking", message="checking the request and the image")
-        await client.check(request)
+        if isinstance(work, Prepared):
+            prepared = work
+        else:
+            report("checking", message="checking the request and the image")
+            prepared = await client.check(work)
         report("submitting", message="submitting (this is the paid step)")
-        generation = await client.submit(request)
+        generation = await client.submit(prepared, budget=budget)
         report("queued", generation_id=generation.id, status=generation.status, generation=generation)
-        return await _follow(client, generation, request, report, out_dir, poll, timeout)
+        return await _follow(client, generation, prepared.request, report, out_dir, poll, timeout)
 
 
-async def finish_generation(
-    client: AsyncKlingClient,
+async def resume_generation(
+    client: GatewayClient,
     generation_id: str,
+    report: Reporter,
     *,
     duration: int | None = None,
     request: GenerationRequest | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     poll: PollPolicy | None = None,
     timeout: float | None = None,
-    on_event: EventHandler | None = None,
 ) -> GenerationResult:
-    """Pick up an already submitted generation by id: wait for it and save its video."""
-    report = _Reporter(on_event)
+    """Resume an already submitted generation by id: wait for it and save its video."""
     generation = Generation(id=generation_id, status="unknown")
     with _final_event(report, generation_id):
         return await _follow(client, generation, request, report, out_dir, poll, timeout, duration)
 
 
 @contextlib.contextmanager
-def _final_event(report: _Reporter, generation_id: str | None) -> Iterator[None]:
+def _final_event(report: Reporter, generation_id: str | None) -> Iterator[None]:
     """Every way out of a job ends with a final event ("cancelled" or "failed"), whatever the
     error (not only KlingErrors), so no front end is left showing a job as still running."""
     try:
@@ -112,10 +105,10 @@ def _final_event(report: _Reporter, generation_id: str | None) -> Iterator[None]
 
 
 async def _follow(
-    client: AsyncKlingClient,
+    client: GatewayClient,
     generation: Generation,
     request: GenerationRequest | None,
-    report: _Reporter,
+    report: Reporter,
     out_dir: str | os.PathLike[str] | None,
     poll: PollPolicy | None,
     timeout: float | None,
@@ -123,11 +116,11 @@ async def _follow(
 ) -> GenerationResult:
     poll = poll or client.poll
     # On the clock wait() polls by, so estimate and schedule agree (a resumed job is not at zero).
-    submitted, duration = client.origin(generation.id, duration or (request.duration if request else None))
+    submitted, length = await client.origin(generation.id, duration or (request.duration if request else None))
 
     def on_update(found: Generation) -> None:
-        estimate = poll.progress(client.clock.now() - submitted, duration)
-        phase: Phase = "queued" if found.status in ("queued", "waiting") else "generating"
+        estimate = poll.progress(client.clock.now() - submitted, length)
+        phase: Phase = "queued" if found.status == "queued" else "generating"
         report(
             phase,
             generation_id=found.id,
@@ -138,8 +131,8 @@ async def _follow(
             message="taking longer than documented" if estimate.overdue else "",
         )
 
-    done = await client.wait(generation.id, timeout=timeout, poll=poll, on_update=on_update, duration=duration)
-    folder = resolve_out_dir(out_dir) if out_dir is not None else client.out_dir
+    done = await client.wait(generation.id, timeout=timeout, poll=poll, on_update=on_update, duration=length)
+    folder = find_out_dir(out_dir) if out_dir is not None else client.out_dir
     created = datetime.now(timezone.utc)
     target = folder / video_filename(done.id, request.prompt if request else None, created)
     report("downloading", generation_id=done.id, generation=done, bytes_done=0, bytes_total=done.file_size)
@@ -148,7 +141,8 @@ async def _follow(
         report("downloading", generation_id=done.id, bytes_done=got, bytes_total=total)
 
     path = await client.download(done, target, on_progress=on_progress)
-    sidecar = write_sidecar(path, _sidecar(done, request, client, report.elapsed, created))
+    details = _sidecar(done, request, client, report.elapsed, created)
+    sidecar = await asyncio.to_thread(write_sidecar, path, details)  # an fsync: off the loop
     result = GenerationResult(
         path=Path(path), generation=done, request=request, elapsed=report.elapsed, sidecar=sidecar, simulated=client.demo
     )
@@ -159,7 +153,7 @@ async def _follow(
 def _sidecar(
     generation: Generation,
     request: GenerationRequest | None,
-    client: AsyncKlingClient,
+    client: GatewayClient,
     elapsed: float,
     saved_at: datetime,
 ) -> dict[str, Any]:

@@ -1,55 +1,57 @@
-"""Pick up every unfinished generation after a crash or a kernel restart: wait, save, report.
+"""Resume every unfinished generation after a crash or a kernel restart: wait, save, report.
 
 Nothing is ever submitted here. Status reads and downloads are free, so resuming can only
-recover what was paid for: each pending journal entry is waited for and downloaded (a completed
+recover what was paid for: each unfinished journal entry is waited for and downloaded (a completed
 one whose file is missing is downloaded again, from a freshly fetched URL, continuing the part an
 earlier download left), partial downloads nobody will finish are deleted, and each attempt whose
 outcome is uncertain is listed with what the user must check before paying again (and how to
 record the answer: :mod:`kling_notebook.runtime.settle`).
 
-The journal records the base URL and endpoint pair of every generation, never the key, so entries
-made against another base URL get a client of their own with the key from the argument or the
-environment. Demo generations live in an emulator that ends with its process: when their loopback
-server is gone they are reported as not resumable instead of being waited for until a deadline.
+What can be done about each entry is decided in one place, :func:`survey`, which the panel and the
+CLI both only draw: a job of this process may already be waiting for it (left to that job); it
+may come from a local emulator that has stopped (demo generations end with their process and cost
+nothing); it may have been made through another gateway address (the journal keeps the address,
+never the key, and a key is only sent to the address it was configured for); else this client
+resumes it. Resumed generations are jobs of the client's runner, so they count against the same
+concurrency cap as everything else it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..domain import errors
-from ..domain.events import JobEvent
 from ..domain.generation import GenerationResult
-from ..domain.polling import PollPolicy
-from ..gateway.settings import Endpoint
+from ..gateway.client import GatewayClient
+from ..gateway.settings import is_loopback
 from ..store.history import HistoryItem, request_from_summary
 from ..store.journal import SUBMITTING, Journal, JournalEntry
-from ..store.outputs import resolve_out_dir
-from ..store.partials import sweep
-from .batch import BatchEvent, BatchHandler
+from ..store.outputs import find_out_dir
+from ..store.partials import remove_abandoned
 from .client import AsyncKlingClient
 from .connect import connect
 from .engine import run_blocking
-from .jobs import live_generation_ids
-from .pipeline import finish_generation
+from .jobs import Job, live_generation_ids
 
 __all__ = [
+    "ElsewhereError",
     "NotResumableError",
     "ResumeFailure",
     "ResumeReport",
+    "Survey",
     "UncertainEntry",
-    "is_loopback",
+    "is_here",
     "resume",
     "resume_async",
+    "survey",
 ]
 
-_LOOPBACK = ("localhost", "::1")
 _PROBE_TIMEOUT = 2.0
 
 
@@ -65,12 +67,26 @@ class NotResumableError(errors.KlingError):
         )
 
 
+class ElsewhereError(errors.KlingError):
+    """The generation was made through another gateway address than this client's: a key is only
+    ever sent to the address it was configured for, so it is resumed by a client for that one."""
+
+    def __init__(self, generation_id: str, base_url: str, endpoint: str) -> None:
+        self.generation_id = generation_id
+        self.base_url = base_url
+        super().__init__(
+            f"{generation_id} was made through {base_url} ({endpoint} endpoint), not this client's address.",
+            hint=f"Resume it with the key for that gateway and AIMLAPI_BASE_URL={base_url}"
+            + (" and --endpoint legacy" if endpoint == "legacy" else "") + ".",
+        )
+
+
 @dataclass(frozen=True)
 class ResumeFailure:
-    """A pending generation that could not be recovered this time, and why (a typed error)."""
+    """An unfinished generation that could not be recovered this time, and why (a typed error)."""
 
     entry: JournalEntry
-    error: Exception
+    error: BaseException
 
 
 @dataclass(frozen=True)
@@ -94,8 +110,8 @@ class UncertainEntry:
             f"Row {row}: submitted at {self.entry.created_at} ({what}, {item.duration or '?'} s) "
             f"to {self.entry.base_url}; the outcome is unknown ({why}). Check your account's "
             "generations for one created then: if it exists, record its id with "
-            f"`kling-notebook resolve {row} --id ID` and resume saves it; if not, record that "
-            f"with `kling-notebook resolve {row} --not-created`, and submitting again is safe. "
+            f"`kling-notebook settle {row} --id ID` and resume saves it; if not, record that "
+            f"with `kling-notebook settle {row} --not-created`, and submitting again is safe. "
             "Resume never resubmits it."
         )
 
@@ -129,130 +145,100 @@ class ResumeReport:
         return "\n".join(lines)
 
 
-def is_loopback(base_url: str) -> bool:
-    """Whether ``base_url`` points at this machine: a local emulator, which ends with its process."""
-    host = urlsplit(base_url).hostname or ""
-    return host.startswith("127.") or host in _LOOPBACK
-
-
 async def _reachable(base_url: str) -> bool:
     """Whether anything listens at ``base_url`` (a quick TCP connect, no request sent)."""
     parts = urlsplit(base_url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(parts.hostname, port), _PROBE_TIMEOUT
-        )
+        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), _PROBE_TIMEOUT)
     except (OSError, asyncio.TimeoutError):
         return False
     writer.close()
     return True
 
 
-class _Clients:
-    """One client per (base URL, endpoint) found in the journal, all recording to one journal."""
-
-    def __init__(self, given: AsyncKlingClient | None, folder: Path, api_key: str | None) -> None:
-        self.folder = folder
-        self.api_key = api_key
-        self.given = given
-        shared = given.journal if given is not None and given.out_dir == folder else None
-        self.journal = shared or Journal.in_dir(folder)
-        self._owns_journal = shared is None
-        self._made: list[AsyncKlingClient] = []
-        # None: a loopback emulator that is gone; an error: no client can be made (no key).
-        self._by_target: dict[tuple[str, str], AsyncKlingClient | errors.KlingError | None] = {}
-
-    def _default(self) -> AsyncKlingClient:
-        if self.given is None:
-            self.given = connect(self.api_key, out_dir=self.folder, journal=self.journal)
-            self._made.append(self.given)
-        return self.given
-
-    async def prepare(self, entries: Sequence[JournalEntry]) -> None:
-        for entry in entries:
-            target = (entry.base_url, entry.endpoint)
-            if target not in self._by_target:
-                try:
-                    self._by_target[target] = await self._make(*target)
-                except errors.KlingError as exc:
-                    self._by_target[target] = exc
-
-    async def _make(self, base_url: str, endpoint: str) -> AsyncKlingClient | None:
-        if is_loopback(base_url) and not await _reachable(base_url):
-            return None
-        default = self._default()
-        same_target = (default.base_url, default.endpoint) == (base_url, endpoint)
-        if same_target and default.journal is self.journal:
-            return default
-        endpoint_name: Endpoint = "legacy" if endpoint == "legacy" else "universal"
-        client = AsyncKlingClient(
-            self.api_key,
-            base_url,
-            endpoint_name,
-            out_dir=self.folder,
-            journal=self.journal,
-            # An emulator's sped-up schedule must never reach the real gateway.
-            poll=default.poll if is_loopback(base_url) else PollPolicy(),
-            retry=default.retry,
-        )
-        self._made.append(client)
-        return client
-
-    def client_for(self, entry: JournalEntry) -> AsyncKlingClient:
-        found = self._by_target[(entry.base_url, entry.endpoint)]
-        if found is None:
-            raise NotResumableError(entry.generation_id or "", entry.base_url)
-        if isinstance(found, errors.KlingError):
-            raise found
-        return found
-
-    async def close(self) -> None:
-        for client in self._made:
-            await client.aclose()
-        if self._owns_journal:
-            self.journal.close()
+def _generations(count: int) -> str:
+    return f"{count} generation{'s' if count != 1 else ''}"
 
 
-async def _recover(
-    clients: _Clients,
-    index: int,
-    entry: JournalEntry,
-    gate: asyncio.Semaphore,
-    on_event: BatchHandler | None,
-    timeout: float | None,
-) -> GenerationResult | ResumeFailure:
-    def tagged(event: JobEvent) -> None:
-        if on_event is not None:
-            on_event(BatchEvent(index, event))
+@dataclass(frozen=True)
+class Survey:
+    """A journal's unfinished generations and uncertain attempts, sorted by what ``client`` can do."""
 
-    assert entry.generation_id is not None  # pending() only lists entries with an id
-    async with gate:
-        try:
-            client = clients.client_for(entry)
-        except errors.KlingError as exc:
-            tagged(
-                JobEvent(
-                    phase="failed",
-                    elapsed=0.0,
-                    generation_id=entry.generation_id,
-                    error=exc,
-                    message=str(exc),
+    #: This client resumes them (waiting and downloading are free).
+    here: tuple[JournalEntry, ...]
+    #: A job of this process (another panel, a cell) already waits for them: left to it.
+    running: tuple[JournalEntry, ...]
+    #: Made by a local emulator that has stopped: nothing to save, nothing was paid.
+    gone: tuple[JournalEntry, ...]
+    #: Made through another gateway address: only a client for that address resumes them.
+    elsewhere: tuple[JournalEntry, ...]
+    #: Attempts that may have been paid without an id: the user (or the gateway's logs) settles them.
+    uncertain: tuple[UncertainEntry, ...]
+    #: Whether ``client`` runs on the local emulator (its notes then ask for a key).
+    demo: bool = False
+
+    @property
+    def notes(self) -> list[str]:
+        """One sentence per other address holding unfinished entries: how many, and what it takes."""
+        notes = []
+        if self.gone:
+            notes.append(
+                f"{_generations(len(self.gone))} from an earlier demo session: they cost nothing "
+                "and cannot be resumed once that emulator has stopped."
+            )
+        groups = Counter((entry.base_url, entry.endpoint) for entry in self.elsewhere)
+        for (base_url, endpoint), count in sorted(groups.items()):
+            if self.demo and not is_loopback(base_url):
+                need = "needs" if count == 1 else "need"
+                notes.append(f"{_generations(count)} from the gateway ({base_url}) {need} your key; enter it above to resume them.")
+            else:
+                notes.append(
+                    f"{_generations(count)} were made through {base_url} ({endpoint} endpoint); the key is "
+                    "never sent to another address, so resume them with the key for that gateway "
+                    f"(AIMLAPI_BASE_URL={base_url} kling-notebook resume)."
                 )
-            )
-            return ResumeFailure(entry, exc)
-        try:
-            return await finish_generation(
-                client,
-                entry.generation_id,
-                duration=HistoryItem(entry).duration,
-                request=request_from_summary(entry.request),
-                out_dir=clients.folder,
-                timeout=timeout,
-                on_event=tagged,
-            )
-        except (errors.KlingError, OSError) as exc:
-            return ResumeFailure(entry, exc)
+        return notes
+
+
+def is_here(entry: JournalEntry, client: GatewayClient) -> bool:
+    """Whether ``entry`` was made through ``client``'s base URL and endpoint (its key may resume it)."""
+    return (entry.base_url, entry.endpoint) == (client.base_url, client.endpoint)
+
+
+async def survey(journal: Journal, client: GatewayClient, *, shown: Iterable[str] = ()) -> Survey:
+    """Sort ``journal``'s unfinished entries for ``client`` (see :class:`Survey`), leaving out
+    the generation ids in ``shown`` (a panel's own running jobs, drawn as rows already)."""
+    unfinished = await journal.run(journal.unfinished)
+    lost = await journal.run(journal.uncertain_entries)
+    live = live_generation_ids()
+    skip = set(shown)
+    here: list[JournalEntry] = []
+    running: list[JournalEntry] = []
+    gone: list[JournalEntry] = []
+    elsewhere: list[JournalEntry] = []
+    reachable: dict[str, bool] = {}
+    for entry in unfinished:
+        if entry.generation_id in skip:
+            continue
+        if entry.generation_id in live:
+            running.append(entry)
+        elif is_here(entry, client):
+            here.append(entry)
+        elif is_loopback(entry.base_url):
+            if entry.base_url not in reachable:
+                reachable[entry.base_url] = await _reachable(entry.base_url)
+            (elsewhere if reachable[entry.base_url] else gone).append(entry)
+        else:
+            elsewhere.append(entry)
+    return Survey(
+        here=tuple(here),
+        running=tuple(running),
+        gone=tuple(gone),
+        elsewhere=tuple(elsewhere),
+        uncertain=tuple(UncertainEntry(entry) for entry in lost),
+        demo=client.demo,
+    )
 
 
 async def resume_async(
@@ -260,50 +246,68 @@ async def resume_async(
     *,
     out_dir: str | os.PathLike[str] | None = None,
     api_key: str | None = None,
-    on_event: BatchHandler | None = None,
-    concurrency: int = 4,
+    on_job: Callable[[Job], None] | None = None,
     timeout: float | None = None,
     entries: Sequence[JournalEntry] | None = None,
+    **options: Any,
 ) -> ResumeReport:
-    """Wait for and save every unfinished generation in the journal of ``out_dir`` (default: the
-    client's folder, else ``$KLING_NOTEBOOK_OUTPUTS`` or ``./kling_outputs``).
+    """Wait for and save every unfinished generation in the journal of ``client``'s folder (or,
+    with no client, of ``out_dir``, else ``$KLING_NOTEBOOK_OUTPUTS`` or ``./kling_outputs``).
 
-    ``client`` defaults to :func:`kling_notebook.runtime.connect.connect` (the key from ``api_key`` or the
-    environment; demo mode without one). ``entries`` narrows the work to those pending entries
-    (the panel passes the ones it lists, leaving out generations it is still waiting for itself);
-    by default every pending entry is resumed but those a running job of this process is already
-    waiting for (a panel's, say: resuming them too would save each video twice). ``on_event``
-    gets every job's events tagged with its place in the pending list (``entries`` when given).
-    Never submits anything.
+    ``client`` defaults to :func:`kling_notebook.runtime.connect.connect` (the key from
+    ``api_key`` or the environment, demo mode without one; ``options`` such as ``concurrency``
+    go to it). ``entries`` narrows the work to those unfinished entries (the panel passes the ones
+    it lists); by default every entry :func:`survey` finds resumable here is resumed. ``on_job``
+    is given each job as it starts. Never submits anything.
     """
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    folder = resolve_out_dir(out_dir if out_dir is not None else client.out_dir if client else None)
-    clients = _Clients(client, folder, api_key)
+    made = client is None
+    if client is None:
+        client = connect(api_key, out_dir=find_out_dir(out_dir), **options)
+    elif out_dir is not None and find_out_dir(out_dir) != client.out_dir:
+        raise errors.ConfigurationError(
+            f"This client journals into {client.out_dir}, not {find_out_dir(out_dir)}.",
+            hint="Resume another folder without a client (resume(out_dir=...)), or with a client made for it.",
+        )
+    journal = client.journal
     try:
-        if entries is not None:
-            pending = list(entries)
-        else:
-            live = live_generation_ids()
-            pending = [entry for entry in clients.journal.pending() if entry.generation_id not in live]
-        uncertain = tuple(UncertainEntry(entry) for entry in clients.journal.uncertain_entries())
-        await clients.prepare(pending)
-        gate = asyncio.Semaphore(concurrency)
-        outcomes = await asyncio.gather(
-            *(
-                _recover(clients, i, entry, gate, on_event, timeout)
-                for i, entry in enumerate(pending)
+        if journal is None:
+            return ResumeReport((), (), ())
+        found = await survey(journal, client)
+        chosen = list(entries) if entries is not None else list(found.here)
+        jobs = []
+        for entry in chosen:
+            assert entry.generation_id is not None  # unfinished() only lists entries with an id
+            job = client.runner.resume(
+                entry.generation_id,
+                duration=HistoryItem(entry).duration,
+                request=request_from_summary(entry.request),
+                out_dir=client.out_dir,
+                timeout=timeout,
             )
-        )
-        report = ResumeReport(
+            jobs.append(job)
+            if on_job is not None:
+                on_job(job)
+        outcomes = await asyncio.gather(*(job.wait() for job in jobs), return_exceptions=True)
+        failures = [
+            ResumeFailure(entry, outcome)
+            for entry, outcome in zip(chosen, outcomes, strict=True)
+            if not isinstance(outcome, GenerationResult)
+        ]
+        if entries is None:
+            failures += [ResumeFailure(e, NotResumableError(e.generation_id or "", e.base_url)) for e in found.gone]
+            failures += [
+                ResumeFailure(e, ElsewhereError(e.generation_id or "", e.base_url, e.endpoint)) for e in found.elsewhere
+            ]
+        gone = [entry.generation_id or "" for entry in found.gone]
+        await journal.run(lambda: remove_abandoned(journal, gone))
+        return ResumeReport(
             recovered=tuple(o for o in outcomes if isinstance(o, GenerationResult)),
-            failures=tuple(o for o in outcomes if isinstance(o, ResumeFailure)),
-            uncertain=uncertain,
+            failures=tuple(failures),
+            uncertain=found.uncertain,
         )
-        sweep(clients.journal, [f.entry.generation_id or "" for f in report.not_resumable])
     finally:
-        await clients.close()
-    return report
+        if made:
+            await client.aclose()
 
 
 def resume(client: AsyncKlingClient | None = None, **options: Any) -> ResumeReport:

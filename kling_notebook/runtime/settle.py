@@ -13,10 +13,10 @@ import os
 from ..domain import errors
 from ..store.journal import Journal, JournalEntry
 
-__all__ = ["resolve_uncertain"]
+__all__ = ["settle_uncertain"]
 
 
-def resolve_uncertain(
+def settle_uncertain(
     row: int,
     *,
     generation_id: str | None = None,

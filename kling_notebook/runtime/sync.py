@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.generation import Generation, GenerationResult
 from ..domain.request import GenerationRequest
+from .batch import BatchResult
 from .client import AsyncKlingClient
 from .engine import run_blocking
-
-if TYPE_CHECKING:
-    from .batch import BatchResult
 
 __all__ = ["KlingClient"]
 

@@ -12,12 +12,15 @@ are rare, so durability wins over speed: a poll writes only when it changed some
 credits, video URL, error), so ``last_seen`` is when a poll last brought news. One connection per
 :class:`Journal`, guarded by a lock, serves all threads; other processes open their own. Writes
 take the write lock up front (``BEGIN IMMEDIATE``) and are retried when another process holds it
-past the busy timeout.
+past the busy timeout. Async code calls the journal through :meth:`Journal.run`, on the journal's
+own thread, so an fsync or a lock held by another process never stalls an event loop.
 Timestamps are UTC ISO-8601 strings with microseconds, so they sort as text.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import sqlite3
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..domain.generation import FAILED_STATUSES
-from .outputs import resolve_out_dir, scrub
+from .outputs import find_out_dir, scrub
 
 __all__ = [
     "Journal",
@@ -177,6 +180,7 @@ class Journal:
         self.path = Path(path).absolute()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._conn = sqlite3.connect(
             self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
@@ -190,8 +194,8 @@ class Journal:
 
     @classmethod
     def in_dir(cls, out_dir: str | os.PathLike[str] | None = None) -> Journal:
-        """The journal of an output folder (default: :func:`outputs.resolve_out_dir`)."""
-        return cls(resolve_out_dir(out_dir) / FILENAME)
+        """The journal of an output folder (default: :func:`outputs.find_out_dir`)."""
+        return cls(find_out_dir(out_dir) / FILENAME)
 
     def __enter__(self) -> Journal:
         return self
@@ -201,7 +205,30 @@ class Journal:
 
     def close(self) -> None:
         with self._lock:
+            executor, self._executor = self._executor, None
+            if executor is not None:
+                executor.shutdown(wait=True)
             self._conn.close()
+
+    async def run(self, work: Callable[[], _T], *, undo: Callable[[_T], object] | None = None) -> _T:
+        """Run ``work`` (calls of this journal) on the journal's own thread, so sqlite's fsync and
+        lock waits never hold up the event loop.
+
+        A write that has started is never abandoned half way: when the awaiting task is cancelled,
+        this waits for ``work`` to end, passes its result to ``undo`` (e.g. marking a row that was
+        just begun as never sent), and only then lets the cancellation go on.
+        """
+        with self._lock:
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(1, "kling-journal")
+            future = self._executor.submit(work)
+        try:
+            return await asyncio.shield(asyncio.wrap_future(future))
+        except asyncio.CancelledError:
+            concurrent.futures.wait([future])
+            if undo is not None and not future.cancelled() and future.exception() is None:
+                undo(future.result())
+            raise
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -366,10 +393,10 @@ class Journal:
             return True
         return status == SUBMITTING and created_at <= cutoff and row not in self._in_flight_here()
 
-    def _resolve_attempt(
+    def _record_outcome(
         self, row: int, status: str, *, generation_id: str | None = None, error: str | None = None
     ) -> None:
-        """Move an attempt that has no generation id yet to ``status``."""
+        """Record the outcome of an attempt's POST (it has no generation id yet): ``status``."""
 
         def change(conn: sqlite3.Connection) -> None:
             found = conn.execute(
@@ -400,15 +427,15 @@ class Journal:
 
     def submitted(self, row: int, generation_id: str, status: str) -> None:
         """The POST returned ``generation_id``: durable on disk when this returns."""
-        self._resolve_attempt(row, status, generation_id=generation_id)
+        self._record_outcome(row, status, generation_id=generation_id)
 
     def uncertain(self, row: int, reason: str) -> None:
         """The POST outcome is unknown: it may have created (and charged) a generation."""
-        self._resolve_attempt(row, UNCERTAIN, error=reason)
+        self._record_outcome(row, UNCERTAIN, error=reason)
 
     def not_submitted(self, row: int, reason: str) -> None:
         """The POST provably created nothing (validation, 4xx, connect error): nothing was paid."""
-        self._resolve_attempt(row, NOT_SUBMITTED, error=reason)
+        self._record_outcome(row, NOT_SUBMITTED, error=reason)
 
     # -- the user's verdict on an uncertain attempt ----------------------------------------------
 
@@ -470,16 +497,22 @@ class Journal:
         row, which already exists if the id was journalled before."""
 
         def insert(conn: sqlite3.Connection) -> int:
-            at = _now()
-            conn.execute(
-                "INSERT OR IGNORE INTO generations (generation_id, status, request, endpoint,"
-                " base_url, created_at, updated_at, last_seen, history)"
-                " VALUES (?, ?, '{}', ?, ?, ?, ?, ?, ?)",
-                (generation_id, status, endpoint, base_url, at, at, at, json.dumps([[at, status]])),
-            )
+            self._insert_adopted(conn, generation_id, status, endpoint, base_url)
             return int(self._find(conn, generation_id)["row"])
 
         return self._write(insert)
+
+    @staticmethod
+    def _insert_adopted(
+        conn: sqlite3.Connection, generation_id: str, status: str, endpoint: str, base_url: str
+    ) -> None:
+        at = _now()
+        conn.execute(
+            "INSERT OR IGNORE INTO generations (generation_id, status, request, endpoint,"
+            " base_url, created_at, updated_at, last_seen, history)"
+            " VALUES (?, ?, '{}', ?, ?, ?, ?, ?, ?)",
+            (generation_id, status, endpoint, base_url, at, at, at, json.dumps([[at, status]])),
+        )
 
     # -- after submit ---------------------------------------------------------------------------
 
@@ -491,35 +524,34 @@ class Journal:
         credits_used: float | None = None,
         video_url: str | None = None,
         error: str | None = None,
+        endpoint: str | None = None,
+        base_url: str | None = None,
     ) -> None:
-        """Record a poll result. ``None`` fields keep their value; the history grows only when
-        the status changes, and a stale non-final status never overwrites a final one (two
-        processes may poll the same id). A poll that changes nothing writes nothing: it is
-        checked with a plain read first, so polling never takes the write lock or an fsync."""
+        """Record a poll result in one write transaction. ``None`` fields keep their value; the
+        history grows only when the status changes, and a stale non-final status never overwrites
+        a final one (two processes may poll the same id). With ``endpoint`` and ``base_url``, an
+        id this journal has not seen is adopted (``wait ID``), so resume can finish it; without,
+        it is a KeyError. Callers skip polls that bring no news (the client remembers what it
+        recorded), so a poll costs at most this one write."""
 
-        def merged(current: sqlite3.Row) -> dict[str, Any]:
+        def change(conn: sqlite3.Connection) -> None:
+            if endpoint is not None and base_url is not None:
+                self._insert_adopted(conn, generation_id, status, endpoint, base_url)
+            current = self._find(conn, generation_id)
             keep_final = _is_terminal(current["status"]) and not _is_terminal(status)
-            return {
-                "status": current["status"] if keep_final else status,
+            final_status: str = current["status"] if keep_final else status
+            merged = {
+                "status": final_status,
                 "credits_used": current["credits_used"] if credits_used is None else credits_used,
                 "video_url": video_url or current["video_url"],
                 "error": error or current["error"],
             }
-
-        def changes(current: sqlite3.Row) -> dict[str, Any]:
-            return {k: v for k, v in merged(current).items() if v != current[k]}
-
-        if not changes(self._retry(lambda: self._find(self._conn, generation_id))):
-            return
-
-        def change(conn: sqlite3.Connection) -> None:
-            current = self._find(conn, generation_id)
-            new = changes(current)  # again under the write lock: another process may have won
+            new = {k: v for k, v in merged.items() if v != current[k]}
             if not new:
                 return
             at = _now()
             new.update(updated_at=at, last_seen=at)
-            new["history"] = self._with_status(current["history"], merged(current)["status"], at)
+            new["history"] = self._with_status(current["history"], final_status, at)
             self._assign(conn, current["row"], new)
 
         self._write(change)
@@ -550,7 +582,7 @@ class Journal:
         found = self._select("row = ?", (row,))
         return found[0] if found else None
 
-    def pending(self) -> list[JournalEntry]:
+    def unfinished(self) -> list[JournalEntry]:
         """Everything resume must finish, oldest first: submitted but not final, or completed
         without its video file on disk."""
         failed = sorted(FAILED)

@@ -22,7 +22,7 @@ from typing import Any
 __all__ = [
     "ENV_VAR",
     "DEFAULT_DIR_NAME",
-    "resolve_out_dir",
+    "find_out_dir",
     "video_filename",
     "write_sidecar",
     "read_sidecar",
@@ -47,7 +47,7 @@ _SLUG_MAX_CHARS = 40
 _ID_CHARS = 8
 
 
-def resolve_out_dir(out_dir: str | os.PathLike[str] | None = None) -> Path:
+def find_out_dir(out_dir: str | os.PathLike[str] | None = None) -> Path:
     """The output folder: the argument, else ``$KLING_NOTEBOOK_OUTPUTS``, else ``./kling_outputs``.
 
     The result is absolute, so a later ``os.chdir`` (common in notebooks) cannot move it. The

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..domain import errors
 from .journal import Journal
 
-__all__ = ["claimed", "discard", "partial_path", "sweep"]
+__all__ = ["claimed", "discard", "partial_path", "remove_abandoned"]
 
 SUFFIX = ".part"
 
@@ -105,11 +105,11 @@ def discard(partial: Path) -> bool:
     return True
 
 
-def sweep(journal: Journal, abandoned: Collection[str] = ()) -> list[Path]:
+def remove_abandoned(journal: Journal, abandoned: Collection[str] = ()) -> list[Path]:
     """Delete the partials of generations that will not be downloaded again: no longer pending
     (saved, failed, settled) or in ``abandoned`` (ids whose emulator is gone). A partial a live
     download holds stays. Returns the files deleted (or already gone) and forgotten."""
-    keep = {entry.generation_id for entry in journal.pending()} - set(abandoned)
+    keep = {entry.generation_id for entry in journal.unfinished()} - set(abandoned)
     swept = []
     for entry in journal.with_partial():
         assert entry.generation_id is not None and entry.partial is not None  # set together

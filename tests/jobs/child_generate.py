@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 
 from kling_notebook import AsyncKlingClient, GenerationRequest, JobEvent, PollPolicy
-from kling_notebook.runtime.pipeline import run_generation
 
 PIECE = 4096
 
@@ -92,9 +91,7 @@ async def main() -> None:
         GenerationRequest(image=os.environ["CHILD_IMAGE"], prompt=f"kill test {i}", duration=d)
         for i, d in enumerate(durations)
     ]
-    await asyncio.gather(
-        *(run_generation(client, r, on_event=reporter(i)) for i, r in enumerate(requests))
-    )
+    await asyncio.gather(*(client.generate(r, on_event=reporter(i)) for i, r in enumerate(requests)))
     say(step="all-done")
 
 

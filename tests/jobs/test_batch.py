@@ -4,14 +4,18 @@ again with every job created exactly once, nothing is sent unconfirmed, sweeps a
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from kling_notebook import AsyncKlingClient, KlingClient, RetryPolicy, errors
+from kling_notebook.domain.events import JobEvent
 from kling_notebook.emulator import Emulator
-from kling_notebook.runtime.batch import BatchEvent, ConfirmationRequiredError, sweep
+from kling_notebook.runtime.batch import ConfirmationRequiredError, sweep
 from kling_notebook.runtime.gate import AdaptiveLimit
+from kling_notebook.runtime.jobs import Job
 from kling_notebook.store.journal import NOT_SUBMITTED
 
 from .conftest import make_client, posts
@@ -21,31 +25,45 @@ def created_prompts(emulator: Emulator) -> list[str]:
     return sorted(g["prompt"] or "" for g in emulator.generations().values())
 
 
-def peak_from_events(events: list[BatchEvent]) -> int:
-    """Jobs between their first and final event, at most, as the one event stream tells it."""
+Tagged = tuple[int, JobEvent]
+
+
+def tag_into(events: list[Tagged]) -> Callable[[Job], None]:
+    """An ``on_job`` that records every event of every job with the job's place in the batch."""
+
+    places = itertools.count()
+
+    def follow(job: Job) -> None:
+        place = next(places)
+        job.subscribe(lambda event: events.append((place, event)))
+
+    return follow
+
+
+def peak_from_events(events: list[Tagged]) -> int:
+    """Jobs past being held and before their final event, at most, as their events tell it."""
     running: set[int] = set()
     peak = 0
-    for tagged in events:
-        if tagged.event.is_final:
-            running.discard(tagged.index)
+    for index, event in events:
+        if event.is_final or event.phase == "held":
+            running.discard(index)
         else:
-            running.add(tagged.index)
+            running.add(index)
             peak = max(peak, len(running))
     return peak
 
 
-async def test_the_cap_holds_and_one_stream_tags_every_job(
-    client: AsyncKlingClient, emulator: Emulator, image: Path
+async def test_the_cap_holds_and_every_job_reports(
+    emulator: Emulator, out_dir: Path, image: Path
 ) -> None:
     prompts = [f"cap {i}" for i in range(6)]
-    events: list[BatchEvent] = []
-    result = await client.batch(
-        sweep(images=image, prompts=prompts), concurrency=2, confirm=True, on_event=events.append
-    )
+    events: list[Tagged] = []
+    async with make_client(emulator, out_dir, concurrency=2) as client:
+        result = await client.batch(sweep(images=image, prompts=prompts), confirm=True, on_job=tag_into(events))
     assert [item.ok for item in result] == [True] * 6 and len(result.results) == 6
     assert peak_from_events(events) == 2 and result.peak_in_flight == 2
     assert result.limits == (2,)
-    finals = {tagged.index: tagged.event.phase for tagged in events if tagged.event.is_final}
+    finals = {index: event.phase for index, event in events if event.is_final}
     assert finals == dict.fromkeys(range(6), "completed")
     assert created_prompts(emulator) == prompts
     assert all(item.result and item.result.request == item.request for item in result)
@@ -57,16 +75,15 @@ async def test_the_cap_holds_and_one_stream_tags_every_job(
     indirect=True,
 )
 async def test_429_lowers_the_cap_then_successes_raise_it(
-    emulator: Emulator, out_dir: Path, image: Path
+    emulator: Emulator, out_dir: Path, image: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     prompts = [f"busy {i}" for i in range(8)]
-    # No retries in the client: every 429 reaches the batch, whatever order the POSTs race in.
+    monkeypatch.setattr("kling_notebook.runtime.gate.RAISE_AFTER", 2)
+    # No retries in the client: every 429 reaches the runner, whatever order the POSTs race in.
     async with make_client(
-        emulator, out_dir, retry=RetryPolicy(max_attempts=1, base_delay=0.01)
+        emulator, out_dir, retry=RetryPolicy(max_attempts=1, base_delay=0.01), concurrency=4
     ) as client:
-        result = await client.batch(
-            sweep(images=image, prompts=prompts), concurrency=4, confirm=True, raise_after=2
-        )
+        result = await client.batch(sweep(images=image, prompts=prompts), confirm=True)
         journal = client.journal
         assert journal is not None
         refused = [e for e in journal.entries() if e.status == NOT_SUBMITTED]
@@ -74,7 +91,7 @@ async def test_429_lowers_the_cap_then_successes_raise_it(
     assert all(item.ok for item in result)
     assert created_prompts(emulator) == prompts  # every job exactly once
     assert posts(emulator) == {"200": 8, "429": 4}
-    assert sum(item.rate_limited for item in result) == 4 and len(refused) == 4
+    assert sum(item.refusals for item in result) == 4 and len(refused) == 4
     limits = list(result.limits)
     lowest = limits.index(min(limits))
     assert limits[0] == 4 and min(limits) < 4  # lowered...
@@ -86,17 +103,15 @@ async def test_a_request_refused_too_often_fails_with_its_rate_limit_error(
     emulator: Emulator, out_dir: Path, image: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.set_faults("retry_after=0,post:429=1")
-    monkeypatch.setattr("kling_notebook.runtime.batch.MAX_RATE_LIMITED", 2)
+    monkeypatch.setattr("kling_notebook.runtime.jobs.MAX_REFUSALS", 2)
     async with make_client(
         emulator, out_dir, retry=RetryPolicy(max_attempts=1, base_delay=0.01)
     ) as client:
-        events: list[BatchEvent] = []
-        result = await client.batch(
-            sweep(images=image, prompts="never"), confirm=True, on_event=events.append
-        )
+        events: list[Tagged] = []
+        result = await client.batch(sweep(images=image, prompts="never"), confirm=True, on_job=tag_into(events))
     (item,) = result.items
-    assert isinstance(item.error, errors.RateLimitError) and item.rate_limited == 2
-    assert [t.event.phase for t in events if t.event.is_final] == ["failed"]
+    assert isinstance(item.error, errors.RateLimitError) and item.refusals == 2
+    assert [event.phase for _, event in events if event.is_final] == ["failed"]
     assert posts(emulator) == {"429": 3} and emulator.stats()["created"] == []
 
 

@@ -1,5 +1,5 @@
 """The batch view: nothing is sent before "Confirm: N videos, about $X" is pressed; then a row per
-job fills from the one event stream and the results appear as a grid of videos."""
+job follows it and the results appear as a grid of videos."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ HOSTILE = "<b onmouseover=alert(1)>bold</b> & co"
 async def test_confirm_then_rows_and_videos_fill_in(
     client: AsyncKlingClient, emulator: Emulator, image: Path
 ) -> None:
-    view = BatchView(client, sweep(images=image, prompts=[HOSTILE, "two", "three"]), concurrency=2)
+    view = BatchView(client, sweep(images=image, prompts=[HOSTILE, "two", "three"]))
     assert view.confirm_button.description == "Confirm: 3 videos, about $4.20"
     assert "Nothing is sent until you confirm" in view.summary.value
-    title = view.rows[0].title.value
+    title = view.preview.children[0].value
     assert html.escape(HOSTILE, quote=True) in title and "<b onmouseover" not in title
     assert posts(emulator) == {}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kling_notebook.domain.cost import DEFAULT_PRICES, cost_notice
-from kling_notebook.frontends import cli
+from kling_notebook.frontends.cli import commands as cli
 
 from .conftest import posts
 

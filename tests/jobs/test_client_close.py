@@ -52,7 +52,7 @@ async def test_a_journal_passed_in_stays_open(
     with Journal.in_dir(out_dir) as journal:
         async with make_client(emulator, out_dir, journal=journal) as client:
             generation = await client.submit(image=image, prompt="the caller's journal")
-        assert [entry.generation_id for entry in journal.pending()] == [generation.id]
+        assert [entry.generation_id for entry in journal.unfinished()] == [generation.id]
         assert "journal.sqlite3" in open_in(out_dir)
     assert open_in(out_dir) == set()
 

@@ -11,7 +11,7 @@ import pytest
 
 from kling_notebook import Budget
 from kling_notebook.emulator import Emulator
-from kling_notebook.frontends import cli
+from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.frontends.display import result_text
 from kling_notebook.runtime.batch import sweep
 

@@ -121,7 +121,7 @@ async def assert_recovered(
     assert stats["created"] == created_before and sorted(stats["created"]) == sorted(ids)
     assert posts(emulator) == {"200": len(ids)}  # one create call per generation, ever
     with Journal.in_dir(out_dir) as journal:
-        assert journal.pending() == []
+        assert journal.unfinished() == []
         assert sorted(e.generation_id or "" for e in journal.entries()) == sorted(ids)
     return report
 
@@ -136,7 +136,7 @@ async def test_sigkill_mid_poll_then_resume(image: Path, tmp_path: Path) -> None
         ids = set(steps(lines, "submitted").values())
         assert len(ids) == 3
         with Journal.in_dir(out_dir) as journal:
-            pending = journal.pending()
+            pending = journal.unfinished()
         assert {entry.generation_id for entry in pending} == ids  # journalled before the kill
         assert {entry.status for entry in pending} <= {"queued", "generating"}
         assert not list(out_dir.glob("*.mp4"))
@@ -161,7 +161,7 @@ async def test_sigkill_mid_download_then_resume(image: Path, tmp_path: Path) -> 
         partial = [path.stat().st_size for path in out_dir.glob("*.mp4.part")]
         assert partial and max(partial) > 0, "the kill must land mid-download"
         with Journal.in_dir(out_dir) as journal:
-            pending = journal.pending()
+            pending = journal.unfinished()
         assert {entry.generation_id for entry in pending} == ids
         assert any(entry.status == "completed" and entry.path is None for entry in pending)
 

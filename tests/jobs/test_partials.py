@@ -14,7 +14,7 @@ from kling_notebook import AsyncKlingClient, Generation, RetryPolicy, errors
 from kling_notebook.emulator import Emulator
 from kling_notebook.runtime.resume import resume_async
 from kling_notebook.store.journal import Journal
-from kling_notebook.store.partials import claimed, sweep
+from kling_notebook.store.partials import claimed, remove_abandoned
 
 from .child_generate import VideoBodies
 from .conftest import TIME_SCALE, make_client
@@ -94,7 +94,7 @@ async def test_resume_continues_a_download_that_failed_for_good(
     assert bytes_after - bytes_before == size - KEEP  # only the missing bytes were sent
     assert not list(out_dir.glob("*.part"))
     with Journal.in_dir(out_dir) as journal:
-        assert journal.with_partial() == [] and journal.pending() == []
+        assert journal.with_partial() == [] and journal.unfinished() == []
 
 
 async def test_partials_nobody_will_finish_are_deleted(out_dir: Path, image: Path) -> None:
@@ -125,15 +125,15 @@ async def test_a_live_download_is_neither_taken_over_nor_deleted(
         live.write_bytes(b"live bytes")
         client.journal.record_partial(done.id, live)
         path = await client.download(done, out_dir / "second.mp4")
-        assert sweep(client.journal) == []  # saved now, but the live partial stays
+        assert remove_abandoned(client.journal) == []  # saved now, but the live partial stays
         with pytest.raises(errors.DownloadError, match="another download is writing"):
             await client.download(done, out_dir / "live.mp4")
     assert live.read_bytes() == b"live bytes"
     assert path.stat().st_size == done.file_size
     assert emulator.stats()["requests"]["GET /cdn"] == {"200": 1}  # whole, not continued
-    assert sweep(client.journal) == [] and live.exists()  # downloaded() forgot it
+    assert remove_abandoned(client.journal) == [] and live.exists()  # downloaded() forgot it
     client.journal.record_partial(done.id, live)
-    assert sweep(client.journal) == [live] and not live.exists()  # released: deleted
+    assert remove_abandoned(client.journal) == [live] and not live.exists()  # released: deleted
 
 
 async def test_kept_bytes_that_do_not_fit_start_over(

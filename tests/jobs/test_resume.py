@@ -1,5 +1,5 @@
 """Resume against the emulator: downloads what was paid for and is missing, lists uncertain
-attempts without resubmitting them until the user settles them with ``resolve``, reports demo
+attempts without resubmitting them until the user settles them with ``settle``, reports demo
 generations whose emulator is gone, and works from the CLI with only the key in the environment."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 
 from kling_notebook import RetryPolicy, errors
 from kling_notebook.emulator import Emulator
-from kling_notebook.frontends import cli
+from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.runtime.resume import NotResumableError, resume_async
-from kling_notebook.runtime.settle import resolve_uncertain
+from kling_notebook.runtime.settle import settle_uncertain
 
 from .conftest import SMALL_VIDEO, make_client, posts
 
@@ -62,8 +62,8 @@ async def test_uncertain_attempts_are_listed_never_resubmitted(
     (uncertain,) = report.uncertain
     assert uncertain.entry.request["prompt"] == "did it go through?"
     row = uncertain.entry.row
-    assert f"kling-notebook resolve {row} --id ID" in uncertain.advice
-    assert f"kling-notebook resolve {row} --not-created" in uncertain.advice
+    assert f"kling-notebook settle {row} --id ID" in uncertain.advice
+    assert f"kling-notebook settle {row} --not-created" in uncertain.advice
     assert "never resubmits" in uncertain.advice
     assert posts(emulator) == {"reset": 1} and len(emulator.stats()["created"]) == 1
 
@@ -96,7 +96,8 @@ def test_cli_resume_needs_only_the_key(
 
     ids = asyncio.run(submit_two())
     emulator.complete_all_now()
-    monkeypatch.setenv("AIMLAPI_KEY", emulator.api_key)  # the base URL comes from the journal
+    monkeypatch.setenv("AIMLAPI_KEY", emulator.api_key)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", emulator.base_url)  # the key goes only where it is set for
 
     assert cli.main(["resume", "--out", str(out_dir), "--json"]) == 0
     captured = capsys.readouterr()
@@ -115,7 +116,7 @@ def test_cli_resume_needs_only_the_key(
     assert posts(emulator) == {"200": 2}
 
 
-def test_cli_resolve_settles_uncertain_attempts(
+def test_cli_settle_records_the_verdict_on_uncertain_attempts(
     emulator: Emulator,
     out_dir: Path,
     image: Path,
@@ -135,18 +136,19 @@ def test_cli_resolve_settles_uncertain_attempts(
     (created,) = emulator.stats()["created"]
     emulator.complete_all_now()
     monkeypatch.setenv("AIMLAPI_KEY", emulator.api_key)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", emulator.base_url)
     out = ["--out", str(out_dir)]
 
     assert cli.main(["resume", *out, "--json"]) == 7  # uncertain: check before paying again
     listed = json.loads(capsys.readouterr().out)["uncertain"]
     rows = {item["row"] for item in listed}
     assert len(rows) == 2
-    assert all(f"kling-notebook resolve {item['row']} " in item["advice"] for item in listed)
+    assert all(f"kling-notebook settle {item['row']} " in item["advice"] for item in listed)
     found_row, empty_row = sorted(rows)
 
-    assert cli.main(["resolve", str(found_row), "--id", created, *out]) == 0
+    assert cli.main(["settle", str(found_row), "--id", created, *out]) == 0
     assert "`kling-notebook resume` saves its video" in capsys.readouterr().out
-    assert cli.main(["resolve", str(empty_row), "--not-created", *out, "--json"]) == 0
+    assert cli.main(["settle", str(empty_row), "--not-created", *out, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "row": empty_row,
         "status": "not_created",
@@ -161,15 +163,15 @@ def test_cli_resolve_settles_uncertain_attempts(
     assert posts(emulator) == {"reset": 1, "500": 1}  # nothing was ever submitted again
 
     # Settled and polled rows, unknown rows and ids of other attempts are refused as bad input.
-    assert cli.main(["resolve", str(found_row), "--not-created", *out]) == 2
-    assert cli.main(["resolve", "999", "--not-created", *out]) == 2
-    assert cli.main(["resolve", str(empty_row), "--id", created, *out]) == 2
+    assert cli.main(["settle", str(found_row), "--not-created", *out]) == 2
+    assert cli.main(["settle", "999", "--not-created", *out]) == 2
+    assert cli.main(["settle", str(empty_row), "--id", created, *out]) == 2
     assert f"belongs to journal row {found_row}" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        cli.main(["resolve", str(empty_row), *out])  # --id or --not-created is required
+        cli.main(["settle", str(empty_row), *out])  # --id or --not-created is required
 
 
-def test_resolve_needs_exactly_one_outcome(out_dir: Path) -> None:
+def test_settle_needs_exactly_one_outcome(out_dir: Path) -> None:
     for outcome in ({}, {"generation_id": " "}, {"generation_id": "x", "not_created": True}):
         with pytest.raises(errors.ValidationError, match="either the generation id"):
-            resolve_uncertain(1, out_dir=out_dir, **outcome)
+            settle_uncertain(1, out_dir=out_dir, **outcome)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kling_notebook import display
 from kling_notebook.domain.generation import Generation, GenerationResult
 from kling_notebook.domain.request import GenerationRequest
+from kling_notebook.frontends import display
 from kling_notebook.frontends.panel import DEMO_IMAGE
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 2000
@@ -49,7 +49,7 @@ def test_default_is_a_relative_file_with_a_download_link(result: GenerationResul
 
 def test_colab_embeds_the_video(result: GenerationResult, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    assert display.resolved_mode() == "embed"
+    assert display.concrete_mode() == "embed"
     page = display.video_html(result)
     assert 'src="data:video/mp4;base64,' in page
     assert 'href="https://cdn.example/v.mp4?a=1&amp;b=2" download="a b&amp;c.mp4"' in page  # not the kernel's files
@@ -57,7 +57,7 @@ def test_colab_embeds_the_video(result: GenerationResult, monkeypatch: pytest.Mo
 
 def test_voila_embeds_the_video(result: GenerationResult, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOILA_KERNEL_ID", "k")
-    assert display.resolved_mode() == "embed"
+    assert display.concrete_mode() == "embed"
 
 
 def test_embed_has_a_size_cap(result: GenerationResult, monkeypatch: pytest.MonkeyPatch) -> None:

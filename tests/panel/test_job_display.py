@@ -41,5 +41,5 @@ def test_exported_and_import_stays_light() -> None:
 
 def test_text_only_without_widgets(client: AsyncKlingClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "kling_notebook.frontends.panel._progress", None)  # import fails
-    job = Job(client, GenerationRequest(image=DEMO_IMAGE))
+    job = Job(client.runner, GenerationRequest(image=DEMO_IMAGE))
     assert job._repr_mimebundle_() == {"text/plain": f"Job #{job.number}: starting"}

@@ -46,9 +46,9 @@ def test_a_refused_submit_waits_in_a_local_queue_then_goes_through(busy_gateway:
     job.subscribe(lambda event: phases.append(event.phase))
     result = job.result(timeout=60)
     assert result.path.is_file()
-    assert phases.count("waiting") >= 1 and "failed" not in phases
+    assert phases.count("held") >= 1 and "failed" not in phases
     assert len(busy_gateway.stats()["created"]) == 1, "nothing submitted twice"
-    assert panel.runner._gate.limits[:2] == [4, 2], "the runner's cap halves on a refusal"
+    assert panel.runner.gate.limits[:2] == [4, 2], "the runner's cap halves on a refusal"
 
 
 @pytest.mark.parametrize("busy_gateway", ["post:429=1,retry_after=0"], indirect=True)

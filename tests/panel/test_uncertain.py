@@ -1,5 +1,5 @@
 """Submissions whose outcome is unknown are shown in the panel before the user pays again, with
-what to check and buttons that settle them (as ``kling-notebook resolve`` does)."""
+what to check and buttons that settle them (as ``kling-notebook settle`` does)."""
 
 from __future__ import annotations
 
@@ -65,8 +65,8 @@ def test_a_submit_lost_to_a_kernel_restart_is_shown_and_dismissed(client: AsyncK
     text = uncertain_text(panel)
     assert "may or may not have been created" in text and "kernel restart" in text
     assert "dashboard" in text and "generating again may pay twice" in text
-    assert f"kling-notebook resolve {row} --id ID" in text
-    assert f"kling-notebook resolve {row} --not-created" in text
+    assert f"kling-notebook settle {row} --id ID" in text
+    assert f"kling-notebook settle {row} --not-created" in text
     assert "<script>" not in text and "&lt;script&gt;" in text
     _found, _record, absent = buttons(panel, 0)
     absent.click()
@@ -130,5 +130,5 @@ def test_an_uncertain_submit_in_this_panel_is_listed_at_once_with_its_steps(tmp_
         assert "Record id" in row_text and "Not created" in row_text
         wait_for(lambda: panel.uncertain.layout.display == "", what="the uncertain list")
         listed = uncertain_text(panel)
-        assert "“dropped answer”" in listed and "kling-notebook resolve 1 --id ID" in listed
+        assert "“dropped answer”" in listed and "kling-notebook settle 1 --id ID" in listed
         assert len(emulator.stats()["created"]) == 1  # the gateway did create it: never sent twice

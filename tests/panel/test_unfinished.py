@@ -1,4 +1,4 @@
-"""A job that ends without its video goes back to the unfinished list with Keep waiting; entries
+"""A job that ends without its video goes back to the unfinished list with Resume; entries
 made through another address are counted there, never resumed with this panel's key."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .conftest import demo_client, html_values, wait_for
 GATEWAY = "https://api.aimlapi.com/v2"
 
 
-def test_a_cancelled_job_reappears_with_keep_waiting(tmp_path: Path) -> None:
+def test_a_cancelled_job_reappears_with_resume(tmp_path: Path) -> None:
     with Emulator(job_seconds=3, video_width=160) as slow:
         panel = KlingPanel(demo_client(slow, tmp_path, 60))
         job = panel.generate()
@@ -26,7 +26,7 @@ def test_a_cancelled_job_reappears_with_keep_waiting(tmp_path: Path) -> None:
         job.cancel()
         wait_for(lambda: panel.pending.layout.display == "", 10, "the unfinished list")
         keep = panel.pending.children[1].children[0]
-        assert keep.description == "Keep waiting"
+        assert keep.description == "Resume"
         assert job.generation_id in panel.pending.children[1].children[1].value
         created = len(slow.stats()["created"])
         keep.click()

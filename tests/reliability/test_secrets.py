@@ -24,9 +24,9 @@ from kling_notebook import (
     KlingClient,
     PollPolicy,
     RetryPolicy,
-    cli,
     errors,
 )
+from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.gateway import client as client_module
 from kling_notebook.runtime.jobs import Job
 
@@ -106,7 +106,7 @@ async def test_reprs(make_emulator: Any, make_client: Any, image: bytes) -> None
     async with client:
         result = await client.generate(request)
     shown = [client, KlingClient(client=client), request, result, result.generation,
-             Job(client, request), client.journal]
+             Job(client.runner, request), client.journal]
     assert_no_key(*(repr(thing) for thing in shown), *(str(thing) for thing in shown))
     assert_no_key(result._repr_mimebundle_())
 

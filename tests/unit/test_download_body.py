@@ -78,10 +78,10 @@ async def test_after_a_non_mp4_body_the_journal_still_lists_it_for_resume(gatewa
         assert client.journal is not None
         entry = client.journal.get(GEN_ID)
         assert entry is not None and entry.status == "completed" and entry.path is None
-        assert [e.generation_id for e in client.journal.pending()] == [GEN_ID]
+        assert [e.generation_id for e in client.journal.unfinished()] == [GEN_ID]
         assert not list(tmp_path.glob("*.mp4"))
 
         gateway.serve(VIDEO_URL, VIDEO)  # the host recovers: downloading again saves it
         path = await client.download(DONE, tmp_path / "again.mp4")
         assert path.read_bytes() == VIDEO
-        assert client.journal.pending() == []
+        assert client.journal.unfinished() == []

@@ -22,7 +22,7 @@ from kling_notebook import (
     errors,
 )
 from kling_notebook.domain.request import MODEL_ID
-from kling_notebook.gateway.settings import DEFAULT_BASE_URL, resolve_base_url
+from kling_notebook.gateway.settings import DEFAULT_BASE_URL, find_base_url
 
 from .fakes import (
     API,
@@ -192,7 +192,7 @@ async def test_env_key_is_what_is_sent(clean_env, gateway, clock, tmp_path):
 
 
 def test_base_url_default_argument_and_environment(clean_env):
-    assert resolve_base_url() == DEFAULT_BASE_URL == "https://api.aimlapi.com"
+    assert find_base_url() == DEFAULT_BASE_URL == "https://api.aimlapi.com"
     assert AsyncKlingClient(api_key=KEY).base_url == "https://api.aimlapi.com"
     clean_env.setenv("AIML_API_BASE", "https://second.example/v1")
     assert AsyncKlingClient(api_key=KEY).base_url == "https://second.example"

@@ -221,7 +221,7 @@ def test_subscribe_replays_the_last_event_and_unsubscribe_stops(scripted, make_c
 
 def test_a_failing_job_subscriber_does_not_starve_the_others(scripted, make_client, tmp_path, jpeg):
     client = make_client(clock=FakeClock(real_sleep=0.001))
-    job = Job(client, GenerationRequest(image=jpeg), out_dir=tmp_path)
+    job = Job(client.runner, GenerationRequest(image=jpeg), out_dir=tmp_path)
     seen = []
 
     def broken(event):
@@ -236,12 +236,12 @@ def test_a_failing_job_subscriber_does_not_starve_the_others(scripted, make_clie
     ]
 
 
-def test_pick_up_an_existing_id(scripted, make_client, tmp_path):
+def test_resume_an_existing_id(scripted, make_client, tmp_path):
     client = make_client(clock=FakeClock(real_sleep=0.001))
-    job = JobRunner(client).pick_up(GEN_ID, out_dir=tmp_path, duration=10, poll=PollPolicy())
+    job = JobRunner(client).resume(GEN_ID, out_dir=tmp_path, duration=10, poll=PollPolicy())
     result = job.result(timeout=10)
     assert result.id == GEN_ID and result.path.read_bytes() == VIDEO
-    assert scripted.posts == []  # picking up never pays again
+    assert scripted.posts == []  # resuming never pays again
     assert client.journal.get(GEN_ID).path == str(result.path)
 
 
@@ -264,7 +264,7 @@ def test_cancelling_a_queued_job_ends_it_with_a_cancelled_event(gateway, make_cl
     running = runner.start(GenerationRequest(image=jpeg), out_dir=tmp_path, timeout=10**7)
     queued = runner.start(GenerationRequest(image=jpeg), out_dir=tmp_path, timeout=10**7)
     eventually(lambda: len(gateway.status_reads) >= 2)
-    assert queued.last_event is not None and queued.last_event.phase == "waiting"  # for a slot
+    assert queued.last_event is not None and queued.last_event.phase == "held"  # for a slot
     queued.cancel()
     eventually(lambda: queued.last_event is not None and queued.last_event.is_final)
     assert queued.last_event is not None and queued.last_event.phase == "cancelled"

@@ -30,7 +30,7 @@ async def test_an_error_without_a_video_is_a_failure_at_once(gateway, make_clien
         with pytest.raises(errors.GenerationFailedError) as caught:
             await client.wait(GEN_ID)
         entry = client.journal.get(GEN_ID)
-        pending = client.journal.pending()
+        pending = client.journal.unfinished()
     assert caught.value.name == "ModerationError" and "content policy" in str(caught.value)
     assert clock.now() - start < 120, "a failure must not wait for the deadline"
     assert len(gateway.status_reads) == 2
@@ -48,7 +48,7 @@ async def test_every_completion_wording_with_a_url_completes(gateway, make_clien
         assert done.is_completed and done.video_url == VIDEO_URL
         await client.download(done, tmp_path / "v.mp4")
         entry = client.journal.get(GEN_ID)
-        pending = client.journal.pending()
+        pending = client.journal.unfinished()
     assert entry is not None and entry.status == COMPLETED
     assert pending == [], "a saved video must not be listed for resume again"
     assert len(gateway.status_reads) == 1

@@ -13,8 +13,7 @@ import pytest
 
 from kling_notebook import errors
 from kling_notebook.domain.events import JobEvent
-from kling_notebook.frontends import cli
-from kling_notebook.runtime.pipeline import finish_generation
+from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.store.journal import FILENAME, Journal
 
 from .fakes import API, GEN_ID, MP4_HEAD, VIDEO_URL, gen_body
@@ -64,7 +63,7 @@ async def test_progress_of_a_resumed_job_counts_from_its_submit_time(gateway, ma
     gateway.get(gen_body("generating"), gen_body("completed"))
     events: list[JobEvent] = []
     async with make_client() as client:
-        await finish_generation(client, GEN_ID, out_dir=tmp_path, on_event=events.append)
+        await client.runner.resume(GEN_ID, out_dir=tmp_path, on_event=events.append).wait()
     first = next(e for e in events if e.phase == "generating")
     # 480 s of the 10 s job's expected 750 s: well past half way, with about 270 s left
     assert first.fraction == pytest.approx(0.95 * AGE / 750, abs=0.02)

@@ -19,31 +19,12 @@ from ...domain.generation import GenerationResult
 from ...domain.request import GenerationRequest
 from ...runtime.client import AsyncKlingClient
 from ...runtime.connect import connect
-from ...runtime.pipeline import finish_generation
 from ..textprogress import TextProgress
+from .exits import exit_code
 
-__all__ = ["main", "EXIT_CODES"]
-
-#: Exit code per error kind (most specific class first).
-EXIT_CODES: list[tuple[type[BaseException], int]] = [
-    (errors.ValidationError, 2),
-    (errors.ConfigurationError, 3),
-    (errors.AuthenticationError, 3),
-    (errors.InsufficientCreditsError, 4),
-    (errors.BudgetExceededError, 4),
-    (errors.GenerationFailedError, 5),
-    (errors.WaitTimeoutError, 6),
-    (errors.SubmissionUncertainError, 7),
-    (errors.DownloadError, 9),
-    (errors.NotFoundError, 10),
-    (errors.KlingError, 8),  # connection, server, rate limit, bad response
-]
+__all__ = ["build_parser", "main"]
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
-
-
-def exit_code(exc: BaseException) -> int:
-    return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), 1)
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -111,9 +92,8 @@ async def _status(args: argparse.Namespace) -> int:
 
 async def _wait(args: argparse.Namespace) -> int:
     async with _client(args) as client:
-        result = await finish_generation(
-            client, args.id, duration=args.duration, timeout=args.timeout, on_event=TextProgress()
-        )
+        job = client.runner.resume(args.id, duration=args.duration, timeout=args.timeout, on_event=TextProgress())
+        result = await job.wait()
     _print_result(args, _saved(result), client.demo)
     return 0
 

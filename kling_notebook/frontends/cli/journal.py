@@ -1,4 +1,4 @@
-"""``kling-notebook resume``, ``resolve`` and ``history``: the journal from a terminal.
+"""``kling-notebook resume``, ``settle`` and ``history``: the journal from a terminal.
 
 Registered by :func:`kling_notebook.frontends.cli.commands.build_parser`; the same conventions hold: progress on
 stderr, results on stdout (``--json`` for scripts), and an exit code per error kind.
@@ -12,12 +12,13 @@ import sys
 from typing import Any, TextIO
 
 from ...domain import errors
-from ...domain.events import describe
-from ...runtime.batch import BatchEvent
+from ...domain.events import JobEvent, describe
+from ...runtime.jobs import Job
 from ...runtime.resume import NotResumableError, ResumeReport, resume_async
-from ...runtime.settle import resolve_uncertain
+from ...runtime.settle import settle_uncertain
 from ...store.history import HistoryItem, load_history
 from ...store.journal import FOUND, Journal
+from .exits import exit_code
 
 __all__ = ["register"]
 
@@ -25,20 +26,27 @@ _PROMPT_CHARS = 48
 
 
 class _ManyProgress:
-    """One stderr line per phase change of each job, prefixed with its number."""
+    """One stderr line per phase change of each job, prefixed with its place in the list."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self._phases: dict[int, str] = {}
+        self._count = 0
 
-    def __call__(self, tagged: BatchEvent) -> None:
-        event = tagged.event
-        if self._phases.get(tagged.index) == event.phase and not event.is_final:
-            return
-        self._phases[tagged.index] = event.phase
-        detail = f"{event.phase} | {event.message}" if event.phase == "failed" else describe(event)
-        self.stream.write(f"[{tagged.index + 1}] {detail}\n")
-        self.stream.flush()
+    def __call__(self, job: Job) -> None:
+        """Follow ``job`` (the next one resumed)."""
+        self._count += 1
+        place = self._count
+        last: list[str] = []
+
+        def show(event: JobEvent) -> None:
+            if last == [event.phase] and not event.is_final:
+                return
+            last[:] = [event.phase]
+            detail = f"{event.phase} | {event.message}" if event.phase == "failed" else describe(event)
+            self.stream.write(f"[{place}] {detail}\n")
+            self.stream.flush()
+
+        job.subscribe(show)
 
 
 def _report_json(report: ResumeReport) -> dict[str, Any]:
@@ -58,8 +66,6 @@ def _report_json(report: ResumeReport) -> dict[str, Any]:
 def _resume_exit_code(report: ResumeReport) -> int:
     """The first actionable failure's code; 7 while uncertain attempts await the user's check.
     Demo generations whose emulator is gone are reported but need nothing, so they exit 0."""
-    from .commands import exit_code
-
     actionable = [f.error for f in report.failures if not isinstance(f.error, NotResumableError)]
     if actionable:
         return exit_code(actionable[0])
@@ -71,16 +77,18 @@ def _resume_exit_code(report: ResumeReport) -> int:
 async def _resume(args: argparse.Namespace) -> int:
     report = await resume_async(
         out_dir=args.out,
-        on_event=_ManyProgress(),
+        on_job=_ManyProgress(),
         concurrency=args.concurrency,
         timeout=args.timeout,
+        base_url=args.base_url,
+        endpoint=args.endpoint,
     )
     print(json.dumps(_report_json(report)) if args.json else report)
     return _resume_exit_code(report)
 
 
-def _resolve(args: argparse.Namespace) -> int:
-    entry = resolve_uncertain(
+def _settle(args: argparse.Namespace) -> int:
+    entry = settle_uncertain(
         args.row, generation_id=args.id, not_created=args.not_created, out_dir=args.out
     )
     if args.json:
@@ -138,33 +146,37 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    """Add ``resume``, ``resolve`` and ``history`` to the CLI's subcommands."""
+    """Add ``resume``, ``settle`` and ``history`` to the CLI's subcommands."""
     out_help = "output folder (default: $KLING_NOTEBOOK_OUTPUTS or ./kling_outputs)"
     resume = commands.add_parser(
         "resume",
         help="wait for and save every unfinished generation in the journal (never resubmits)",
     )
     resume.add_argument("--out", default=None, help=out_help)
+    resume.add_argument(
+        "--base-url", help="the gateway whose generations to resume (default: $AIMLAPI_BASE_URL or the public API)"
+    )
+    resume.add_argument("--endpoint", choices=("universal", "legacy"), default="universal")
     resume.add_argument("--concurrency", type=int, default=4)
     resume.add_argument("--timeout", type=float, default=None, help="seconds to wait for each")
     resume.add_argument("--json", action="store_true", help="print the report as JSON")
     resume.set_defaults(run=_resume)
 
-    resolve = commands.add_parser(
-        "resolve",
+    settle = commands.add_parser(
+        "settle",
         help="record what you found for an uncertain submission (the rows `resume` lists)",
     )
-    resolve.add_argument("row", type=int, help="the journal row of the uncertain attempt")
-    outcome = resolve.add_mutually_exclusive_group(required=True)
+    settle.add_argument("row", type=int, help="the journal row of the uncertain attempt")
+    outcome = settle.add_mutually_exclusive_group(required=True)
     outcome.add_argument(
         "--id", help="the generation your account lists for it: `resume` then saves its video"
     )
     outcome.add_argument(
         "--not-created", action="store_true", help="nothing was created: stop listing it"
     )
-    resolve.add_argument("--out", default=None, help=out_help)
-    resolve.add_argument("--json", action="store_true", help="print the entry as JSON")
-    resolve.set_defaults(run=_resolve)
+    settle.add_argument("--out", default=None, help=out_help)
+    settle.add_argument("--json", action="store_true", help="print the entry as JSON")
+    settle.set_defaults(run=_settle)
 
     history = commands.add_parser("history", help="list past generations, newest first")
     history.add_argument("--out", default=None, help=out_help)

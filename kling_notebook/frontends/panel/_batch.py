@@ -1,10 +1,11 @@
 """A batch in the notebook: confirm its cost, watch one row per job, then play the results.
 
 Nothing is sent before the user presses "Confirm: N videos, about $X" (or calls
-:meth:`BatchView.confirm`). The batch runs on the engine loop, so the cell returns at once and
-rows keep filling while other cells run. Each row is the panel's own :class:`ProgressRow`, fed
-from the batch's one event stream; finished videos go to a grid below the table instead of
-into the rows, and a batch stops as a whole (Stop waiting), not row by row.
+:meth:`BatchView.confirm`); until then each request is listed by its title. The batch runs on the
+engine loop, so the cell returns at once and rows keep filling while other cells run. Each row
+is the panel's own :class:`ProgressRow` following one job of the batch; finished videos go to a
+grid below the table instead of into the rows, and a batch stops as a whole (Stop waiting), not
+row by row.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ import ipywidgets as widgets
 from ...domain.cost import Budget
 from ...domain.generation import GenerationResult
 from ...domain.request import GenerationRequest
-from ...runtime.batch import BatchEvent, BatchResult, estimate_requests
+from ...runtime.batch import BatchResult, estimate_requests
 from ...runtime.engine import spawn
-from ._fed import FedJob
-from ._html import note
-from ._progress import ProgressRow
+from ._html import esc, note
+from ._progress import ProgressRow, request_title
 from ._result import ResultView
 
 if TYPE_CHECKING:
     from ...runtime.client import AsyncKlingClient
+    from ...runtime.jobs import Job
 
 __all__ = ["BatchView"]
 
@@ -41,20 +42,19 @@ class BatchView(widgets.VBox):
         client: AsyncKlingClient,
         requests: Sequence[GenerationRequest],
         *,
-        concurrency: int = 4,
         budget: Budget | None = None,
         **options: Any,
     ) -> None:
         self.client = client
         self.requests = list(requests)
         self.estimate = estimate_requests(self.requests, client.prices)
-        self._options: dict[str, Any] = {"concurrency": concurrency, "budget": budget, **options}
+        self._options: dict[str, Any] = {"budget": budget, **options}
         self.future: concurrent.futures.Future[BatchResult] | None = None
-        self.jobs = [FedJob(client, request, self._over) for request in self.requests]
-        self.rows = [ProgressRow(job, on_result=self._add_video) for job in self.jobs]
-        for row in self.rows:
-            row.cancel_button.layout.display = "none"
-            row.result_box.layout.display = "none"
+        self.rows: list[ProgressRow] = []
+        self.preview = widgets.VBox(
+            [widgets.HTML(f"<b>{esc(request_title(number, request))}</b>") for number, request in enumerate(self.requests, 1)]
+        )
+        self.table = widgets.VBox([self.preview])
         videos = "video" if self.estimate.count == 1 else "videos"
         self.confirm_button = widgets.Button(
             description=f"Confirm: {self.estimate.count} {videos}, about ${self.estimate.usd:.2f}",
@@ -80,13 +80,10 @@ class BatchView(widgets.VBox):
             [
                 self.summary,
                 widgets.HBox([self.confirm_button, self.stop_button]),
-                widgets.VBox(self.rows),
+                self.table,
                 self.grid,
             ]
         )
-
-    def _over(self) -> bool:
-        return self.future is not None and self.future.done()
 
     def confirm(self) -> concurrent.futures.Future[BatchResult]:
         """Start the batch (once): what pressing the Confirm button does."""
@@ -95,9 +92,7 @@ class BatchView(widgets.VBox):
             self.confirm_button.description = "Confirmed"
             self.stop_button.disabled = False
             self.summary.value = note(f"Running: {self.client.mode_label}.", "info")
-            batch = self.client.batch(
-                self.requests, confirm=True, on_event=self._on_event, **self._options
-            )
+            batch = self.client.batch(self.requests, confirm=True, on_job=self._add_row, **self._options)
             self.future = spawn(batch)
             self.future.add_done_callback(self._finished)
         return self.future
@@ -112,8 +107,13 @@ class BatchView(widgets.VBox):
         """Await the batch from a notebook cell (after :meth:`confirm` or the button)."""
         return await asyncio.wrap_future(self.confirm())
 
-    def _on_event(self, tagged: BatchEvent) -> None:
-        self.jobs[tagged.index].show(tagged.event)
+    def _add_row(self, job: Job) -> None:
+        """One row per job as the batch starts it (in request order), instead of its title."""
+        row = ProgressRow(job, on_result=self._add_video)
+        row.cancel_button.layout.display = "none"  # the batch stops as a whole
+        row.result_box.layout.display = "none"  # its video goes to the grid
+        self.rows.append(row)
+        self.table.children = tuple(self.rows)
 
     def _add_video(self, result: GenerationResult) -> None:
         self.grid.children = (*self.grid.children, ResultView(result))

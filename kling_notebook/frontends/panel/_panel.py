@@ -25,17 +25,15 @@ from ...domain.events import JobEvent
 from ...domain.generation import GenerationResult
 from ...domain.images import KLING_LIMITS, is_url
 from ...domain.request import GenerationRequest, IgnoredFieldWarning
-from ...runtime.batch import BatchEvent
 from ...runtime.client import AsyncKlingClient
 from ...runtime.connect import connect
-from ...runtime.engine import spawn
-from ...runtime.jobs import Job, JobRunner, live_generation_ids
-from ...runtime.resume import ResumeReport, resume_async
-from ...runtime.settle import resolve_uncertain
+from ...runtime.engine import in_engine_thread, run_blocking, spawn
+from ...runtime.jobs import Job, live_generation_ids
+from ...runtime.resume import Survey, is_here, survey
+from ...runtime.settle import settle_uncertain
 from ...store.history import HistoryItem, request_from_summary
 from ...store.journal import FILENAME, Journal, JournalEntry
 from ._controls import Controls
-from ._fed import FedJob
 from ._generate import GenerateBar
 from ._header import Header
 from ._history_section import HistorySection
@@ -49,7 +47,6 @@ from ._repeat import RepeatGuard
 from ._result import code_for
 from ._style import PANEL_CLASS, spaced, stylesheet
 from ._uncertain import UncertainView
-from ._unfinished import elsewhere_notes, is_here
 
 __all__ = ["KlingPanel"]
 
@@ -113,7 +110,7 @@ class KlingPanel(widgets.VBox):
             layout=widgets.Layout(width="100%", max_width="1060px", padding="4px"),
         )
         spaced(self, 8).add_class(PANEL_CLASS)
-        self._connect(client or connect(api_key, demo=demo, out_dir=out_dir))
+        self._connect(client or connect(api_key, demo=demo, out_dir=out_dir, concurrency=concurrency))
         self.image.on_change(self._refresh)
         self.controls.on_change(self._refresh)
         self._start_image(image)
@@ -128,7 +125,7 @@ class KlingPanel(widgets.VBox):
 
     def _connect(self, client: AsyncKlingClient) -> None:
         self.client = client
-        self.runner = JobRunner(client, self._concurrency)
+        self.runner = client.runner
         self.image.limits = client.image_limits or KLING_LIMITS
         self.header.show(client.mode_label, client.demo)
         self.key.show(client)
@@ -140,7 +137,7 @@ class KlingPanel(widgets.VBox):
         and check the key with one free status read on the engine loop (the caller, a widget
         callback, is not held up). Returns the check, or None when no client could be made."""
         try:
-            client = connect(api_key, demo=False, out_dir=self._out_dir)
+            client = connect(api_key, demo=False, out_dir=self._out_dir, concurrency=self._concurrency)
         except KlingError as exc:
             self.key.status.value = note(f"{exc.message} {exc.hint}", "bad")
             return None
@@ -161,7 +158,7 @@ class KlingPanel(widgets.VBox):
 
     def use_demo(self) -> None:
         """Switch back to the local emulator (simulated videos, no credits used)."""
-        self._connect(connect(demo=True, out_dir=self._out_dir))
+        self._connect(connect(demo=True, out_dir=self._out_dir, concurrency=self._concurrency))
 
     def _start_image(self, image: str | os.PathLike[str] | None) -> None:
         if image is None:
@@ -249,29 +246,44 @@ class KlingPanel(widgets.VBox):
     # -- unfinished generations from earlier sessions -----------------------------------------
 
     def show_pending(self) -> None:
-        """List generations the journal holds as unfinished for this gateway, with Resume buttons,
-        and the submissions whose outcome is unknown, with what to check and how to settle them."""
+        """List generations the journal holds as unfinished (what :func:`survey` finds: resumable
+        here with Resume buttons, running in another panel, made elsewhere), and the submissions
+        whose outcome is unknown, with what to check and how to settle them. Called from a job's
+        end (on the engine thread) the survey runs there and the lists are drawn when it is done."""
         journal = self._journal_if_any()  # None before it exists: showing must not create one
-        live = live_generation_ids()
-        running_here = live & {job.generation_id for job in self.jobs}  # shown as rows already
-        unfinished = [e for e in journal.pending() if e.generation_id not in running_here] if journal else []
-        elsewhere = [entry for entry in unfinished if entry.generation_id in live]
-        waiting = [entry for entry in unfinished if entry.generation_id not in live]
-        here = [entry for entry in waiting if is_here(entry, self.client)]
-        self.pending.show(here, elsewhere_notes(waiting, self.client), elsewhere)
-        self.uncertain.show(journal.uncertain_entries() if journal is not None else [])
+        if journal is None:
+            self.pending.show([], [], [])
+            self.uncertain.show([])
+            return
+        client = self.client
+        shown = {job.generation_id for job in self.jobs if job.generation_id and not job.done()}
+
+        def draw(found: Survey) -> None:
+            if self.client is client:  # not another key or demo mode meanwhile
+                self.pending.show(found.here, found.notes, found.running)
+                self.uncertain.show([lost.entry for lost in found.uncertain])
+
+        if not in_engine_thread():
+            draw(run_blocking(survey(journal, client, shown=shown)))
+            return
+
+        def drawn(done: concurrent.futures.Future[Survey]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                draw(done.result())
+
+        spawn(survey(journal, client, shown=shown)).add_done_callback(drawn)
 
     def _follow(self, job: Job, code_text: str | None = None) -> None:
         """Show ``job`` in a row; once it ends (without a video, it is unfinished again) refresh
-        the unfinished list, so it reappears there with Keep waiting."""
+        the unfinished list, so it reappears there with Resume."""
         self.add_row(ProgressRow(job, code_text=code_text, on_result=self.results.append))
         job.add_done_callback(lambda _job: self.show_pending())
 
     def _settle(self, entry: JournalEntry, generation_id: str | None) -> str | None:
-        """Record the user's verdict on an uncertain submission (as ``kling-notebook resolve``
+        """Record the user's verdict on an uncertain submission (as ``kling-notebook settle``
         does); a generation found is then waited for at once when it belongs to this gateway."""
         try:
-            settled = resolve_uncertain(
+            settled = settle_uncertain(
                 entry.row,
                 generation_id=generation_id,
                 not_created=generation_id is None,
@@ -284,56 +296,26 @@ class KlingPanel(widgets.VBox):
         self.show_pending()
         return None
 
-    def _resume(self, entry: JournalEntry) -> None:
-        assert entry.generation_id is not None  # pending() lists only submitted entries
-        if entry.generation_id in live_generation_ids():  # picked up elsewhere since it was listed
+    def _resume(self, entry: JournalEntry) -> Job | None:
+        """Resume one listed generation in a row of its own (its request titles the row); None
+        when a job of this process took it up since it was listed."""
+        assert entry.generation_id is not None  # unfinished() lists only submitted entries
+        if entry.generation_id in live_generation_ids():
             self.show_pending()
-            return
-        self._follow(self.runner.pick_up(entry.generation_id, duration=HistoryItem(entry).duration))
+            return None
+        job = self.runner.resume(
+            entry.generation_id, duration=HistoryItem(entry).duration, request=request_from_summary(entry.request)
+        )
+        self._follow(job)
+        return job
 
-    def resume_all(self) -> concurrent.futures.Future[ResumeReport] | None:
+    def resume_all(self) -> list[Job] | None:
         """What Resume all does: wait for and save every listed generation not resumed yet, one
-        row each, through :func:`kling_notebook.runtime.resume.resume_async` (nothing is submitted).
-        None when nothing is left to resume."""
+        job and row each, as :func:`kling_notebook.resume` would (nothing is submitted). None
+        when nothing is left to resume."""
         live = live_generation_ids()
         entries = [entry for entry in self.pending.take_unresumed() if entry.generation_id not in live]
-        if not entries:
-            return None
-        over = threading.Event()
-        jobs = [
-            FedJob(
-                self.client,
-                request_from_summary(entry.request),
-                over.is_set,
-                generation_id=entry.generation_id,
-                duration=HistoryItem(entry).duration,
-            )
-            for entry in entries
-        ]
-        for job in jobs:
-            row = ProgressRow(job, on_result=self.results.append)
-            row.cancel_button.layout.display = "none"  # one resume runs them all (waiting is free)
-            self.add_row(row)
-
-        def show(tagged: BatchEvent) -> None:
-            jobs[tagged.index].show(tagged.event)
-
-        def ended(done: concurrent.futures.Future[ResumeReport]) -> None:
-            error = None if done.cancelled() else done.exception()
-            if error is not None:  # say so in the rows, rather than "stopped waiting"
-                failed = JobEvent(phase="failed", elapsed=0.0, message=f"{type(error).__name__}: {error}",
-                                  error=error if isinstance(error, KlingError) else None)
-                for job in jobs:
-                    if not job.done():
-                        job.show(failed)
-            over.set()
-            self.show_pending()
-
-        future = spawn(
-            resume_async(self.client, entries=entries, on_event=show, concurrency=self._concurrency)
-        )
-        future.add_done_callback(ended)
-        return future
+        return [job for entry in entries if (job := self._resume(entry)) is not None] or None
 
     # -- the journal --------------------------------------------------------------------------
 

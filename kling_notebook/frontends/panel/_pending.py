@@ -1,10 +1,9 @@
-"""Generations the journal says are unfinished, each with a Keep waiting button, and Resume all.
+"""Generations the journal says are unfinished, each with a Resume button, and Resume all.
 
 A generation that was paid for must never be lost to a restarted kernel, a timeout or a Cancel:
-this lists what ``client.journal.pending()`` holds for the current gateway (the panel refreshes it
-whenever one of its jobs ends). Keep waiting hands one id to ``JobRunner.pick_up`` through the
-panel; Resume all hands every one not resumed yet to :func:`kling_notebook.runtime.resume.resume_async`
-(polling is free, nothing is submitted again). Entries made through another address are counted
+this lists what ``survey()`` finds in the journal for the current gateway (the panel refreshes it
+whenever one of its jobs ends). Resume hands one id to the client's ``JobRunner.resume`` through
+the panel, Resume all every one not resumed yet (polling is free, nothing is submitted again). Entries made through another address are counted
 in ``notes``, and those a job of another panel in this kernel is waiting for are shown as running
 there, without a button: resuming them here would save the same video twice.
 """
@@ -42,7 +41,7 @@ def _mark_resumed(button: widgets.Button) -> None:
 class PendingView(widgets.VBox):
     """Hidden while there is nothing to resume."""
 
-    def __init__(self, on_resume: Callable[[JournalEntry], None], on_resume_all: Callable[[], object]) -> None:
+    def __init__(self, on_resume: Callable[[JournalEntry], object], on_resume_all: Callable[[], object]) -> None:
         self._on_resume = on_resume
         self._listed: list[tuple[widgets.Button, JournalEntry]] = []
         self.resume_all_button = widgets.Button(
@@ -61,7 +60,7 @@ class PendingView(widgets.VBox):
         rows: list[widgets.Widget] = []
         for entry in entries:
             button = widgets.Button(
-                description="Keep waiting", icon="play", button_style="info",
+                description="Resume", icon="play", button_style="info",
                 tooltip="resume: wait for it and save the video (nothing is paid again)",
                 layout=widgets.Layout(width="120px"),
             )

@@ -25,13 +25,14 @@ from ._style import spaced
 
 if TYPE_CHECKING:
     from ...domain.generation import GenerationResult
+    from ...domain.request import GenerationRequest
     from ...runtime.jobs import Job
 
-__all__ = ["ProgressRow", "PHASE_WORDS"]
+__all__ = ["ProgressRow", "PHASE_WORDS", "request_title"]
 
 #: What each phase means to the user.
 PHASE_WORDS = {
-    "waiting": "queued locally",
+    "held": "queued locally",
     "checking": "checking the image",
     "submitting": "submitting (paid step)",
     "queued": "queued at the gateway",
@@ -46,13 +47,17 @@ _TONES: dict[str, Tone] = {"completed": "ok", "failed": "bad", "cancelled": "war
 _TICK_SECONDS = 1.0
 
 
-def _title(job: Job) -> str:
-    request = job.request
-    if request is None:
-        return f"#{job.number} picked up: {job.generation_id}"
+def request_title(number: int, request: GenerationRequest) -> str:
+    """``#3 · 5 s · “the prompt…”``: how a job is named in rows and lists (text, escape it)."""
     prompt = (request.prompt or "no prompt").strip()
     short = prompt if len(prompt) <= 60 else prompt[:57] + "\u2026"
-    return f"#{job.number} \u00b7 {request.duration} s \u00b7 \u201c{short}\u201d"
+    return f"#{number} \u00b7 {request.duration} s \u00b7 \u201c{short}\u201d"
+
+
+def _title(job: Job) -> str:
+    if job.request is None:
+        return f"#{job.number} resumed: {job.generation_id}"
+    return request_title(job.number, job.request)
 
 
 def cancelled_words(generation_id: str | None, previous: str | None) -> str:
@@ -127,7 +132,7 @@ class ProgressRow(widgets.VBox):
 
     @property
     def phase_name(self) -> str:
-        return self._event.phase if self._event else "waiting"
+        return self._event.phase if self._event else "held"
 
     def _elapsed(self) -> float:
         """Seconds since the job started, extrapolated between events."""
@@ -151,7 +156,7 @@ class ProgressRow(widgets.VBox):
             self._draw_clock()
             await asyncio.sleep(_TICK_SECONDS)
         if self._event is None or not self._event.is_final:
-            # Cancelled while waiting for a free slot: the pipeline never started, so no event.
+            # Cancelled while held for a free slot: the pipeline never started, so no event.
             self._on_event(JobEvent(phase="cancelled", elapsed=self._elapsed()))
 
     def _on_event(self, event: JobEvent) -> None:
@@ -169,7 +174,7 @@ class ProgressRow(widgets.VBox):
         if event.generation_id:
             self.ident.value = note("generation id: ") + code(event.generation_id)
         self._draw_clock()
-        if event.phase in ("waiting", "queued", "generating"):
+        if event.phase in ("held", "queued", "generating"):
             self.message.value = note(event.message, "warn") if event.message else ""
         elif event.phase == "checking":
             self.message.value = ""  # the wait is over

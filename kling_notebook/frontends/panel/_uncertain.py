@@ -3,7 +3,7 @@
 After a lost answer or a kernel restart mid-submit, the journal cannot know whether a paid
 generation was created; only the gateway's dashboard can. This view says so before the user
 clicks Generate again, and records what they found through the functions behind
-``kling-notebook resolve`` (the panel calls :func:`kling_notebook.runtime.settle.resolve_uncertain`).
+``kling-notebook settle`` (the panel calls :func:`kling_notebook.runtime.settle.settle_uncertain`).
 """
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ class UncertainView(widgets.VBox):
             f"v2.1 master generation started around {esc(sent_at(entry))}. Found it: paste its id "
             "and click Record id; it is then waited for and saved. Nothing there after a few "
             "minutes: click Not created, and generating again is safe.<br>"
-            f"From a terminal: {code(f'kling-notebook resolve {row} --id ID')} or "
-            f"{code(f'kling-notebook resolve {row} --not-created')}"
+            f"From a terminal: {code(f'kling-notebook settle {row} --id ID')} or "
+            f"{code(f'kling-notebook settle {row} --not-created')}"
         )
         found = widgets.Text(placeholder="generation id from the dashboard", layout=widgets.Layout(width="280px"))
         record = widgets.Button(description="Record id", icon="check", layout=widgets.Layout(width="auto"))
