@@ -248,7 +248,11 @@ def _bytes_of(image: ImageInput) -> tuple[bytes, str]:
         scheme = urlsplit(text).scheme
         if scheme and len(scheme) > 1 and scheme not in ("file",):
             raise ValidationError("image", image, "URLs must start with http:// or https://")
-        path = Path(text.removeprefix("file://")).expanduser()
+        path = Path(text.removeprefix("file://"))
+        try:
+            path = path.expanduser()
+        except RuntimeError:  # "~name" of no known user: taken literally, then reported missing
+            pass
         if not path.is_file():
             raise ValidationError("image", text, "no such file (give an http(s) URL or a file path)")
         return path.read_bytes(), path.name

@@ -281,3 +281,9 @@ def test_a_tiny_image_in_a_data_uri_breaks_the_same_limits():
     small = "data:image/jpeg;base64," + base64.b64encode(image_bytes(200, 200)).decode()
     with pytest.raises(errors.ValidationError, match="300"):
         prepare_image(small)
+
+
+def test_a_home_folder_of_no_known_user_is_a_missing_file() -> None:
+    """``~name`` expands only for a known user; otherwise it is a path like any other."""
+    with pytest.raises(errors.ValidationError, match="no such file"):
+        prepare_image("~no-such-user-kling/frame.jpg")
