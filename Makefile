@@ -1,11 +1,14 @@
 # Two entry points: `make demo` (the panel in JupyterLab, demo mode, no key needed) and
-# `make test` (lint, types, the whole suite including the browser test). Both set themselves up.
+# `make test` (lint, types, the whole suite including the browser tests). Both set themselves up.
+# `make check` is the quick loop while editing: lint, types and every test that needs no kernel,
+# browser or fresh venv, on all cores.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
+PYTEST := $(BIN)/python -m pytest -q -n auto
 
-.PHONY: demo test setup browser lint typecheck bench clean
+.PHONY: demo test check setup browser lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.installed
 
-# Debian's chromium for the browser test (Playwright drives it; no browser download).
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
 browser:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core; \
@@ -30,12 +33,16 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check kling_notebook tests bench
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy kling_notebook bench
 
+check: setup lint typecheck
+	$(PYTEST) -m "not kernel and not browser and not venv"
+
 test: setup browser lint typecheck
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 bench: setup
 	$(BIN)/python -m bench

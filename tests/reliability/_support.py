@@ -22,7 +22,7 @@ API_PATH = "/v2/video/generations"
 HOSTILE = ('<script>alert(1)</script>', '"><img src=x onerror=alert(1)>')
 
 
-def jpeg(width: int = 400, height: int = 400, quality: int = 85) -> bytes:
+def make_jpeg(width: int = 400, height: int = 400, quality: int = 85) -> bytes:
     """A JPEG of ``width`` x ``height`` (a gradient, so it has real content)."""
     from PIL import Image
 

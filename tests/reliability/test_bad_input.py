@@ -18,20 +18,20 @@ import pytest
 from kling_notebook import AsyncKlingClient, IgnoredFieldWarning, errors
 from kling_notebook.store.journal import Journal
 
-from ._support import KEY, image_file, jpeg, mock
+from ._support import KEY, image_file, make_jpeg, mock
 
 API = "https://api.test"
 IMAGES = "https://images.test"
 MB = 1024 * 1024
 OK = f"{IMAGES}/ok.jpg"
 MASK = f"{IMAGES}/mask.png"
-HUGE = jpeg() + b"\0" * (10 * MB)
+HUGE = make_jpeg() + b"\0" * (10 * MB)
 FILES: dict[str, bytes] = {
-    "/ok.jpg": jpeg(),
+    "/ok.jpg": make_jpeg(),
     "/page.html": b"<!doctype html><html><body>not an image</body></html>",
     "/huge.jpg": HUGE,
-    "/tiny.jpg": jpeg(100, 100),
-    "/wide.jpg": jpeg(1000, 300),
+    "/tiny.jpg": make_jpeg(100, 100),
+    "/wide.jpg": make_jpeg(1000, 300),
 }
 
 
@@ -73,14 +73,14 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("image-url-over-4096-chars", {"image": f"{IMAGES}/{'a' * 5000}.jpg"}, "image"),
     ("image-bytes-not-an-image", {"image": b"hello, I am not a picture"}, "image"),
     ("image-bytes-empty", {"image": b""}, "image"),
-    ("image-bytes-truncated-jpeg", {"image": jpeg()[:40]}, "image"),
+    ("image-bytes-truncated-jpeg", {"image": make_jpeg()[:40]}, "image"),
     ("image-bytes-gif", {"image": image_file("GIF")}, "image"),
     ("image-bytes-webp", {"image": image_file("WEBP")}, "image"),
     ("image-bytes-over-10-mb", {"image": HUGE}, "image"),
-    ("image-bytes-tiny-100px", {"image": jpeg(100, 100)}, "image"),
-    ("image-bytes-299px-side", {"image": jpeg(299, 600)}, "image"),
-    ("image-bytes-too-wide-10-to-3", {"image": jpeg(1000, 300)}, "image"),
-    ("image-bytes-too-tall-3-to-10", {"image": jpeg(300, 1000)}, "image"),
+    ("image-bytes-tiny-100px", {"image": make_jpeg(100, 100)}, "image"),
+    ("image-bytes-299px-side", {"image": make_jpeg(299, 600)}, "image"),
+    ("image-bytes-too-wide-10-to-3", {"image": make_jpeg(1000, 300)}, "image"),
+    ("image-bytes-too-tall-3-to-10", {"image": make_jpeg(300, 1000)}, "image"),
     ("image-missing-unicode-path", {"image": "/nonexistent/ümlaut-画像.jpg"}, "image"),
     ("image-path-with-nul", {"image": "photo\x00.jpg"}, "image"),
     ("image-dict", {"image": {"url": OK}}, "image"),

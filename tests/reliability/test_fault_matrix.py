@@ -80,10 +80,10 @@ def test_every_fault_kind_has_a_case() -> None:
     assert kinds | {"credits_after"} <= set(CASES)
 
 
-async def run_jobs(client: Any, image: bytes) -> list[Any]:
+async def run_jobs(client: Any, jpeg: bytes) -> list[Any]:
     async with client:
         return await asyncio.gather(
-            *(client.generate(image=image, prompt=f"job {i}", timeout=60) for i in range(JOBS)),
+            *(client.generate(image=jpeg, prompt=f"job {i}", timeout=60) for i in range(JOBS)),
             return_exceptions=True,
         )
 
@@ -102,11 +102,11 @@ async def answered(emulator: Any, posts: int, patience: float = 5.0) -> Any:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-async def test_fault(name: str, make_emulator: Any, make_client: Any, image: bytes,
+async def test_fault(name: str, make_emulator: Any, make_client: Any, jpeg: bytes,
                      tmp_path: Path) -> None:
     case = CASES[name]
     emulator = make_emulator(faults=case.spec)
-    outcomes = await run_jobs(make_client(emulator, **case.client), image)
+    outcomes = await run_jobs(make_client(emulator, **case.client), jpeg)
     stats = await answered(emulator, case.posts)
 
     failures = Counter(type(o).__name__ for o in outcomes if isinstance(o, BaseException))

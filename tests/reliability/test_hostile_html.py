@@ -37,7 +37,7 @@ from kling_notebook.frontends.panel._html import error_html
 from kling_notebook.runtime.jobs import JobRunner
 from kling_notebook.store.journal import Journal
 
-from ._support import FAST_POLL, FAST_RETRY, HOSTILE, KEY, assert_inert, jpeg
+from ._support import FAST_POLL, FAST_RETRY, HOSTILE, KEY, assert_inert, make_jpeg
 
 PROMPT = " ".join(HOSTILE)  # 58 characters: shown whole in a progress row's title
 BAD_ID = f'{HOSTILE[1]}{HOSTILE[0]}:kling-video/v2.1/master/image-to-video'
@@ -100,7 +100,7 @@ def hostile_result(tmp_path: Path) -> GenerationResult:
     path.write_bytes(b"\0" * 100)
     generation = Generation(id=BAD_ID, status="completed", video_url=VIDEO_URL, credits_used=2100)
     return GenerationResult(path=path, generation=generation,
-                            request=GenerationRequest(image=jpeg(), prompt=PROMPT))
+                            request=GenerationRequest(image=make_jpeg(), prompt=PROMPT))
 
 
 @pytest.mark.parametrize("mode", ["file", "embed", "url", None])
@@ -127,7 +127,7 @@ def test_error_html_of_every_shape(kind: type[errors.KlingError]) -> None:
 @pytest.mark.parametrize("outcome", ["completed", "error"])
 def test_progress_row_and_result_player(outcome: str, tmp_path: Path) -> None:
     runner = JobRunner(client(outcome, tmp_path))
-    job = runner.start(GenerationRequest(image=jpeg(), prompt=PROMPT))
+    job = runner.start(GenerationRequest(image=make_jpeg(), prompt=PROMPT))
     row = ProgressRow(job, code_text=f"prompt={PROMPT!r}")
     if outcome == "error":
         with pytest.raises(errors.GenerationFailedError):
@@ -157,7 +157,7 @@ def test_image_picker_with_hostile_url_and_file_name(tmp_path: Path, image_host:
     url, _ = image_host
     panel = KlingPanel(client("error", tmp_path))
     panel.image.upload.value = ({"name": FILE_NAME, "type": "image/jpeg", "size": 5000,
-                                 "content": memoryview(jpeg()),
+                                 "content": memoryview(make_jpeg()),
                                  "last_modified": datetime.now(timezone.utc)},)
     assert_escaped(list(html_shown(panel.image)), FILE_NAME)
     hostile_url = f"{url}?q={HOSTILE[1]}{HOSTILE[0]}"
@@ -191,7 +191,7 @@ def test_history_gallery(tmp_path: Path) -> None:
 def test_batch_view(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IgnoredFieldWarning)
-        requests = [GenerationRequest(image=jpeg(), prompt=PROMPT, duration=d) for d in (5, 10)]
+        requests = [GenerationRequest(image=make_jpeg(), prompt=PROMPT, duration=d) for d in (5, 10)]
     view = BatchView(client("error", tmp_path), requests)
     outcome = view.confirm().result(timeout=60)
     assert len(outcome.failures) == 2

@@ -81,12 +81,12 @@ async def submit(fields: dict[str, Any]) -> tuple[errors.ValidationError | None,
     return None, recorder.posts
 
 
-def check_image(sent: str, image: Any) -> str:
+def check_image(sent: str, jpeg: Any) -> str:
     """Assert ``sent`` is ``image`` as the API takes it; returns what the schema check sees."""
-    if isinstance(image, str):
-        assert sent == image.strip()
+    if isinstance(jpeg, str):
+        assert sent == jpeg.strip()
         return sent
-    assert base64.b64decode(sent, validate=True) == image
+    assert base64.b64decode(sent, validate=True) == jpeg
     return MASK  # a URL standing in for the Base64 text (see the module docstring)
 
 

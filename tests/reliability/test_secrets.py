@@ -80,7 +80,7 @@ async def test_key_only_in_the_authorization_header_of_api_calls(
 
 
 async def test_debug_logs_over_a_faulty_generation(
-    make_emulator: Any, make_client: Any, image: bytes, caplog: pytest.LogCaptureFixture
+    make_emulator: Any, make_client: Any, jpeg: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "httpcore", "kling_notebook", "asyncio"):
@@ -89,9 +89,9 @@ async def test_debug_logs_over_a_faulty_generation(
               "job#2:error,retry_after=0")
     emulator = make_emulator(faults=faults)
     async with make_client(emulator) as client:
-        await client.generate(image=image, prompt="first")
+        await client.generate(image=jpeg, prompt="first")
         with pytest.raises(errors.GenerationFailedError):
-            await client.generate(image=image, prompt="second")
+            await client.generate(image=jpeg, prompt="second")
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     lines = [formatter.format(record) for record in caplog.records]
     assert any(r.name.startswith("httpcore") and r.levelno == logging.DEBUG for r in caplog.records)
@@ -99,10 +99,10 @@ async def test_debug_logs_over_a_faulty_generation(
     assert_no_key(*lines)
 
 
-async def test_reprs(make_emulator: Any, make_client: Any, image: bytes) -> None:
+async def test_reprs(make_emulator: Any, make_client: Any, jpeg: bytes) -> None:
     emulator = make_emulator()
     client = make_client(emulator)
-    request = GenerationRequest(image=image, prompt="a cat")
+    request = GenerationRequest(image=jpeg, prompt="a cat")
     async with client:
         result = await client.generate(request)
     shown = [client, KlingClient(client=client), request, result, result.generation,
@@ -114,61 +114,61 @@ async def test_reprs(make_emulator: Any, make_client: Any, image: bytes) -> None
 ErrorMaker = Callable[[Any, Any, bytes], Awaitable[Any]]
 
 
-async def _with_faults(spec: str, call: str, make_emulator: Any, make_client: Any, image: bytes,
+async def _with_faults(spec: str, call: str, make_emulator: Any, make_client: Any, jpeg: bytes,
                        **options: Any) -> Any:
     """Run ``client.<call>`` against an emulator with ``spec``; the error it raises is the point."""
     emulator = make_emulator(faults=spec)
     async with make_client(emulator, **options) as client:
         if call == "generate":
-            return await client.generate(image=image)
-        generation = await client.submit(image=image)
+            return await client.generate(image=jpeg)
+        generation = await client.submit(image=jpeg)
         return await getattr(client, call)(generation)
 
 
-async def _wrong_key(make_emulator: Any, make_client: Any, image: bytes) -> Any:
-    async with make_client(make_emulator(api_key="another-key")) as client:
-        return await client.submit(image=image)
+async def _wrong_key(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
+    async with make_client(make_emulator(api_key="another-key"), api_key=KEY) as client:
+        return await client.submit(image=jpeg)
 
 
-async def _closed_port(make_emulator: Any, make_client: Any, image: bytes) -> Any:
+async def _closed_port(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     async with AsyncKlingClient(KEY, "http://127.0.0.1:9", retry=ONCE, journal=False) as client:
         return await client.get("gen-1")
 
 
-async def _unknown_id(make_emulator: Any, make_client: Any, image: bytes) -> Any:
+async def _unknown_id(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     async with make_client(make_emulator()) as client:
         return await client.get("no-such-generation")
 
 
-async def _empty_id(make_emulator: Any, make_client: Any, image: bytes) -> Any:
+async def _empty_id(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     async with make_client(make_emulator()) as client:
         return await client.get("")
 
 
-async def _wait_too_short(make_emulator: Any, make_client: Any, image: bytes) -> Any:
+async def _wait_too_short(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     async with make_client(make_emulator(time_scale=1)) as client:
-        return await client.wait(await client.submit(image=image), timeout=0.05)
+        return await client.wait(await client.submit(image=jpeg), timeout=0.05)
 
 
-async def _bad_video_url(make_emulator: Any, make_client: Any, image: bytes) -> Any:
+async def _bad_video_url(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     emulator = make_emulator()
     async with make_client(emulator, retry=ONCE) as client:
         gone = Generation(id="gen-1", status="completed", video_url=f"{emulator.base_url}/cdn/0/output.mp4")
         return await client.download(gone, "video.mp4")
 
 
-async def _over_budget(make_emulator: Any, make_client: Any, image: bytes) -> Any:
+async def _over_budget(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     async with make_client(make_emulator(), budget=Budget(usd=0.5)) as client:
-        return await client.submit(image=image)
+        return await client.submit(image=jpeg)
 
 
-async def _key_as_base_url(make_emulator: Any, make_client: Any, image: bytes) -> Any:
+async def _key_as_base_url(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     return AsyncKlingClient("https://api.aimlapi.com", KEY)  # the arguments swapped
 
 
-async def _bad_request(make_emulator: Any, make_client: Any, image: bytes) -> Any:
+async def _bad_request(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     async with make_client(make_emulator()) as client:
-        return await client.submit(image=image, duration=7)
+        return await client.submit(image=jpeg, duration=7)
 
 
 def _faulty(spec: str, call: str, **options: Any) -> ErrorMaker:
@@ -205,22 +205,22 @@ def test_every_error_kind_is_covered() -> None:
 
 @pytest.mark.parametrize("kind", list(ERRORS), ids=lambda kind: kind.__name__)
 async def test_error_texts(kind: type[errors.KlingError], make_emulator: Any, make_client: Any,
-                           image: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+                           jpeg: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIMLAPI_KEY", KEY)  # present in the environment, still never shown
     with pytest.raises(errors.KlingError) as caught:
-        await ERRORS[kind](make_emulator, make_client, image)
+        await ERRORS[kind](make_emulator, make_client, jpeg)
     assert type(caught.value) is kind
     assert_no_key(*error_texts(caught.value))
 
 
 def test_cli_output(make_emulator: Any, monkeypatch: pytest.MonkeyPatch,
-                    capsys: pytest.CaptureFixture[str], tmp_path: Path, image: bytes) -> None:
+                    capsys: pytest.CaptureFixture[str], tmp_path: Path, jpeg: bytes) -> None:
     emulator = make_emulator()
     monkeypatch.setenv("AIMLAPI_KEY", KEY)
     monkeypatch.setenv("AIMLAPI_BASE_URL", emulator.base_url)
     monkeypatch.setattr(client_module, "PollPolicy", functools.partial(PollPolicy, time_scale=TIME_SCALE))
     picture = tmp_path / "frame.jpg"
-    picture.write_bytes(image)
+    picture.write_bytes(jpeg)
     out = ["--out", str(tmp_path / "cli")]
     assert cli.main(["generate", "--image", str(picture), "--prompt", "a cat", "--json", *out]) == 0
     generated = capsys.readouterr()
@@ -240,10 +240,10 @@ def test_cli_output(make_emulator: Any, monkeypatch: pytest.MonkeyPatch,
         assert_no_key(path, data)
 
 
-def test_sync_facade_in_a_script(make_emulator: Any, tmp_path: Path, image: bytes) -> None:
+def test_sync_facade_in_a_script(make_emulator: Any, tmp_path: Path, jpeg: bytes) -> None:
     emulator = make_emulator()
     with KlingClient(KEY, emulator.base_url, out_dir=tmp_path / "sync", poll=FAST_POLL) as client:
-        result = client.generate(image=image)
+        result = client.generate(image=jpeg)
         assert_no_key(repr(client), result, result.generation.raw)
     for path, data in files_under(tmp_path / "sync").items():
         assert_no_key(path, data)

@@ -19,6 +19,7 @@ from nbclient import NotebookClient
 from ._support import KEY, TIME_SCALE
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.kernel
 CELLS = [
     """import json, os
 import ipywidgets as widgets

@@ -1,0 +1,51 @@
+"""The built wheel carries what an installed copy needs: every module, the data files, the CLI.
+
+Editable installs (the dev venv, Binder) read files straight from the tree, so a file missing from
+the package data would only show up for people who ``pip install`` the wheel.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "kling_notebook"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    # A copy of the sources, so no stale build/ folder in the checkout can hide a missing file.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(PACKAGE, source / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(source)],
+        check=True, capture_output=True, timeout=240,
+    )
+    (path,) = out.glob("kling_notebook-*.whl")
+    return zipfile.ZipFile(path)
+
+
+def test_wheel_holds_every_module_and_data_file(wheel: zipfile.ZipFile) -> None:
+    wanted = {
+        path.relative_to(REPO).as_posix()
+        for path in PACKAGE.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert "kling_notebook/py.typed" in wanted
+    assert any(name.startswith("kling_notebook/frontends/panel/assets/") for name in wanted)
+    assert wanted - set(wheel.namelist()) == set()
+
+
+def test_wheel_declares_the_command_line_tool(wheel: zipfile.ZipFile) -> None:
+    (entry_points,) = [name for name in wheel.namelist() if name.endswith(".dist-info/entry_points.txt")]
+    text = wheel.read(entry_points).decode()
+    assert "kling-notebook = kling_notebook.frontends.cli:main" in text
