@@ -8,6 +8,7 @@ gateway states looser ones for other models, so the limits are a value the calle
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import struct
@@ -249,10 +250,8 @@ def _bytes_of(image: ImageInput) -> tuple[bytes, str]:
         if scheme and len(scheme) > 1 and scheme not in ("file",):
             raise ValidationError("image", image, "URLs must start with http:// or https://")
         path = Path(text.removeprefix("file://"))
-        try:
+        with contextlib.suppress(RuntimeError):  # "~name" of no known user: taken as written
             path = path.expanduser()
-        except RuntimeError:  # "~name" of no known user: taken literally, then reported missing
-            pass
         if not path.is_file():
             raise ValidationError("image", text, "no such file (give an http(s) URL or a file path)")
         return path.read_bytes(), path.name
