@@ -11,6 +11,11 @@ on demand and keeps exact accounts of what it received::
     with Emulator(time_scale=60) as emu:
         ...  # point a client at emu.base_url with emu.api_key
 
+By default every reply follows the published schemas. ``Emulator(replies="video_list,...")``
+(or ``"real"``, a seeded mix; ``--replies`` on the command line; ``POST /_emulator/replies``
+from another process) makes it send the off-schema shapes the real gateway sends: see
+``kling_notebook.emulator._replies``.
+
 From a shell: ``kling-notebook emulator --port 8000`` or ``python -m kling_notebook.emulator``.
 """
 

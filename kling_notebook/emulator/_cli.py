@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--faults", default="", help="fault spec, e.g. 'post:429=0.2,get:503=0.1,job#1:error'"
     )
+    parser.add_argument(
+        "--replies",
+        default="",
+        help="reply profile: off-schema shapes the real gateway sends, e.g. "
+        "'video_list,error_detail' or 'real' (a seeded mix); default: schema-exact",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for ids, timings, faults")
     parser.add_argument("--video-width", type=int, default=640, help="width of rendered videos")
 
@@ -66,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             job_seconds=args.job_seconds,
             api_key=args.api_key,
             faults=args.faults,
+            replies=args.replies,
             seed=args.seed,
             video_width=args.video_width,
         ).start()

@@ -20,6 +20,7 @@ from ._gateway import Gateway
 from ._http import HttpServer
 from ._jobs import Clock, JobStore
 from ._payloads import GenerationSummary
+from ._replies import parse_replies
 from ._stats import Stats, StatsSnapshot
 from ._studio import Studio
 
@@ -56,7 +57,9 @@ class Emulator:
     (or call :meth:`start` / :meth:`stop`). ``time_scale`` divides the documented generation times
     (5-6 min for 5 s of video); ``job_seconds`` instead makes every job take exactly that long.
     ``seed`` makes ids, timings and faults repeatable; ``faults`` is a spec as documented in
-    ``kling_notebook.emulator._faults``; ``clock`` is a source of seconds to replace
+    ``kling_notebook.emulator._faults``; ``replies`` a reply profile as documented in
+    ``kling_notebook.emulator._replies`` (default ``""``: every reply as the schemas say,
+    ``"real"``: a seeded mix of the shapes the real gateway sends); ``clock`` is a source of seconds to replace
     ``time.monotonic`` in tests. Videos are ``video_width`` px wide, captioned ``caption`` (None:
     no caption), rendered by ``render_workers`` threads (default: up to 2); an ``image_url`` is
     fetched with a ``fetch_timeout`` in seconds.
@@ -71,6 +74,7 @@ class Emulator:
         job_seconds: float | None = None,
         api_key: str | None = None,
         faults: str = "",
+        replies: str = "",
         seed: int | None = None,
         video_width: int = 640,
         caption: str | None = "demo",
@@ -98,6 +102,7 @@ class Emulator:
             studio=self._studio,
             stats=self._stats,
             faults=parse_faults(faults),
+            replies=parse_replies(replies),
             seed=seed,
         )
         self._server = HttpServer(self._gateway.handle, host, port)
@@ -211,6 +216,12 @@ class Emulator:
         (``post#1:...``) count requests from now on. ``""`` turns faults off."""
         parsed = parse_faults(spec)
         self._on_loop(lambda: self._gateway.set_faults(parsed))
+
+    def set_replies(self, profile: str) -> None:
+        """Replace the reply profile at run time (ValueError if it does not parse); it shapes the
+        generations created from now on. ``""`` makes replies schema-exact again."""
+        parsed = parse_replies(profile)
+        self._on_loop(lambda: self._gateway.set_replies(parsed))
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward (in the seconds clients experience)."""

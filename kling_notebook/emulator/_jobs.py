@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from ._ids import new_id, new_token
+from ._replies import ReplyShape
 from ._validation import Flavor, GenerationRequest
 
 __all__ = ["CREDITS_PER_SECOND", "Clock", "Job", "JobStore", "Outcome", "Status"]
@@ -34,9 +35,15 @@ class Clock:
     def __init__(self, source: Callable[[], float] = time.monotonic) -> None:
         self._source = source
         self._offset = 0.0
+        self._epoch = time.time() - source()
 
     def now(self) -> float:
         return self._source() + self._offset
+
+    def wall(self) -> float:
+        """Unix time on this clock: the real time at start, moved on by :meth:`advance` too (what
+        expiries, timestamps and daily resets are measured on)."""
+        return self._epoch + self.now()
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
@@ -64,6 +71,7 @@ class Job:
     started_at: float
     finished_at: float
     token: str  # the secret part of its video URL
+    shape: ReplyShape = field(default_factory=ReplyShape)  # how its replies look
     fault: str | None = None  # "error" or "no_video" (fault scope ``job``)
     download_fault: str | None = None  # "fail_once" or "reset_once" (scope ``download``)
     outcome: Outcome | None = None  # None while the clip is being produced
@@ -107,20 +115,19 @@ class JobStore:
         low, high = DOCUMENTED_SECONDS[duration]
         return self._rng.uniform(low, high) / self.time_scale
 
-    def _uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-
-    def create(self, flavor: Flavor, request: GenerationRequest) -> Job:
+    def create(self, flavor: Flavor, request: GenerationRequest, shape: ReplyShape) -> Job:
+        """A new job; an ``instant`` one is done as soon as its clip is."""
         now = self.clock.now()
-        length = self._length(request.duration)
+        length = 0.0 if shape.create == "instant" else self._length(request.duration)
         job = Job(
-            id=self._uuid() + ID_SUFFIX,
+            id=new_id(shape.id, ID_SUFFIX, self._rng),
             flavor=flavor,
             request=request,
             created_at=now,
             started_at=now + QUEUED_FRACTION * length,
             finished_at=now + length,
-            token=self._uuid().replace("-", ""),
+            token=new_token(self._rng),
+            shape=shape,
         )
         self.jobs[job.id] = job
         self.by_token[job.token] = job

@@ -3,7 +3,8 @@
 The two pairs differ only here: the legacy one reports ``meta.usage.tokens_used`` and the video's
 ``duration`` (top level and in ``video``), the universal one ``meta.usage.credits_used``.
 Usage is reported on the create response (where the credits are spent) and again on completion;
-it is the cost of that one generation, not a running total.
+it is the cost of that one generation, not a running total. Each generation's
+:class:`~._replies.ReplyShape` picks the off-schema variants its bodies use.
 """
 
 from __future__ import annotations
@@ -15,27 +16,56 @@ from typing import Any, TypedDict
 from ._jobs import Job, Status
 from ._validation import Flavor
 
-__all__ = ["GenerationSummary", "error_body", "generation_body", "generation_summary", "video_path"]
+__all__ = ["GenerationSummary", "error_body", "failure", "generation_body", "generation_summary"]
 
-MODERATION = {"name": "ModerationError", "message": "The input was rejected by content moderation."}
-
-
-def video_path(job: Job) -> str:
-    return f"/cdn/{job.token}/output.mp4"
+MODERATION = ("ModerationError", "The input was rejected by content moderation.")
+INPUT_SHOWN = 60  # characters of the image_url a pydantic-style error echoes as its input
 
 
-def _error(job: Job) -> dict[str, str]:
+def failure(job: Job) -> tuple[str, str]:
+    """The name and message of why ``job`` failed (its input, or an injected refusal)."""
     outcome = job.outcome
     if outcome is not None and outcome.video is None:
-        return {"name": outcome.error_name, "message": outcome.error_message}
-    return dict(MODERATION)
+        return outcome.error_name, outcome.error_message
+    return MODERATION
+
+
+def _error(job: Job) -> Any:
+    name, message = failure(job)
+    shape = job.shape.error
+    if shape == "error_detail":
+        shown = job.request.image_url
+        shown = shown if len(shown) <= INPUT_SHOWN else shown[:INPUT_SHOWN] + "..."
+        detail = {
+            "loc": ["body", "image_url"],
+            "msg": message,
+            "type": "value_error",
+            "input": shown,
+        }
+        return {"detail": [detail]}
+    if shape == "error_string":
+        return message
+    if shape == "error_null":
+        return None
+    return {"name": name, "message": message}
+
+
+def _reported(job: Job, status: Status, now: float) -> str:
+    """The status as this generation's replies spell it (``old_statuses``: the SDK's names)."""
+    if job.shape.statuses != "old_statuses" or status in ("completed", "error"):
+        return status
+    if status == "queued":
+        return "waiting"
+    return "active" if now < (job.started_at + job.finished_at) / 2 else "processing"
 
 
 def generation_body(
-    job: Job, flavor: Flavor, status: Status, base_url: str, *, created: bool = False
+    job: Job, flavor: Flavor, now: float, video_url: str, *, created: bool = False
 ) -> dict[str, Any]:
-    """The body of a create (``created``) or status response for ``job`` on ``flavor``'s pair."""
-    body: dict[str, Any] = {"id": job.id, "status": status}
+    """The body of a create (``created``) or status response for ``job`` on ``flavor``'s pair,
+    as of ``now``; ``video_url`` is where its video is served."""
+    status = job.status(now)
+    body: dict[str, Any] = {"id": job.id, "status": _reported(job, status, now)}
     legacy = flavor == "legacy"
     if legacy:
         body["duration"] = job.request.duration
@@ -44,35 +74,44 @@ def generation_body(
         if job.fault == "no_video" or video is None:
             body["video"] = None
         else:
-            body["video"] = {
-                "url": base_url + video_path(job),
+            described = {
+                "url": video_url,
                 "content_type": "video/mp4",
                 "file_name": "output.mp4",
                 "file_size": len(video),
                 **({"duration": job.request.duration} if legacy else {}),
             }
+            body["video"] = [described] if job.shape.video == "video_list" else described
     if status == "error":
         body["error"] = _error(job)
     if created or status == "completed":
-        body["meta"] = {"usage": {"tokens_used" if legacy else "credits_used": job.credits}}
+        usage_key = "tokens_used" if legacy else job.shape.usage
+        body["meta"] = {"usage": {usage_key: job.credits}}
     return body
 
 
-def error_body(status: int, message: str, path: str, **extra: Any) -> dict[str, Any]:
-    """The gateway's error shape (``extra`` carries details such as validation ``errors``)."""
+def error_body(
+    status: int, message: str, path: str, status_code: int | str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The gateway's error shape (``extra`` carries details such as validation ``errors``);
+    ``status_code`` replaces the number in ``statusCode`` (e.g. by its string)."""
     stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {
         "message": message,
         "path": path,
         "requestId": str(uuid.uuid4()),
-        "statusCode": status,
+        "statusCode": status if status_code is None else status_code,
         "timestamp": stamp,
         **extra,
     }
 
 
 class GenerationSummary(TypedDict):
-    """What ``Emulator.generations()`` tells about one generation (for tests and benchmarks)."""
+    """What ``Emulator.generations()`` tells about one generation (for tests and benchmarks).
+
+    ``status`` is the schema's name whatever the replies call it; ``error`` is
+    ``{name, message}`` whatever shape the replies give it.
+    """
 
     endpoint: Flavor
     status: Status
@@ -91,11 +130,11 @@ class GenerationSummary(TypedDict):
     ends_in: float  # real seconds until the job ends (negative once it has): when a poll can see it
 
 
-def generation_summary(job: Job, now: float, base_url: str) -> GenerationSummary:
+def generation_summary(job: Job, now: float, video_url: str) -> GenerationSummary:
     status = job.status(now)
-    body = generation_body(job, job.flavor, status, base_url)
-    video = body.get("video")
     request = job.request
+    has_video = status == "completed" and job.fault != "no_video"
+    name, message = failure(job)
     return GenerationSummary(
         endpoint=job.flavor,
         status=status,
@@ -109,7 +148,7 @@ def generation_summary(job: Job, now: float, base_url: str) -> GenerationSummary
         download_fault=job.download_fault,
         downloads=job.downloads,
         credits=job.credits,
-        video_url=video["url"] if video else None,
-        error=body.get("error"),
+        video_url=video_url if has_video else None,
+        error={"name": name, "message": message} if status == "error" else None,
         ends_in=job.finished_at - now,
     )

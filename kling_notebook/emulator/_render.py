@@ -252,7 +252,9 @@ def render_clip(
     """
     missing = missing_demo_module()
     if missing:
-        raise RenderUnavailable(f"the emulator cannot render videos without the {missing!r} module: {INSTALL_DEMO}")
+        raise RenderUnavailable(
+            f"the emulator cannot render videos without the {missing!r} module: {INSTALL_DEMO}"
+        )
     picture = _load(image)
     size = output_size(picture.size, width)
     frames = _frames(picture, motion_for(camera), size, duration * FPS)

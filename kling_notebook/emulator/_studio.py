@@ -54,11 +54,12 @@ class Studio:
         self._client: httpx.AsyncClient | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
-    def produce(self, job: Job) -> None:
-        """Start producing ``job``'s clip in the background."""
+    def produce(self, job: Job) -> asyncio.Task[None]:
+        """Start producing ``job``'s clip in the background; the task ends when it is done."""
         task = asyncio.get_running_loop().create_task(self._produce(job))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+        return task
 
     async def drain(self) -> None:
         """Wait until every production started so far has ended."""
