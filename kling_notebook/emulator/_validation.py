@@ -2,7 +2,9 @@
 Expected/Received hints like the gateway's 400 "Body validation error".
 
 Every problem is reported at once (not just the first), so a client's error message can show them
-all. A valid body comes back normalized (:class:`GenerationRequest`), e.g. ``"duration": "5"`` (the
+all. Image fields follow each endpoint's schema: ``format: uri`` on the universal endpoint (an
+http(s) URL or a ``data:image/...;base64,...`` URI), a plain string on the legacy one (raw base64
+too). A valid body comes back normalized (:class:`GenerationRequest`), e.g. ``"duration": "5"`` (the
 seed's string) becomes ``5``.
 """
 
@@ -250,16 +252,19 @@ def _provider(check: _Checker) -> str:
     return value.lower()
 
 
-def _image(check: _Checker) -> tuple[str, bytes | None]:
-    if not check.required("image_url"):
-        return "", None
-    value = check.string("image_url")
+def _image(check: _Checker, name: str, uri: bool) -> tuple[str, bytes | None]:
+    """An image field: on a ``format: uri`` field an http(s) URL or an image data URI, elsewhere
+    also raw base64."""
+    value = check.string(name)
     if value is None:
         return "", None
     try:
-        return value, inline_image(value)
+        return value, inline_image(value, uri=uri)
     except ValueError as error:
-        check.fail("image_url", "an http(s) URL or a base64-encoded image", value, str(error))
+        expected = "uri (an http(s) URL or data:image/...;base64,...)"
+        check.fail(
+            name, expected if uri else "an http(s) URL or a base64-encoded image", value, str(error)
+        )
         return value, None
 
 
@@ -275,7 +280,10 @@ def validate(body: Any, flavor: Flavor) -> GenerationRequest:
     check = _Checker(body)
     if check.required("model") and body["model"] != MODEL_ID:
         check.fail("model", json.dumps(MODEL_ID), body["model"])
-    image_url, image_bytes = _image(check)
+    uri = flavor == "universal"  # the legacy schema declares plain strings
+    image_url, image_bytes = (
+        _image(check, "image_url", uri) if check.required("image_url") else ("", None)
+    )
     request = GenerationRequest(
         image_url=image_url,
         image_bytes=image_bytes,
@@ -288,7 +296,10 @@ def validate(body: Any, flavor: Flavor) -> GenerationRequest:
         provider=_provider(check) if flavor == "universal" else "auto",
         external_task_id=check.string("external_task_id") if flavor == "legacy" else None,
     )
-    check.string("static_mask")
+    if uri:
+        _image(check, "static_mask", uri)
+    else:
+        check.string("static_mask")
     if flavor == "legacy" and body.get("type", "image-to-video") != "image-to-video":
         check.fail("type", '"image-to-video"', body["type"])
     if check.issues:
