@@ -2,7 +2,8 @@
 
 Faults are decided when a request arrives, before auth and validation, as a proxy in front of the
 gateway would cause them (see ``_faults`` for the spec). Every request is counted in the stats by
-route and outcome once it has been answered (or reset).
+route and outcome once it has been answered (or reset). API calls (everything but the CDN and the
+``/_emulator`` control routes) are traced as ``_tracing`` describes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ._payloads import GenerationSummary, error_body, generation_body, generatio
 from ._replies import Replies, ReplyProfile, parse_replies
 from ._stats import Stats
 from ._studio import Studio
+from ._tracing import Call
 from ._validation import BodyInvalid, Flavor, Issue, validate
 
 __all__ = ["ENDPOINTS", "Gateway"]
@@ -43,7 +45,7 @@ OUT_OF_CREDITS = (
 UNAUTHORIZED = "Invalid or missing API key: send the header 'Authorization: Bearer <key>'."
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
-_Handler = Callable[[Request, Flavor], Awaitable[Response]]
+_Handler = Callable[[Call, Flavor], Awaitable[Response]]
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -107,11 +109,6 @@ class Gateway:
 
     async def _dispatch(self, request: Request) -> tuple[str, Response | Abort]:
         method, path = request.method, request.path.rstrip("/") or "/"
-        flavor = ENDPOINTS.get(path)
-        if flavor is not None and method in ("POST", "GET"):
-            handler = self._create if method == "POST" else self._fetch
-            result = await self._with_faults(method.lower(), request, flavor, handler)
-            return f"{method} {path}", result
         if path.startswith(("/cdn/", "/bs2/")) and method in ("GET", "HEAD"):
             return f"{method} /cdn", self._cdn.serve(request)
         if path == "/_emulator/stats" and method == "GET":
@@ -124,27 +121,42 @@ class Gateway:
             body = await request.read_body()
             control = self._controls[path]
             return f"{method} {path}", self._authorized(request, lambda: control(body))
-        return f"{method} *", self._error(request, 404, f"Cannot {method} {path}")
+        call = Call.of(request)
+        route, result = await self._api(call, method, path)
+        if isinstance(result, Response) and call.reached_gateway:
+            call.trace(result)
+        return route, result
+
+    async def _api(self, call: Call, method: str, path: str) -> tuple[str, Response | Abort]:
+        flavor = ENDPOINTS.get(path)
+        if flavor is not None and method in ("POST", "GET"):
+            handler = self._create if method == "POST" else self._fetch
+            result = await self._with_faults(method.lower(), call, flavor, handler)
+            return f"{method} {path}", result
+        return f"{method} *", self._error(call.request, 404, f"Cannot {method} {path}")
 
     def _record(self, scope: str, kind: str) -> None:
         self._stats.faults[f"{scope}:{kind}"] += 1
 
     async def _with_faults(
-        self, scope: str, request: Request, flavor: Flavor, handler: _Handler
+        self, scope: str, call: Call, flavor: Flavor, handler: _Handler
     ) -> Response | Abort:
         """Run ``handler`` with whatever fault this request draws wrapped around it."""
+        request = call.request
         kind = self.faults.draw(scope)
         if kind is not None:
             self._record(scope, kind)
         if kind == "reset_before":
+            call.reached_gateway = False
             return ABORT
         await request.read_body()
         if kind in _STATUS_FAULTS:
+            call.reached_gateway = False
             failed = self._error(request, int(kind), _STATUS_FAULTS[kind])
             if kind == "429":
                 failed.headers["Retry-After"] = str(self.faults.spec.retry_after)
             return failed
-        response = await handler(request, flavor)
+        response = await handler(call, flavor)
         if kind == "reset_after":
             return ABORT
         if kind == "slow":
@@ -163,7 +175,8 @@ class Gateway:
     def _authorized(self, request: Request, answer: Callable[[], Response]) -> Response:
         return self._unauthorized(request) or answer()
 
-    async def _create(self, request: Request, flavor: Flavor) -> Response:
+    async def _create(self, call: Call, flavor: Flavor) -> Response:
+        request = call.request
         denied = self._unauthorized(request)
         if denied is not None:
             return denied
@@ -180,6 +193,9 @@ class Gateway:
             self._stats.faults["credits_after"] += 1
             return self._error(request, 403, OUT_OF_CREDITS)
         job = self._store.create(flavor, normalized, self.replies.shape())
+        job.client_request_id = call.client_request_id
+        call.about(job)
+        call.credits, call.usd = job.credits, job.usd  # the hold this create placed
         job.fault = self.faults.draw("job")
         if job.fault is not None:
             self._record("job", job.fault)
@@ -191,7 +207,8 @@ class Gateway:
         now = self._store.clock.now()
         return _json(200, generation_body(job, flavor, now, self._video_url(job), created=True))
 
-    async def _fetch(self, request: Request, flavor: Flavor) -> Response:
+    async def _fetch(self, call: Call, flavor: Flavor) -> Response:
+        request = call.request
         denied = self._unauthorized(request)
         if denied is not None:
             return denied
@@ -202,6 +219,7 @@ class Gateway:
         job = self._store.jobs.get(generation_id)
         if job is None:
             return self._error(request, 404, f"Generation {generation_id!r} not found")
+        call.about(job)
         now = self._store.clock.now()
         return _json(200, generation_body(job, flavor, now, self._video_url(job)))
 

@@ -24,6 +24,7 @@ Status = Literal["queued", "generating", "completed", "error"]
 #: Credits one generation costs per second of video: an invented, stable figure (5 s = 2100,
 #: 10 s = 4200), linear in duration like the fal mirror's price ($1.40 per 5 s, $0.28 per second).
 CREDITS_PER_SECOND = 420
+USD_PER_SECOND = 0.28  # the fal mirror's price: $1.40 per 5 s, $0.28 per extra second
 ID_SUFFIX = ":kling-video/v2.1/master/image-to-video"
 DOCUMENTED_SECONDS = {5: (300.0, 360.0), 10: (660.0, 840.0)}
 QUEUED_FRACTION = 0.1  # the first tenth of a job is spent queued
@@ -77,9 +78,15 @@ class Job:
     outcome: Outcome | None = None  # None while the clip is being produced
     downloads: int = 0  # GET requests for its video so far
 
+    client_request_id: str | None = None  # the X-Client-Request-Id its create carried
+
     @property
     def credits(self) -> int:
         return CREDITS_PER_SECOND * self.request.duration
+
+    @property
+    def usd(self) -> float:
+        return round(USD_PER_SECOND * self.request.duration, 6)
 
     def status(self, now: float) -> Status:
         """The status a poll at ``now`` sees. Production must be done before the job is."""

@@ -121,6 +121,7 @@ class GenerationSummary(TypedDict):
     camera_control: str | None  # its type
     provider: str
     external_task_id: str | None
+    client_request_id: str | None  # the X-Client-Request-Id its create carried
     fault: str | None
     download_fault: str | None
     downloads: int
@@ -144,6 +145,7 @@ def generation_summary(job: Job, now: float, video_url: str) -> GenerationSummar
         camera_control=request.camera.type if request.camera else None,
         provider=request.provider,
         external_task_id=request.external_task_id,
+        client_request_id=job.client_request_id,
         fault=job.fault,
         download_fault=job.download_fault,
         downloads=job.downloads,

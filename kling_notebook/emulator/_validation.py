@@ -78,6 +78,7 @@ class GenerationRequest:
 
     image_url: str
     image_bytes: bytes | None  # decoded when inline, None for an http(s) URL
+    model: str = MODEL_ID
     duration: int = 5
     prompt: str | None = None
     negative_prompt: str | None = None
