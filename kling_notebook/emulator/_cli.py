@@ -43,6 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for ids, timings, faults")
     parser.add_argument("--video-width", type=int, default=640, help="width of rendered videos")
+    parser.add_argument(
+        "--logs-lag",
+        type=float,
+        default=0.0,
+        help="seconds before a request shows in GET /v2/logs (default 0)",
+    )
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             replies=args.replies,
             seed=args.seed,
             video_width=args.video_width,
+            logs_lag=args.logs_lag,
         ).start()
     except (OSError, ValueError) as error:
         print(f"emulator: cannot start: {error}", file=sys.stderr)

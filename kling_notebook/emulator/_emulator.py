@@ -62,7 +62,8 @@ class Emulator:
     ``"real"``: a seeded mix of the shapes the real gateway sends); ``clock`` is a source of seconds to replace
     ``time.monotonic`` in tests. Videos are ``video_width`` px wide, captioned ``caption`` (None:
     no caption), rendered by ``render_workers`` threads (default: up to 2); an ``image_url`` is
-    fetched with a ``fetch_timeout`` in seconds.
+    fetched with a ``fetch_timeout`` in seconds. ``GET /v2/logs`` shows a request's row
+    ``logs_lag`` seconds (on the emulator's clock) after it was made.
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class Emulator:
         clock: Callable[[], float] | None = None,
         render_workers: int | None = None,
         fetch_timeout: float = 5.0,
+        logs_lag: float = 0.0,
     ) -> None:
         if video_width < 64 or video_width % 2:
             raise ValueError("video_width must be an even number of pixels, at least 64")
@@ -104,6 +106,7 @@ class Emulator:
             faults=parse_faults(faults),
             replies=parse_replies(replies),
             seed=seed,
+            logs_lag=logs_lag,
         )
         self._server = HttpServer(self._gateway.handle, host, port)
         self._lock = threading.Lock()

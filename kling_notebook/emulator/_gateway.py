@@ -3,7 +3,9 @@
 Faults are decided when a request arrives, before auth and validation, as a proxy in front of the
 gateway would cause them (see ``_faults`` for the spec). Every request is counted in the stats by
 route and outcome once it has been answered (or reset). API calls (everything but the CDN and the
-``/_emulator`` control routes) are traced as ``_tracing`` describes.
+``/_emulator`` control routes) are traced as ``_tracing`` describes and logged as ``_logs``
+describes. Handlers raise :class:`~._payloads.Refused` for an error answer; it is rendered in
+one place, in the gateway's error shape.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from ._cdn import Cdn
 from ._faults import FaultInjector, FaultSpec, parse_faults
 from ._http import ABORT, Abort, Request, Response
 from ._jobs import Job, JobStore
-from ._payloads import GenerationSummary, error_body, generation_body, generation_summary
+from ._logs import Logs
+from ._payloads import GenerationSummary, Refused, error_body, generation_body, generation_summary
 from ._replies import Replies, ReplyProfile, parse_replies
 from ._stats import Stats
 from ._studio import Studio
 from ._tracing import Call
 from ._validation import BodyInvalid, Flavor, Issue, validate
+from ._window import QueryInvalid
 
 __all__ = ["ENDPOINTS", "Gateway"]
 
@@ -52,6 +56,10 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     return Response(status, json.dumps(body).encode(), {**_JSON, **(headers or {})})
 
 
+def _body_invalid(issues: list[Issue]) -> Refused:
+    return Refused(400, "Body validation error", errors=[issue.as_json() for issue in issues])
+
+
 class Gateway:
     """Answers one request at a time on the emulator's loop; holds no lock because it needs none."""
 
@@ -65,6 +73,7 @@ class Gateway:
         faults: FaultSpec,
         replies: ReplyProfile,
         seed: int | None,
+        logs_lag: float,
     ) -> None:
         self._api_key = api_key
         self._store = store
@@ -74,6 +83,7 @@ class Gateway:
         self.faults = FaultInjector(faults, seed)
         self.replies = Replies(replies, seed)
         self._cdn = Cdn(store, stats, store.clock, self._record)
+        self._logs = Logs(store.clock, logs_lag, self._charged)
         # Control routes for an emulator in another process: each body is a spec.
         self._controls: dict[str, Callable[[bytes], Response]] = {
             "/_emulator/faults": self._set_faults,
@@ -89,15 +99,14 @@ class Gateway:
         """Switch to ``profile`` for generations created from now on."""
         self.replies = Replies(profile, self._seed)
 
-    def _error(self, request: Request, status: int, message: str, **extra: Any) -> Response:
-        code = self.replies.status_code(status)
-        return _json(status, error_body(status, message, request.path, code, **extra))
-
-    def _invalid(self, request: Request, message: str, issues: list[Issue]) -> Response:
-        return self._error(request, 400, message, errors=[issue.as_json() for issue in issues])
-
     def _video_url(self, job: Job) -> str:
         return self._cdn.url(job, self.base_url, self.replies.profile.ttl)
+
+    def _charged(self, job: Job) -> tuple[float, int]:
+        """What ``job`` has been charged so far: its price once it completed."""
+        if job.status(self._store.clock.now()) == "completed":
+            return job.usd, job.credits
+        return 0.0, 0
 
     async def handle(self, request: Request) -> Response | Abort:
         route, result = await self._dispatch(request)
@@ -111,29 +120,57 @@ class Gateway:
         method, path = request.method, request.path.rstrip("/") or "/"
         if path.startswith(("/cdn/", "/bs2/")) and method in ("GET", "HEAD"):
             return f"{method} /cdn", self._cdn.serve(request)
-        if path == "/_emulator/stats" and method == "GET":
-            return f"{method} {path}", self._authorized(request, self._stats_response)
-        if path == "/_emulator/generations" and method == "GET":
-            return f"{method} {path}", self._authorized(
-                request, lambda: _json(200, self.summaries())
-            )
-        if path in self._controls and method == "POST":
-            body = await request.read_body()
-            control = self._controls[path]
-            return f"{method} {path}", self._authorized(request, lambda: control(body))
         call = Call.of(request)
         route, result = await self._api(call, method, path)
         if isinstance(result, Response) and call.reached_gateway:
             call.trace(result)
+        if call.reached_gateway:
+            status = result.status if isinstance(result, Response) else None
+            self._logs.record(call, status)
         return route, result
 
     async def _api(self, call: Call, method: str, path: str) -> tuple[str, Response | Abort]:
-        flavor = ENDPOINTS.get(path)
-        if flavor is not None and method in ("POST", "GET"):
-            handler = self._create if method == "POST" else self._fetch
-            result = await self._with_faults(method.lower(), call, flavor, handler)
-            return f"{method} {path}", result
-        return f"{method} *", self._error(call.request, 404, f"Cannot {method} {path}")
+        """Route ``call``; a :class:`Refused` becomes an error reply."""
+        route = f"{method} {path}"
+        try:
+            flavor = ENDPOINTS.get(path)
+            if flavor is not None and method in ("POST", "GET"):
+                handler = self._create if method == "POST" else self._fetch
+                return route, await self._with_faults(method.lower(), call, flavor, handler)
+            if path == "/v2/logs" and method == "GET":
+                self._authenticate(call)
+                self._logs.rate.check(call.key_prefix or "", "GET /v2/logs")
+                return route, _json(200, self._logs.page(call.request, call.key_prefix or ""))
+            if path.startswith("/_emulator/"):
+                return route, await self._control(call, method, path)
+            route = f"{method} *"
+            raise Refused(404, f"Cannot {method} {path}")
+        except Refused as refused:
+            return route, self._refusal(call, refused)
+
+    def _refusal(self, call: Call, refused: Refused) -> Response:
+        code = self.replies.status_code(refused.status)
+        body = error_body(
+            refused.status,
+            refused.message,
+            call.request.path,
+            code,
+            call.request_id,
+            **refused.extra,
+        )
+        return _json(refused.status, body, refused.headers)
+
+    async def _control(self, call: Call, method: str, path: str) -> Response:
+        """The ``/_emulator`` routes (stats, generations, specs), for tests and benchmarks."""
+        call.reached_gateway = False  # not part of the emulated gateway: neither traced nor logged
+        self._authenticate(call)
+        if path == "/_emulator/stats" and method == "GET":
+            return _json(200, self._stats.snapshot())
+        if path == "/_emulator/generations" and method == "GET":
+            return _json(200, self.summaries())
+        if path in self._controls and method == "POST":
+            return self._controls[path](await call.request.read_body())
+        raise Refused(404, f"Cannot {method} {path}")
 
     def _record(self, scope: str, kind: str) -> None:
         self._stats.faults[f"{scope}:{kind}"] += 1
@@ -152,11 +189,12 @@ class Gateway:
         await request.read_body()
         if kind in _STATUS_FAULTS:
             call.reached_gateway = False
-            failed = self._error(request, int(kind), _STATUS_FAULTS[kind])
-            if kind == "429":
-                failed.headers["Retry-After"] = str(self.faults.spec.retry_after)
-            return failed
-        response = await handler(call, flavor)
+            retry = {"Retry-After": str(self.faults.spec.retry_after)} if kind == "429" else None
+            return self._refusal(call, Refused(int(kind), _STATUS_FAULTS[kind], retry))
+        try:
+            response = await handler(call, flavor)
+        except Refused as refused:
+            response = self._refusal(call, refused)
         if kind == "reset_after":
             return ABORT
         if kind == "slow":
@@ -165,33 +203,29 @@ class Gateway:
             response.body = response.body[: len(response.body) // 2]
         return response
 
-    def _unauthorized(self, request: Request) -> Response | None:
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    def _authenticate(self, call: Call) -> None:
+        """Accept ``call``'s key or refuse with 401."""
+        scheme, _, key = call.request.headers.get("authorization", "").partition(" ")
         given = key.strip().encode("utf-8", "replace")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given, self._api_key.encode()):
-            return None
-        return self._error(request, 401, UNAUTHORIZED)
-
-    def _authorized(self, request: Request, answer: Callable[[], Response]) -> Response:
-        return self._unauthorized(request) or answer()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given, self._api_key.encode()):
+            raise Refused(401, UNAUTHORIZED)
+        call.key_prefix = self._api_key[:8]
 
     async def _create(self, call: Call, flavor: Flavor) -> Response:
-        request = call.request
-        denied = self._unauthorized(request)
-        if denied is not None:
-            return denied
+        self._authenticate(call)
         try:
-            body = json.loads(await request.read_body())
+            body = json.loads(await call.request.read_body())
         except ValueError:  # includes bad UTF-8
-            not_json = Issue("", "JSON object", "invalid JSON")
-            return self._invalid(request, "Body validation error", [not_json])
+            raise _body_invalid([Issue("", "JSON object", "invalid JSON")]) from None
+        if isinstance(body, dict) and isinstance(body.get("model"), str):
+            call.model = body["model"]
         try:
             normalized = validate(body, flavor)
         except BodyInvalid as invalid:
-            return self._invalid(request, "Body validation error", invalid.issues)
+            raise _body_invalid(invalid.issues) from None
         if not self.faults.charge():
             self._stats.faults["credits_after"] += 1
-            return self._error(request, 403, OUT_OF_CREDITS)
+            raise Refused(403, OUT_OF_CREDITS)
         job = self._store.create(flavor, normalized, self.replies.shape())
         job.client_request_id = call.client_request_id
         call.about(job)
@@ -208,17 +242,13 @@ class Gateway:
         return _json(200, generation_body(job, flavor, now, self._video_url(job), created=True))
 
     async def _fetch(self, call: Call, flavor: Flavor) -> Response:
-        request = call.request
-        denied = self._unauthorized(request)
-        if denied is not None:
-            return denied
-        generation_id = request.query_value("generation_id")
+        self._authenticate(call)
+        generation_id = call.request.query_value("generation_id")
         if not generation_id:
-            missing = Issue("generation_id", "string", "undefined")
-            return self._invalid(request, "Query validation error", [missing])
+            raise QueryInvalid([Issue("generation_id", "string", "undefined")])
         job = self._store.jobs.get(generation_id)
         if job is None:
-            return self._error(request, 404, f"Generation {generation_id!r} not found")
+            raise Refused(404, f"Generation {generation_id!r} not found")
         call.about(job)
         now = self._store.clock.now()
         return _json(200, generation_body(job, flavor, now, self._video_url(job)))
@@ -230,9 +260,6 @@ class Gateway:
             job_id: generation_summary(job, now, self._video_url(job))
             for job_id, job in self._store.jobs.items()
         }
-
-    def _stats_response(self) -> Response:
-        return _json(200, self._stats.snapshot())
 
     def _set_faults(self, body: bytes) -> Response:
         try:

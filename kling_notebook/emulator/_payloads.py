@@ -16,7 +16,14 @@ from typing import Any, TypedDict
 from ._jobs import Job, Status
 from ._validation import Flavor
 
-__all__ = ["GenerationSummary", "error_body", "failure", "generation_body", "generation_summary"]
+__all__ = [
+    "GenerationSummary",
+    "Refused",
+    "error_body",
+    "failure",
+    "generation_body",
+    "generation_summary",
+]
 
 MODERATION = ("ModerationError", "The input was rejected by content moderation.")
 INPUT_SHOWN = 60  # characters of the image_url a pydantic-style error echoes as its input
@@ -90,8 +97,27 @@ def generation_body(
     return body
 
 
+class Refused(Exception):
+    """A request the gateway answers with its error shape: ``status``, ``message``, extra
+    ``headers`` (e.g. Retry-After) and extra body fields (e.g. validation ``errors``)."""
+
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+        self.extra = extra
+
+
 def error_body(
-    status: int, message: str, path: str, status_code: int | str | None = None, **extra: Any
+    status: int,
+    message: str,
+    path: str,
+    status_code: int | str | None = None,
+    request_id: str | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """The gateway's error shape (``extra`` carries details such as validation ``errors``);
     ``status_code`` replaces the number in ``statusCode`` (e.g. by its string)."""
@@ -99,7 +125,7 @@ def error_body(
     return {
         "message": message,
         "path": path,
-        "requestId": str(uuid.uuid4()),
+        "requestId": request_id or str(uuid.uuid4()),
         "statusCode": status if status_code is None else status_code,
         "timestamp": stamp,
         **extra,

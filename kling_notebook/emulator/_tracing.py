@@ -33,14 +33,16 @@ def client_request_id(request: Request) -> str | None:
 class Call:
     """One request to the gateway's API, as its tracing and its logs see it.
 
-    Handlers fill in what they learn: the model asked for, the generation created or read, what
-    the reply reports as spent. ``reached_gateway`` is False when a fault in front of the gateway
+    Handlers fill in what they learn: the key it came with, the model asked for, the generation
+    created or read, what the reply reports as spent. ``reached_gateway`` is False when a fault in front of the gateway
     answered (or reset) instead: such calls carry no trace headers and leave no log row.
     """
 
     request: Request
     client_request_id: str | None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))  # this HTTP call's
     inference_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    key_prefix: str | None = None  # the key it authenticated with
     model: str | None = None
     job: Job | None = None
     credits: int = 0
