@@ -22,11 +22,10 @@ From a shell: ``kling-notebook emulator --port 8000`` or ``python -m kling_noteb
 from ._demo import DEMO_TIME_SCALE, demo_emulator
 from ._emulator import Emulator
 from ._faults import FaultSpec, parse_faults
-from ._jobs import CREDITS_PER_SECOND
+from ._models import CREDITS_PER_SECOND, MODEL_ID
 from ._payloads import GenerationSummary
 from ._render import INSTALL_DEMO, missing_demo_module
 from ._stats import StatsSnapshot
-from ._validation import MODEL_ID
 
 __all__ = [
     "CREDITS_PER_SECOND",

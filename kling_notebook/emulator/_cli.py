@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="seconds before a request shows in GET /v2/logs (default 0)",
     )
+    parser.add_argument(
+        "--credits-per-usd",
+        type=float,
+        default=1500.0,
+        help="credits per USD of a price (default 1500: 420 credits per second of v2.1 master)",
+    )
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             video_width=args.video_width,
             logs_lag=args.logs_lag,
+            credits_per_usd=args.credits_per_usd,
         ).start()
     except (OSError, ValueError) as error:
         print(f"emulator: cannot start: {error}", file=sys.stderr)

@@ -19,6 +19,7 @@ from ._faults import parse_faults
 from ._gateway import Gateway
 from ._http import HttpServer
 from ._jobs import Clock, JobStore
+from ._models import CREDITS_PER_USD, Catalogue
 from ._payloads import GenerationSummary
 from ._replies import parse_replies
 from ._stats import Stats, StatsSnapshot
@@ -63,7 +64,9 @@ class Emulator:
     ``time.monotonic`` in tests. Videos are ``video_width`` px wide, captioned ``caption`` (None:
     no caption), rendered by ``render_workers`` threads (default: up to 2); an ``image_url`` is
     fetched with a ``fetch_timeout`` in seconds. ``GET /v2/logs`` shows a request's row
-    ``logs_lag`` seconds (on the emulator's clock) after it was made.
+    ``logs_lag`` seconds (on the emulator's clock) after it was made. Prices are USD per second
+    of video (``GET /v1/models?include=pricing``, :meth:`set_price`); credits are USD times
+    ``credits_per_usd``.
     """
 
     def __init__(
@@ -83,6 +86,7 @@ class Emulator:
         render_workers: int | None = None,
         fetch_timeout: float = 5.0,
         logs_lag: float = 0.0,
+        credits_per_usd: float = CREDITS_PER_USD,
     ) -> None:
         if video_width < 64 or video_width % 2:
             raise ValueError("video_width must be an even number of pixels, at least 64")
@@ -107,6 +111,7 @@ class Emulator:
             replies=parse_replies(replies),
             seed=seed,
             logs_lag=logs_lag,
+            catalogue=Catalogue(credits_per_usd),
         )
         self._server = HttpServer(self._gateway.handle, host, port)
         self._lock = threading.Lock()
@@ -225,6 +230,11 @@ class Emulator:
         generations created from now on. ``""`` makes replies schema-exact again."""
         parsed = parse_replies(profile)
         self._on_loop(lambda: self._gateway.set_replies(parsed))
+
+    def set_price(self, model: str, usd_per_second: float) -> None:
+        """Change ``model``'s live price (ValueError for an unknown model or a negative price);
+        generations created from now on cost the new price, and the catalogue's ETag changes."""
+        self._on_loop(lambda: self._gateway.set_price(model, usd_per_second))
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward (in the seconds clients experience)."""

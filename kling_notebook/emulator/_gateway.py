@@ -21,6 +21,7 @@ from ._faults import FaultInjector, FaultSpec, parse_faults
 from ._http import ABORT, Abort, Request, Response
 from ._jobs import Job, JobStore
 from ._logs import Logs
+from ._models import Catalogue, etag_matches
 from ._payloads import GenerationSummary, Refused, error_body, generation_body, generation_summary
 from ._replies import Replies, ReplyProfile, parse_replies
 from ._stats import Stats
@@ -74,6 +75,7 @@ class Gateway:
         replies: ReplyProfile,
         seed: int | None,
         logs_lag: float,
+        catalogue: Catalogue,
     ) -> None:
         self._api_key = api_key
         self._store = store
@@ -84,16 +86,21 @@ class Gateway:
         self.replies = Replies(replies, seed)
         self._cdn = Cdn(store, stats, store.clock, self._record)
         self._logs = Logs(store.clock, logs_lag, self._charged)
+        self._catalogue = catalogue
         # Control routes for an emulator in another process: each body is a spec.
         self._controls: dict[str, Callable[[bytes], Response]] = {
             "/_emulator/faults": self._set_faults,
             "/_emulator/replies": self._set_replies,
+            "/_emulator/prices": self._set_price,
         }
         self.base_url = ""  # known once the server is bound
 
     def set_faults(self, spec: FaultSpec) -> None:
         """Switch to ``spec``; its scripts count events from now on."""
         self.faults = FaultInjector(spec, self._seed)
+
+    def set_price(self, model: str, usd_per_second: float) -> None:
+        self._catalogue.set_price(model, usd_per_second)
 
     def set_replies(self, profile: ReplyProfile) -> None:
         """Switch to ``profile`` for generations created from now on."""
@@ -141,6 +148,8 @@ class Gateway:
                 self._authenticate(call)
                 self._logs.rate.check(call.key_prefix or "", "GET /v2/logs")
                 return route, _json(200, self._logs.page(call.request, call.key_prefix or ""))
+            if path == "/v1/models" and method == "GET":
+                return route, self._models(call.request)
             if path.startswith("/_emulator/"):
                 return route, await self._control(call, method, path)
             route = f"{method} *"
@@ -171,6 +180,13 @@ class Gateway:
         if path in self._controls and method == "POST":
             return self._controls[path](await call.request.read_body())
         raise Refused(404, f"Cannot {method} {path}")
+
+    def _models(self, request: Request) -> Response:
+        """The catalogue with live prices; no key needed, as on the gateway."""
+        body, etag = self._catalogue.listing(request)
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(304, b"", {"ETag": etag})
+        return Response(200, body, {**_JSON, "ETag": etag})
 
     def _record(self, scope: str, kind: str) -> None:
         self._stats.faults[f"{scope}:{kind}"] += 1
@@ -226,7 +242,8 @@ class Gateway:
         if not self.faults.charge():
             self._stats.faults["credits_after"] += 1
             raise Refused(403, OUT_OF_CREDITS)
-        job = self._store.create(flavor, normalized, self.replies.shape())
+        price = self._catalogue.price(normalized.model, normalized.duration)
+        job = self._store.create(flavor, normalized, self.replies.shape(), price)
         job.client_request_id = call.client_request_id
         call.about(job)
         call.credits, call.usd = job.credits, job.usd  # the hold this create placed
@@ -276,3 +293,12 @@ class Gateway:
             return _json(400, {"message": str(error)})
         self.set_replies(profile)
         return _json(200, {"replies": profile.text})
+
+    def _set_price(self, body: bytes) -> Response:
+        """``{"model": ..., "usd_per_second": ...}``: a new live price."""
+        try:
+            change = json.loads(body)
+            self._catalogue.set_price(str(change["model"]), float(change["usd_per_second"]))
+        except (ValueError, TypeError, KeyError) as error:
+            return _json(400, {"message": f"expected {{model, usd_per_second}}: {error}"})
+        return _json(200, change)

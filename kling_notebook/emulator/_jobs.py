@@ -18,13 +18,9 @@ from ._ids import new_id, new_token
 from ._replies import ReplyShape
 from ._validation import Flavor, GenerationRequest
 
-__all__ = ["CREDITS_PER_SECOND", "Clock", "Job", "JobStore", "Outcome", "Status"]
+__all__ = ["Clock", "Job", "JobStore", "Outcome", "Status"]
 
 Status = Literal["queued", "generating", "completed", "error"]
-#: Credits one generation costs per second of video: an invented, stable figure (5 s = 2100,
-#: 10 s = 4200), linear in duration like the fal mirror's price ($1.40 per 5 s, $0.28 per second).
-CREDITS_PER_SECOND = 420
-USD_PER_SECOND = 0.28  # the fal mirror's price: $1.40 per 5 s, $0.28 per extra second
 ID_SUFFIX = ":kling-video/v2.1/master/image-to-video"
 DOCUMENTED_SECONDS = {5: (300.0, 360.0), 10: (660.0, 840.0)}
 QUEUED_FRACTION = 0.1  # the first tenth of a job is spent queued
@@ -79,14 +75,8 @@ class Job:
     downloads: int = 0  # GET requests for its video so far
 
     client_request_id: str | None = None  # the X-Client-Request-Id its create carried
-
-    @property
-    def credits(self) -> int:
-        return CREDITS_PER_SECOND * self.request.duration
-
-    @property
-    def usd(self) -> float:
-        return round(USD_PER_SECOND * self.request.duration, 6)
+    usd: float = 0.0  # its price when it was created
+    credits: int = 0
 
     def status(self, now: float) -> Status:
         """The status a poll at ``now`` sees. Production must be done before the job is."""
@@ -122,8 +112,15 @@ class JobStore:
         low, high = DOCUMENTED_SECONDS[duration]
         return self._rng.uniform(low, high) / self.time_scale
 
-    def create(self, flavor: Flavor, request: GenerationRequest, shape: ReplyShape) -> Job:
-        """A new job; an ``instant`` one is done as soon as its clip is."""
+    def create(
+        self,
+        flavor: Flavor,
+        request: GenerationRequest,
+        shape: ReplyShape,
+        price: tuple[float, int],
+    ) -> Job:
+        """A new job costing ``price`` (USD, credits); an ``instant`` one is done as soon as its
+        clip is."""
         now = self.clock.now()
         length = 0.0 if shape.create == "instant" else self._length(request.duration)
         job = Job(
@@ -135,6 +132,8 @@ class JobStore:
             finished_at=now + length,
             token=new_token(self._rng),
             shape=shape,
+            usd=price[0],
+            credits=price[1],
         )
         self.jobs[job.id] = job
         self.by_token[job.token] = job

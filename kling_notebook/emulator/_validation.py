@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._models import MODEL_ID
 from ._source import inline_image
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
 ]
 
 Flavor = Literal["universal", "legacy"]
-MODEL_ID = "klingai/v2.1-master-image-to-video"
 MAX_PROMPT = 2500
 CAMERA_TYPES = ("simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward")
 AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
