@@ -55,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1500.0,
         help="credits per USD of a price (default 1500: 420 credits per second of v2.1 master)",
     )
+    parser.add_argument(
+        "--balance", type=float, default=10_000.0, help="the account's balance in USD"
+    )
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -89,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
             video_width=args.video_width,
             logs_lag=args.logs_lag,
             credits_per_usd=args.credits_per_usd,
+            balance=args.balance,
         ).start()
     except (OSError, ValueError) as error:
         print(f"emulator: cannot start: {error}", file=sys.stderr)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from ._billing import DEFAULT_BALANCE
 from ._faults import parse_faults
 from ._gateway import Gateway
 from ._http import HttpServer
@@ -66,7 +67,9 @@ class Emulator:
     fetched with a ``fetch_timeout`` in seconds. ``GET /v2/logs`` shows a request's row
     ``logs_lag`` seconds (on the emulator's clock) after it was made. Prices are USD per second
     of video (``GET /v1/models?include=pricing``, :meth:`set_price`); credits are USD times
-    ``credits_per_usd``.
+    ``credits_per_usd``. A create holds its price against the account's ``balance`` (USD; 403
+    once it would go below zero), the charge lands when the generation completes, a failed one
+    is released: ``stats()["billing"]`` has the exact ledger.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class Emulator:
         fetch_timeout: float = 5.0,
         logs_lag: float = 0.0,
         credits_per_usd: float = CREDITS_PER_USD,
+        balance: float = DEFAULT_BALANCE,
     ) -> None:
         if video_width < 64 or video_width % 2:
             raise ValueError("video_width must be an even number of pixels, at least 64")
@@ -112,6 +116,7 @@ class Emulator:
             seed=seed,
             logs_lag=logs_lag,
             catalogue=Catalogue(credits_per_usd),
+            balance=balance,
         )
         self._server = HttpServer(self._gateway.handle, host, port)
         self._lock = threading.Lock()
@@ -211,8 +216,9 @@ class Emulator:
         return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=START_TIMEOUT)
 
     def stats(self) -> StatsSnapshot:
-        """Requests by route and outcome, created ids, injected faults, downloads, renders."""
-        return self._on_loop(self._stats.snapshot)
+        """Requests by route and outcome, created ids, injected faults, downloads, renders, and
+        the billing ledger (settled up to now)."""
+        return self._on_loop(self._gateway.snapshot)
 
     def generations(self) -> dict[str, GenerationSummary]:
         """Every generation created so far, by id, with its current status."""

@@ -16,6 +16,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ._billing import Ledger
 from ._cdn import Cdn
 from ._faults import FaultInjector, FaultSpec, parse_faults
 from ._http import ABORT, Abort, Request, Response
@@ -24,7 +25,7 @@ from ._logs import Logs
 from ._models import Catalogue, etag_matches
 from ._payloads import GenerationSummary, Refused, error_body, generation_body, generation_summary
 from ._replies import Replies, ReplyProfile, parse_replies
-from ._stats import Stats
+from ._stats import Stats, StatsSnapshot
 from ._studio import Studio
 from ._tracing import Call
 from ._validation import BodyInvalid, Flavor, Issue, validate
@@ -76,6 +77,7 @@ class Gateway:
         seed: int | None,
         logs_lag: float,
         catalogue: Catalogue,
+        balance: float,
     ) -> None:
         self._api_key = api_key
         self._store = store
@@ -85,7 +87,8 @@ class Gateway:
         self.faults = FaultInjector(faults, seed)
         self.replies = Replies(replies, seed)
         self._cdn = Cdn(store, stats, store.clock, self._record)
-        self._logs = Logs(store.clock, logs_lag, self._charged)
+        self._ledger = Ledger(store.clock, stats, balance)
+        self._logs = Logs(store.clock, logs_lag, self._ledger.charged)
         self._catalogue = catalogue
         # Control routes for an emulator in another process: each body is a spec.
         self._controls: dict[str, Callable[[bytes], Response]] = {
@@ -109,12 +112,6 @@ class Gateway:
     def _video_url(self, job: Job) -> str:
         return self._cdn.url(job, self.base_url, self.replies.profile.ttl)
 
-    def _charged(self, job: Job) -> tuple[float, int]:
-        """What ``job`` has been charged so far: its price once it completed."""
-        if job.status(self._store.clock.now()) == "completed":
-            return job.usd, job.credits
-        return 0.0, 0
-
     async def handle(self, request: Request) -> Response | Abort:
         route, result = await self._dispatch(request)
         if isinstance(result, Abort) or result.cut_after is not None:
@@ -123,7 +120,13 @@ class Gateway:
             self._stats.count_request(route, str(result.status))
         return result
 
+    def snapshot(self) -> StatsSnapshot:
+        """The stats, with every generation that has ended by now settled."""
+        self._ledger.settle()
+        return self._stats.snapshot()
+
     async def _dispatch(self, request: Request) -> tuple[str, Response | Abort]:
+        self._ledger.settle()
         method, path = request.method, request.path.rstrip("/") or "/"
         if path.startswith(("/cdn/", "/bs2/")) and method in ("GET", "HEAD"):
             return f"{method} /cdn", self._cdn.serve(request)
@@ -148,6 +151,10 @@ class Gateway:
                 self._authenticate(call)
                 self._logs.rate.check(call.key_prefix or "", "GET /v2/logs")
                 return route, _json(200, self._logs.page(call.request, call.key_prefix or ""))
+            if path == "/v2/billing" and method == "GET":
+                self._authenticate(call)
+                balance = round(self._ledger.balance - self._ledger.spent, 6)
+                return route, _json(200, {"current_balance": balance, "currency": "USD"})
             if path == "/v1/models" and method == "GET":
                 return route, self._models(call.request)
             if path.startswith("/_emulator/"):
@@ -174,7 +181,7 @@ class Gateway:
         call.reached_gateway = False  # not part of the emulated gateway: neither traced nor logged
         self._authenticate(call)
         if path == "/_emulator/stats" and method == "GET":
-            return _json(200, self._stats.snapshot())
+            return _json(200, self.snapshot())
         if path == "/_emulator/generations" and method == "GET":
             return _json(200, self.summaries())
         if path in self._controls and method == "POST":
@@ -243,7 +250,10 @@ class Gateway:
             self._stats.faults["credits_after"] += 1
             raise Refused(403, OUT_OF_CREDITS)
         price = self._catalogue.price(normalized.model, normalized.duration)
+        if self._ledger.available < price[0]:
+            raise Refused(403, OUT_OF_CREDITS)
         job = self._store.create(flavor, normalized, self.replies.shape(), price)
+        self._ledger.hold(job, call.key_prefix or "")
         job.client_request_id = call.client_request_id
         call.about(job)
         call.credits, call.usd = job.credits, job.usd  # the hold this create placed
@@ -253,6 +263,7 @@ class Gateway:
         job.download_fault = self.faults.draw("download")  # counted when injected
         self._stats.created.append(job.id)
         production = self._studio.produce(job)
+        production.add_done_callback(lambda _: self._ledger.outcome_known(job))
         if job.shape.create == "instant":
             await asyncio.shield(production)
         now = self._store.clock.now()

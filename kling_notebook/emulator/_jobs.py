@@ -78,6 +78,12 @@ class Job:
     usd: float = 0.0  # its price when it was created
     credits: int = 0
 
+    def final_at(self, known_at: float) -> float:
+        """When the status turns final, the outcome having been known since ``known_at``: a bad
+        input fails as it leaves the queue, anything else ends at ``finished_at``."""
+        failed_input = self.outcome is not None and self.outcome.video is None
+        return max(self.started_at if failed_input else self.finished_at, known_at)
+
     def status(self, now: float) -> Status:
         """The status a poll at ``now`` sees. Production must be done before the job is."""
         if now < self.started_at:

@@ -2,8 +2,8 @@
 
 The two pairs differ only here: the legacy one reports ``meta.usage.tokens_used`` and the video's
 ``duration`` (top level and in ``video``), the universal one ``meta.usage.credits_used``.
-Usage is reported on the create response (where the credits are spent) and again on completion;
-it is the cost of that one generation, not a running total. Each generation's
+Usage is reported on the create response (the price it holds) and again on completion (the price
+charged); it is the cost of that one generation, not a running total. Each generation's
 :class:`~._replies.ReplyShape` picks the off-schema variants its bodies use.
 """
 
