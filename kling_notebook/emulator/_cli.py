@@ -58,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--balance", type=float, default=10_000.0, help="the account's balance in USD"
     )
+    parser.add_argument(
+        "--registry",
+        default=None,
+        help="a folder shared with other emulators, which then answer for each other's "
+        "generations (the demo emulators use one per user under the temp folder)",
+    )
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -93,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             logs_lag=args.logs_lag,
             credits_per_usd=args.credits_per_usd,
             balance=args.balance,
+            registry=args.registry,
         ).start()
     except (OSError, ValueError) as error:
         print(f"emulator: cannot start: {error}", file=sys.stderr)

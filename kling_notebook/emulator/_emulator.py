@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ._billing import DEFAULT_BALANCE
@@ -22,6 +23,7 @@ from ._http import HttpServer
 from ._jobs import Clock, JobStore
 from ._models import CREDITS_PER_USD, Catalogue
 from ._payloads import GenerationSummary
+from ._registry import Registry
 from ._replies import parse_replies
 from ._stats import Stats, StatsSnapshot
 from ._studio import Studio
@@ -69,7 +71,9 @@ class Emulator:
     of video (``GET /v1/models?include=pricing``, :meth:`set_price`); credits are USD times
     ``credits_per_usd``. A create holds its price against the account's ``balance`` (USD; 403
     once it would go below zero), the charge lands when the generation completes, a failed one
-    is released: ``stats()["billing"]`` has the exact ledger.
+    is released: ``stats()["billing"]`` has the exact ledger. Emulators given the same
+    ``registry`` folder answer for each other's generations (see ``_registry``): the demo
+    emulators share one per user, so a demo id works in the next process too.
     """
 
     def __init__(
@@ -91,6 +95,7 @@ class Emulator:
         logs_lag: float = 0.0,
         credits_per_usd: float = CREDITS_PER_USD,
         balance: float = DEFAULT_BALANCE,
+        registry: Path | str | None = None,
     ) -> None:
         if video_width < 64 or video_width % 2:
             raise ValueError("video_width must be an even number of pixels, at least 64")
@@ -117,6 +122,7 @@ class Emulator:
             logs_lag=logs_lag,
             catalogue=Catalogue(credits_per_usd),
             balance=balance,
+            registry=None if registry is None else Registry(registry),
         )
         self._server = HttpServer(self._gateway.handle, host, port)
         self._lock = threading.Lock()

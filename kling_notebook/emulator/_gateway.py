@@ -24,6 +24,7 @@ from ._jobs import Job, JobStore
 from ._logs import Logs
 from ._models import Catalogue, etag_matches
 from ._payloads import GenerationSummary, Refused, error_body, generation_body, generation_summary
+from ._registry import KEEP_DAYS, Registry
 from ._replies import Replies, ReplyProfile, parse_replies
 from ._stats import Stats, StatsSnapshot
 from ._studio import Studio
@@ -78,6 +79,7 @@ class Gateway:
         logs_lag: float,
         catalogue: Catalogue,
         balance: float,
+        registry: Registry | None,
     ) -> None:
         self._api_key = api_key
         self._store = store
@@ -90,6 +92,7 @@ class Gateway:
         self._ledger = Ledger(store.clock, stats, balance)
         self._logs = Logs(store.clock, logs_lag, self._ledger.charged)
         self._catalogue = catalogue
+        self._registry = registry
         # Control routes for an emulator in another process: each body is a spec.
         self._controls: dict[str, Callable[[bytes], Response]] = {
             "/_emulator/faults": self._set_faults,
@@ -262,6 +265,8 @@ class Gateway:
             self._record("job", job.fault)
         job.download_fault = self.faults.draw("download")  # counted when injected
         self._stats.created.append(job.id)
+        if self._registry is not None:
+            self._registry.keep(job, self._store.clock.wall(), self._store.time_scale)
         production = self._studio.produce(job)
         production.add_done_callback(lambda _: self._ledger.outcome_known(job))
         if job.shape.create == "instant":
@@ -274,12 +279,30 @@ class Gateway:
         generation_id = call.request.query_value("generation_id")
         if not generation_id:
             raise QueryInvalid([Issue("generation_id", "string", "undefined")])
-        job = self._store.jobs.get(generation_id)
+        job = self._store.jobs.get(generation_id) or self._rebuild(generation_id)
         if job is None:
-            raise Refused(404, f"Generation {generation_id!r} not found")
+            raise Refused(404, self._not_found(generation_id))
         call.about(job)
         now = self._store.clock.now()
         return _json(200, generation_body(job, flavor, now, self._video_url(job)))
+
+    def _rebuild(self, generation_id: str) -> Job | None:
+        """A generation another emulator sharing the registry made, rebuilt here."""
+        job = self._registry.rebuild(generation_id, self._store) if self._registry else None
+        if job is not None:
+            self._studio.produce(job)
+        return job
+
+    def _not_found(self, generation_id: str) -> str:
+        if self._registry is None:
+            return (
+                f"Generation {generation_id!r} not found: this emulator knows only the "
+                "generations made through it, in this process"
+            )
+        return (
+            f"Generation {generation_id!r} not found: not made here, and no record of it in "
+            f"{self._registry.folder} (kept {KEEP_DAYS} days)"
+        )
 
     def summaries(self) -> dict[str, GenerationSummary]:
         """Every generation created so far, by id, as the emulator sees it now."""

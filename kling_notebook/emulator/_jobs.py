@@ -127,16 +127,33 @@ class JobStore:
     ) -> Job:
         """A new job costing ``price`` (USD, credits); an ``instant`` one is done as soon as its
         clip is."""
-        now = self.clock.now()
         length = 0.0 if shape.create == "instant" else self._length(request.duration)
+        timeline = (QUEUED_FRACTION * length, length)
+        return self.adopt(new_id(shape.id, ID_SUFFIX), flavor, request, 0.0, timeline, shape, price)
+
+    def adopt(
+        self,
+        generation_id: str,
+        flavor: Flavor,
+        request: GenerationRequest,
+        since: float,
+        timeline: tuple[float, float],
+        shape: ReplyShape,
+        price: tuple[float, int],
+    ) -> Job:
+        """Keep a job created ``since`` seconds ago that leaves the queue and ends ``timeline``
+        seconds after its creation (a new one, or one another emulator made: it keeps its id,
+        timeline and shape; its video gets a URL of this emulator's)."""
+        created = self.clock.now() - since
+        queued_for, length = timeline
         job = Job(
-            id=new_id(shape.id, ID_SUFFIX, self._rng),
+            id=generation_id,
             flavor=flavor,
             request=request,
-            created_at=now,
-            started_at=now + QUEUED_FRACTION * length,
-            finished_at=now + length,
-            token=new_token(self._rng),
+            created_at=created,
+            started_at=created + queued_for,
+            finished_at=created + length,
+            token=new_token(),
             shape=shape,
             usd=price[0],
             credits=price[1],
