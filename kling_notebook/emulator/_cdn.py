@@ -1,5 +1,9 @@
 """The CDN: where finished videos are served, what their URLs look like, and its faults.
 
+Videos carry ``ETag`` and ``Last-Modified``, are served whole or by one byte range (``If-Range``
+honoured: a validator that does not match gets the whole object) and misbehave as their
+``download`` fault says (``_cdn_faults``).
+
 Result URLs need no key, as on the real CDN. A video is served under two paths, the gateway's
 ``/cdn/<token>/output.mp4`` and a Kling-CDN-looking ``/bs2/upload-kling-api/<token>/output.mp4``;
 the query string of a URL is ignored unless its generation's replies are signed, in which case it
@@ -14,7 +18,11 @@ import json
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import formatdate
+from urllib.parse import urlencode
 
+from ._cdn_faults import misbehave
 from ._http import Request, Response, ranged
 from ._jobs import Clock, Job, JobStore
 from ._payloads import error_body
@@ -40,6 +48,7 @@ class Cdn:
         self._clock = clock
         self._record = record  # counts an injected fault under scope:kind
         self._secret = secrets.token_bytes(32)
+        self._versions: dict[str, list[_Version]] = {}  # by video token
 
     def _signature(self, token: str, expires: str, nonce: str) -> str:
         message = f"{token}:{expires}:{nonce}".encode()
@@ -74,8 +83,24 @@ class Cdn:
             return Response(403, _EXPIRED, dict(_XML))
         return None
 
-    def serve(self, request: Request) -> Response:
-        """A GET or HEAD of a video: byte ranges, and the ``download`` faults."""
+    def _version(self, job: Job, video: bytes) -> _Version:
+        """The object now behind ``job``'s URL (a ``changed`` video has a second version)."""
+        versions = self._versions.setdefault(job.token, [])
+        if not versions:
+            versions.append(_Version.of(video, self._clock.wall()))
+        return versions[-1]
+
+    def _change(self, job: Job) -> None:
+        """Replace ``job``'s object by its second version (another clip, rendered up front)."""
+        revision = job.outcome.revision if job.outcome is not None else None
+        versions = self._versions[job.token]
+        if revision is not None:
+            modified = max(self._clock.wall(), versions[-1].modified + 1)  # dates are in seconds
+            versions.append(_Version.of(revision, modified))
+
+    def serve(self, request: Request, byte_delay: float) -> Response:
+        """A GET or HEAD of a video: validators, byte ranges, and the ``download`` faults
+        (a ``trickle`` sends a byte every ``byte_delay`` seconds)."""
         match = _PATH.fullmatch(request.path)
         job = self._store.by_token.get(match["token"]) if match else None
         video = job.outcome.video if job is not None and job.outcome is not None else None
@@ -84,20 +109,63 @@ class Cdn:
         denied = self._denied(request, job)
         if denied is not None:
             return denied
-        response = ranged(video, request.headers.get("range"), {"Content-Type": "video/mp4"})
+        if request.method == "GET" and job.download_fault == "redirect_loop":
+            return self._redirect(request, job)
+        version = self._version(job, video)
+        range_header = request.headers.get("range") if version.fits(request) else None
+        response = ranged(version.body, range_header, version.headers())
         if request.method == "HEAD":
             return response
         job.downloads += 1
-        if job.downloads == 1 and job.download_fault is not None:
-            self._record("download", job.download_fault)
-            if job.download_fault == "fail_once":
+        kind = job.download_fault
+        if job.downloads == 1 and kind is not None:
+            self._record("download", kind)
+            if kind == "fail_once":
                 return Response(500, *_json_error(500, "Internal server error", request.path))
-            response.cut_after = len(response.body) // 2
-            return response
+            if kind == "changed":
+                self._change(job)
+            return misbehave(kind, response, byte_delay)
         if response.status in (200, 206):
             self._stats.downloads["served"] += 1
             self._stats.downloads["bytes"] += len(response.body)
         return response
+
+    def _redirect(self, request: Request, job: Job) -> Response:
+        """A loop: the video's path redirects to itself with ``?loop=1``, which redirects back."""
+        job.downloads += 1
+        if job.downloads == 1:
+            self._record("download", "redirect_loop")
+        query = {name: values for name, values in request.query.items() if name != "loop"}
+        if "loop" not in request.query:
+            query["loop"] = ["1"]
+        target = request.path + (f"?{urlencode(query, doseq=True)}" if query else "")
+        return Response(302, b"", {"Location": target})
+
+
+@dataclass(frozen=True)
+class _Version:
+    """One version of a video object and its validators."""
+
+    body: bytes
+    modified: float  # Unix seconds
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes, modified: float) -> _Version:
+        return cls(body, float(int(modified)), '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+    @property
+    def last_modified(self) -> str:
+        return formatdate(self.modified, usegmt=True)
+
+    def headers(self) -> dict[str, str]:
+        return {"Content-Type": "video/mp4", "ETag": self.etag, "Last-Modified": self.last_modified}
+
+    def fits(self, request: Request) -> bool:
+        """Whether a Range may be served: no ``If-Range``, or one naming this version (strong
+        comparison for an ETag, an exact date for Last-Modified)."""
+        validator = request.headers.get("if-range")
+        return validator is None or validator.strip() in (self.etag, self.last_modified)
 
 
 def _json_error(status: int, message: str, path: str) -> tuple[bytes, dict[str, str]]:

@@ -132,7 +132,7 @@ class Gateway:
         self._ledger.settle()
         method, path = request.method, request.path.rstrip("/") or "/"
         if path.startswith(("/cdn/", "/bs2/")) and method in ("GET", "HEAD"):
-            return f"{method} /cdn", self._cdn.serve(request)
+            return f"{method} /cdn", self._cdn.serve(request, self.faults.spec.byte_delay)
         call = Call.of(request)
         route, result = await self._api(call, method, path)
         if isinstance(result, Response) and call.reached_gateway:

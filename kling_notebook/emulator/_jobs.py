@@ -50,11 +50,13 @@ class Clock:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How production ended: a clip, or the error a client will see."""
+    """How production ended: a clip (and for a video whose CDN object changes, its second
+    version), or the error a client will see."""
 
     video: bytes | None = None
     error_name: str = ""
     error_message: str = ""
+    revision: bytes | None = None
 
 
 @dataclass

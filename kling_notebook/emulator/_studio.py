@@ -27,7 +27,7 @@ __all__ = ["Studio"]
 
 log = logging.getLogger(__name__)
 
-_CacheKey = tuple[bytes, int, "CameraControl | None"]
+_CacheKey = tuple[bytes, int, "CameraControl | None", "str | None"]
 
 
 class Studio:
@@ -87,7 +87,11 @@ class Studio:
             image = request.image_bytes
             if image is None:
                 image = await fetch_image(request.image_url, self._http())
-            video = await self._render(image, request.duration, request.camera)
+            video = await self._render(image, request.duration, request.camera, self._caption)
+            revision = None
+            if job.download_fault == "changed":  # its CDN object is replaced by another clip
+                caption = f"{self._caption or ''} v2".strip()
+                revision = await self._render(image, request.duration, request.camera, caption)
         except ImageRejected as error:
             job.outcome = Outcome(error_name="ImageError", error_message=str(error))
         except RenderUnavailable as error:
@@ -96,15 +100,17 @@ class Studio:
             log.exception("emulator: rendering %s failed", job.id)
             job.outcome = Outcome(error_name="RenderError", error_message=f"render failed: {error}")
         else:
-            job.outcome = Outcome(video=video)
+            job.outcome = Outcome(video=video, revision=revision)
 
-    async def _render(self, image: bytes, duration: int, camera: CameraControl | None) -> bytes:
-        key = (hashlib.sha256(image).digest(), duration, camera)
+    async def _render(
+        self, image: bytes, duration: int, camera: CameraControl | None, caption: str | None
+    ) -> bytes:
+        key = (hashlib.sha256(image).digest(), duration, camera, caption)
         future = self._cache.get(key)
         if future is None:
             try:
                 submitted = self._executor.submit(
-                    render_clip, image, duration, camera, self._width, self._caption
+                    render_clip, image, duration, camera, self._width, caption
                 )
             except RuntimeError as error:  # the interpreter is exiting: no new render threads
                 raise RenderUnavailable(f"the emulator is shutting down ({error})") from None
