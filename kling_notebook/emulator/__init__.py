@@ -1,8 +1,8 @@
-"""An offline emulator of the AI/ML API gateway for Kling v2.1 master image-to-video.
+"""An offline emulator of the AI/ML API gateway for Kling image-to-video models.
 
 A real HTTP server on loopback that implements both endpoint pairs (universal
-``/v2/video/generations`` and legacy ``/v2/generate/video/kling/generation``) as their published
-schemas describe, runs each generation through ``queued -> generating -> completed`` on a
+``/v2/video/generations`` for every Kling image-to-video model the gateway lists, legacy
+``/v2/generate/video/kling/generation`` for v2.1 master) as their published schemas describe, runs each generation through ``queued -> generating -> completed`` on a
 scaled clock, renders a real MP4 from the input image, serves it with byte ranges, injects faults
 on demand and keeps exact accounts of what it received::
 

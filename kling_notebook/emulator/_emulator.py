@@ -243,10 +243,14 @@ class Emulator:
         parsed = parse_replies(profile)
         self._on_loop(lambda: self._gateway.set_replies(parsed))
 
-    def set_price(self, model: str, usd_per_second: float) -> None:
-        """Change ``model``'s live price (ValueError for an unknown model or a negative price);
-        generations created from now on cost the new price, and the catalogue's ETag changes."""
-        self._on_loop(lambda: self._gateway.set_price(model, usd_per_second))
+    def set_price(
+        self, model: str, usd_per_second: float, *, generate_audio: bool | None = None
+    ) -> None:
+        """Change ``model``'s live price in USD per second of video (for a model that takes
+        ``generate_audio``: with audio, without, or both when None). ValueError for an unknown
+        model or a negative price; generations created from now on cost the new price, and the
+        catalogue's ETag changes."""
+        self._on_loop(lambda: self._gateway.set_price(model, usd_per_second, generate_audio))
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward (in the seconds clients experience)."""

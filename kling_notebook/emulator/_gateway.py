@@ -105,8 +105,8 @@ class Gateway:
         """Switch to ``spec``; its scripts count events from now on."""
         self.faults = FaultInjector(spec, self._seed)
 
-    def set_price(self, model: str, usd_per_second: float) -> None:
-        self._catalogue.set_price(model, usd_per_second)
+    def set_price(self, model: str, usd_per_second: float, audio: bool | None) -> None:
+        self._catalogue.set_price(model, usd_per_second, audio)
 
     def set_replies(self, profile: ReplyProfile) -> None:
         """Switch to ``profile`` for generations created from now on."""
@@ -252,10 +252,11 @@ class Gateway:
         if not self.faults.charge():
             self._stats.faults["credits_after"] += 1
             raise Refused(403, OUT_OF_CREDITS)
-        price = self._catalogue.price(normalized.model, normalized.duration)
+        spec = self._catalogue.spec(normalized.model)
+        price = self._catalogue.price(spec.id, normalized.duration, normalized.generate_audio)
         if self._ledger.available < price[0]:
             raise Refused(403, OUT_OF_CREDITS)
-        job = self._store.create(flavor, normalized, self.replies.shape(), price)
+        job = self._store.create(flavor, normalized, self.replies.shape(), spec, price)
         self._ledger.hold(job, call.key_prefix or "")
         job.client_request_id = call.client_request_id
         call.about(job)
@@ -329,10 +330,13 @@ class Gateway:
         return _json(200, {"replies": profile.text})
 
     def _set_price(self, body: bytes) -> Response:
-        """``{"model": ..., "usd_per_second": ...}``: a new live price."""
+        """``{"model": ..., "usd_per_second": ..., "generate_audio": optional}``: a live price."""
         try:
             change = json.loads(body)
-            self._catalogue.set_price(str(change["model"]), float(change["usd_per_second"]))
-        except (ValueError, TypeError, KeyError) as error:
+            audio = change.get("generate_audio")
+            if audio is not None and not isinstance(audio, bool):
+                raise ValueError("generate_audio must be true, false or absent")
+            self._catalogue.set_price(str(change["model"]), float(change["usd_per_second"]), audio)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             return _json(400, {"message": f"expected {{model, usd_per_second}}: {error}"})
         return _json(200, change)

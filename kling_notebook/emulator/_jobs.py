@@ -2,8 +2,9 @@
 
 A job's whole timeline is fixed when it is created (queued until ``started_at``, generating until
 ``finished_at``), so answering a poll is arithmetic: no timer per job, and a thousand waiting jobs
-cost nothing. Durations follow the gateway's docs (5-6 min for a 5 s video, 11-14 min for 10 s),
-drawn uniformly from a seeded RNG and divided by ``time_scale``; ``job_seconds`` overrides them.
+cost nothing. Durations follow each model's timing (for v2.1 master the gateway's docs: 5-6 min
+for a 5 s video, 11-14 min for 10 s), drawn uniformly from a seeded RNG and divided by
+``time_scale``; ``job_seconds`` overrides them.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ._ids import new_id, new_token
+from ._models import ModelSpec
 from ._replies import ReplyShape
 from ._validation import Flavor, GenerationRequest
 
 __all__ = ["Clock", "Job", "JobStore", "Outcome", "Status"]
 
 Status = Literal["queued", "generating", "completed", "error"]
-ID_SUFFIX = ":kling-video/v2.1/master/image-to-video"
-DOCUMENTED_SECONDS = {5: (300.0, 360.0), 10: (660.0, 840.0)}
 QUEUED_FRACTION = 0.1  # the first tenth of a job is spent queued
 
 
@@ -114,24 +114,25 @@ class JobStore:
         self.jobs: dict[str, Job] = {}
         self.by_token: dict[str, Job] = {}
 
-    def _length(self, duration: int) -> float:
+    def _length(self, spec: ModelSpec, duration: int) -> float:
         if self.job_seconds is not None:
             return self.job_seconds
-        low, high = DOCUMENTED_SECONDS[duration]
-        return self._rng.uniform(low, high) / self.time_scale
+        return self._rng.uniform(*spec.timing.window(duration)) / self.time_scale
 
     def create(
         self,
         flavor: Flavor,
         request: GenerationRequest,
         shape: ReplyShape,
+        spec: ModelSpec,
         price: tuple[float, int],
     ) -> Job:
-        """A new job costing ``price`` (USD, credits); an ``instant`` one is done as soon as its
-        clip is."""
-        length = 0.0 if shape.create == "instant" else self._length(request.duration)
+        """A new job of ``spec``'s model costing ``price`` (USD, credits); an ``instant`` one is
+        done as soon as its clip is."""
+        length = 0.0 if shape.create == "instant" else self._length(spec, request.duration)
         timeline = (QUEUED_FRACTION * length, length)
-        return self.adopt(new_id(shape.id, ID_SUFFIX), flavor, request, 0.0, timeline, shape, price)
+        generation_id = new_id(shape.id, spec.id_suffix)
+        return self.adopt(generation_id, flavor, request, 0.0, timeline, shape, price)
 
     def adopt(
         self,

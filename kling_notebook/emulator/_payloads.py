@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, TypedDict
 
 from ._jobs import Job, Status
+from ._models import MODELS
 from ._validation import Flavor
 
 __all__ = [
@@ -92,8 +93,10 @@ def generation_body(
     if status == "error":
         body["error"] = _error(job)
     if created or status == "completed":
-        usage_key = "tokens_used" if legacy else job.shape.usage
-        body["meta"] = {"usage": {usage_key: job.credits}}
+        usage: dict[str, Any] = {"tokens_used" if legacy else job.shape.usage: job.credits}
+        if MODELS[job.request.model].usd_in_usage:
+            usage["usd_spent"] = job.usd
+        body["meta"] = {"usage": usage}
     return body
 
 
@@ -140,11 +143,15 @@ class GenerationSummary(TypedDict):
     """
 
     endpoint: Flavor
+    model: str
     status: Status
     duration: int
     prompt: str | None
     image: str  # "url" or "inline"
     camera_control: str | None  # its type
+    end_frame: bool  # whether it ends on an end image
+    generate_audio: bool
+    ignored_fields: list[str]  # fields its model's schema does not take: dropped
     provider: str
     external_task_id: str | None
     client_request_id: str | None  # the X-Client-Request-Id its create carried
@@ -164,11 +171,15 @@ def generation_summary(job: Job, now: float, video_url: str) -> GenerationSummar
     name, message = failure(job)
     return GenerationSummary(
         endpoint=job.flavor,
+        model=request.model,
         status=status,
         duration=request.duration,
         prompt=request.prompt,
         image="inline" if request.image_bytes is not None else "url",
         camera_control=request.camera.type if request.camera else None,
+        end_frame=request.end_image_url is not None,
+        generate_audio=request.generate_audio,
+        ignored_fields=list(request.ignored),
         provider=request.provider,
         external_task_id=request.external_task_id,
         client_request_id=job.client_request_id,

@@ -39,7 +39,7 @@ __all__ = ["KEEP_DAYS", "Registry", "demo_folder"]
 
 DEMO_SECRET = b"kling_notebook demo registry, v1"
 KEEP_DAYS = 7
-_FORMAT = 1
+_FORMAT = 2
 
 
 def demo_folder() -> Path:
@@ -121,6 +121,11 @@ class Registry:
                 "camera": None if request.camera is None else asdict(request.camera),
                 "image_url": request.image_url if request.image_bytes is None else "",
                 "image": self._keep_image(request.image_bytes),
+                "end_image_url": request.end_image_url
+                if request.end_image_bytes is None
+                else "",
+                "end_image": self._keep_image(request.end_image_bytes),
+                "generate_audio": request.generate_audio,
             },
         }
         record["signature"] = _signature(record)
@@ -146,6 +151,9 @@ class Registry:
                 prompt=fields["prompt"],
                 provider=fields["provider"],
                 external_task_id=fields["external_task_id"],
+                end_image_url=fields["end_image_url"],
+                end_image_bytes=self._image(fields["end_image"]),
+                generate_audio=fields["generate_audio"],
                 camera=None
                 if camera is None
                 else CameraControl(camera["type"], tuple((a, float(v)) for a, v in camera["axes"])),
