@@ -33,6 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--api-key", default=None, help="the key to accept (default: a new one)")
     parser.add_argument(
+        "--management-key",
+        default=None,
+        help="the account's management key, for /v1/keys (default: a new one, not shown)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="generations the account may run at once (default: no limit); beyond it, 429",
+    )
+    parser.add_argument(
         "--faults", default="", help="fault spec, e.g. 'post:429=0.2,get:503=0.1,job#1:error'"
     )
     parser.add_argument(
@@ -92,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
             time_scale=args.time_scale,
             job_seconds=args.job_seconds,
             api_key=args.api_key,
+            management_key=args.management_key,
+            concurrency=args.concurrency,
             faults=args.faults,
             replies=args.replies,
             seed=args.seed,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ._accounts import Account
 from ._billing import DEFAULT_BALANCE
 from ._faults import parse_faults
 from ._gateway import Gateway
@@ -74,6 +75,11 @@ class Emulator:
     is released: ``stats()["billing"]`` has the exact ledger. Emulators given the same
     ``registry`` folder answer for each other's generations (see ``_registry``): the demo
     emulators share one per user, so a demo id works in the next process too.
+
+    The account has one API key to start with (``api_key``) and a ``management_key`` that makes
+    more (``/v1/keys``: a class can share one account, each student with a key and a spending
+    limit). ``concurrency`` caps the generations running at once on the account, whatever key
+    made them: a create beyond it gets 429 with Retry-After and creates nothing.
     """
 
     def __init__(
@@ -96,12 +102,16 @@ class Emulator:
         credits_per_usd: float = CREDITS_PER_USD,
         balance: float = DEFAULT_BALANCE,
         registry: Path | str | None = None,
+        management_key: str | None = None,
+        concurrency: int | None = None,
     ) -> None:
         if video_width < 64 or video_width % 2:
             raise ValueError("video_width must be an even number of pixels, at least 64")
         self.api_key = api_key or "emu-" + secrets.token_urlsafe(18)
+        self.management_key = management_key or "emu-mgmt-" + secrets.token_urlsafe(18)
         self._host = host
         self._clock = Clock(clock or time.monotonic)
+        account = Account(self._clock, self.api_key, self.management_key)
         self._stats = Stats()
         self._store = JobStore(self._clock, time_scale, job_seconds, seed)
         self._studio = Studio(
@@ -112,7 +122,7 @@ class Emulator:
             fetch_timeout=fetch_timeout,
         )
         self._gateway = Gateway(
-            api_key=self.api_key,
+            account=account,
             store=self._store,
             studio=self._studio,
             stats=self._stats,
@@ -123,6 +133,7 @@ class Emulator:
             catalogue=Catalogue(credits_per_usd),
             balance=balance,
             registry=None if registry is None else Registry(registry),
+            concurrency=concurrency,
         )
         self._server = HttpServer(self._gateway.handle, host, port)
         self._lock = threading.Lock()

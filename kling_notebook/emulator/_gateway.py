@@ -11,21 +11,23 @@ one place, in the gateway's error shape.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ._accounts import Account, ApiKey, ManagementKey
 from ._billing import Ledger
 from ._cdn import Cdn
 from ._faults import FaultInjector, FaultSpec, parse_faults
 from ._http import ABORT, Abort, Request, Response
 from ._jobs import Job, JobStore
 from ._logs import Logs
-from ._models import Catalogue, etag_matches
+from ._models import Catalogue
 from ._payloads import GenerationSummary, Refused, error_body, generation_body, generation_summary
 from ._registry import KEEP_DAYS, Registry
 from ._replies import Replies, ReplyProfile, parse_replies
+from ._service import Service
 from ._stats import Stats, StatsSnapshot
 from ._studio import Studio
 from ._tracing import Call
@@ -49,7 +51,6 @@ OUT_OF_CREDITS = (
     "You've run out of credits. Please top up your balance or update your payment method "
     "to continue."
 )
-UNAUTHORIZED = "Invalid or missing API key: send the header 'Authorization: Bearer <key>'."
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 _Handler = Callable[[Call, Flavor], Awaitable[Response]]
@@ -69,7 +70,7 @@ class Gateway:
     def __init__(
         self,
         *,
-        api_key: str,
+        account: Account,
         store: JobStore,
         studio: Studio,
         stats: Stats,
@@ -80,8 +81,13 @@ class Gateway:
         catalogue: Catalogue,
         balance: float,
         registry: Registry | None,
+        concurrency: int | None,
     ) -> None:
-        self._api_key = api_key
+        if concurrency is not None and concurrency < 1:
+            raise ValueError("concurrency must be at least 1 (or None: no limit)")
+        self._account = account
+        self._concurrency = concurrency
+        stats.concurrency["limit"] = concurrency
         self._store = store
         self._studio = studio
         self._stats = stats
@@ -92,6 +98,7 @@ class Gateway:
         self._ledger = Ledger(store.clock, stats, balance)
         self._logs = Logs(store.clock, logs_lag, self._ledger.charged)
         self._catalogue = catalogue
+        self._service = Service(account, self._ledger, self._logs, catalogue, stats)
         self._registry = registry
         # Control routes for an emulator in another process: each body is a spec.
         self._controls: dict[str, Callable[[bytes], Response]] = {
@@ -150,16 +157,11 @@ class Gateway:
             if flavor is not None and method in ("POST", "GET"):
                 handler = self._create if method == "POST" else self._fetch
                 return route, await self._with_faults(method.lower(), call, flavor, handler)
-            if path == "/v2/logs" and method == "GET":
-                self._authenticate(call)
-                self._logs.rate.check(call.key_prefix or "", "GET /v2/logs")
-                return route, _json(200, self._logs.page(call.request, call.key_prefix or ""))
-            if path == "/v2/billing" and method == "GET":
-                self._authenticate(call)
-                balance = round(self._ledger.balance - self._ledger.spent, 6)
-                return route, _json(200, {"current_balance": balance, "currency": "USD"})
-            if path == "/v1/models" and method == "GET":
-                return route, self._models(call.request)
+            answer = await self._service.answer(call, method, path)
+            if answer is not None:
+                if path.startswith("/v1/keys/"):
+                    route = f"{method} /v1/keys/*"  # one route, whatever the prefix
+                return route, answer
             if path.startswith("/_emulator/"):
                 return route, await self._control(call, method, path)
             route = f"{method} *"
@@ -182,7 +184,9 @@ class Gateway:
     async def _control(self, call: Call, method: str, path: str) -> Response:
         """The ``/_emulator`` routes (stats, generations, specs), for tests and benchmarks."""
         call.reached_gateway = False  # not part of the emulated gateway: neither traced nor logged
-        self._authenticate(call)
+        principal = self._account.authenticate(call.request)
+        if principal is not self._account.root and not isinstance(principal, ManagementKey):
+            raise Refused(403, "The control routes take the emulator's api_key or management key.")
         if path == "/_emulator/stats" and method == "GET":
             return _json(200, self.snapshot())
         if path == "/_emulator/generations" and method == "GET":
@@ -190,13 +194,6 @@ class Gateway:
         if path in self._controls and method == "POST":
             return self._controls[path](await call.request.read_body())
         raise Refused(404, f"Cannot {method} {path}")
-
-    def _models(self, request: Request) -> Response:
-        """The catalogue with live prices; no key needed, as on the gateway."""
-        body, etag = self._catalogue.listing(request)
-        if etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(304, b"", {"ETag": etag})
-        return Response(200, body, {**_JSON, "ETag": etag})
 
     def _record(self, scope: str, kind: str) -> None:
         self._stats.faults[f"{scope}:{kind}"] += 1
@@ -229,16 +226,29 @@ class Gateway:
             response.body = response.body[: len(response.body) // 2]
         return response
 
-    def _authenticate(self, call: Call) -> None:
-        """Accept ``call``'s key or refuse with 401."""
-        scheme, _, key = call.request.headers.get("authorization", "").partition(" ")
-        given = key.strip().encode("utf-8", "replace")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given, self._api_key.encode()):
-            raise Refused(401, UNAUTHORIZED)
-        call.key_prefix = self._api_key[:8]
+    def _authenticate(self, call: Call) -> ApiKey:
+        """``call``'s API key, which must be allowed videos (401 or 403 otherwise)."""
+        key = self._account.api_key(call.request, "model:video")
+        call.key_prefix = key.prefix
+        return key
+
+    def _slot(self) -> None:
+        """Refuse (429, nothing created) a create while the account runs its limit of
+        generations; Retry-After says when the next one is due to end."""
+        running = self._ledger.running()
+        if self._concurrency is None or running < self._concurrency:
+            return
+        self._stats.concurrency["refused"] += 1
+        due = self._ledger.next_end()
+        wait = 1 if due is None else max(1, math.ceil(due - self._store.clock.now()))
+        message = (
+            f"Too many concurrent generations: {running} are running on this account, its limit "
+            f"is {self._concurrency}. Retry when one ends."
+        )
+        raise Refused(429, message, {"Retry-After": str(wait)})
 
     async def _create(self, call: Call, flavor: Flavor) -> Response:
-        self._authenticate(call)
+        key = self._authenticate(call)
         try:
             body = json.loads(await call.request.read_body())
         except ValueError:  # includes bad UTF-8
@@ -254,8 +264,10 @@ class Gateway:
             raise Refused(403, OUT_OF_CREDITS)
         spec = self._catalogue.spec(normalized.model)
         price = self._catalogue.price(spec.id, normalized.duration, normalized.generate_audio)
+        self._service.check_spend(key, price[0])
         if self._ledger.available < price[0]:
             raise Refused(403, OUT_OF_CREDITS)
+        self._slot()
         job = self._store.create(flavor, normalized, self.replies.shape(), spec, price)
         self._ledger.hold(job, call.key_prefix or "")
         job.client_request_id = call.client_request_id

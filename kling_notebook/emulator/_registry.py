@@ -121,9 +121,7 @@ class Registry:
                 "camera": None if request.camera is None else asdict(request.camera),
                 "image_url": request.image_url if request.image_bytes is None else "",
                 "image": self._keep_image(request.image_bytes),
-                "end_image_url": request.end_image_url
-                if request.end_image_bytes is None
-                else "",
+                "end_image_url": request.end_image_url if request.end_image_bytes is None else "",
                 "end_image": self._keep_image(request.end_image_bytes),
                 "generate_audio": request.generate_audio,
             },

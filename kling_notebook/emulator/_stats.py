@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import NamedTuple, TypedDict
 
-__all__ = ["BillingSnapshot", "LedgerEntry", "Stats", "StatsSnapshot"]
+__all__ = ["BillingSnapshot", "ConcurrencySnapshot", "LedgerEntry", "Stats", "StatsSnapshot"]
 
 
 class LedgerEntry(NamedTuple):
@@ -17,6 +17,7 @@ class LedgerEntry(NamedTuple):
 
     generation_id: str
     event: str
+    model: str
     usd: float
     credits: int
     key_prefix: str
@@ -41,6 +42,16 @@ class BillingSnapshot(TypedDict):
     ledger: list[dict[str, object]]
 
 
+class ConcurrencySnapshot(TypedDict):
+    """The account's concurrency: its ``limit`` (None: none), the generations ``running`` now,
+    the ``peak`` ever running at once, and how many creates were ``refused`` (429) for it."""
+
+    limit: int | None
+    running: int
+    peak: int
+    refused: int
+
+
 class StatsSnapshot(TypedDict):
     """The shape of ``Emulator.stats()``.
 
@@ -49,7 +60,8 @@ class StatsSnapshot(TypedDict):
     ``created`` lists generation ids in creation order. ``faults`` counts injected faults by
     ``"scope:kind"`` (and ``"credits_after"``). ``downloads`` counts video responses served
     (``served``: 200 and 206) and body bytes sent. ``renders`` counts clips rendered, renders
-    saved by the cache, and renders that failed. ``billing`` is the account's ledger.
+    saved by the cache, and renders that failed. ``billing`` is the account's ledger,
+    ``concurrency`` its running generations.
     """
 
     requests: dict[str, dict[str, int]]
@@ -58,6 +70,7 @@ class StatsSnapshot(TypedDict):
     downloads: dict[str, int]
     renders: dict[str, int]
     billing: BillingSnapshot
+    concurrency: ConcurrencySnapshot
 
 
 def _total(entries: list[LedgerEntry]) -> Amount:
@@ -76,6 +89,7 @@ class Stats:
         self.downloads: Counter[str] = Counter()
         self.renders: Counter[str] = Counter()
         self.ledger: list[LedgerEntry] = []
+        self.concurrency = ConcurrencySnapshot(limit=None, running=0, peak=0, refused=0)
 
     def count_request(self, route: str, outcome: str) -> None:
         self.requests[(route, outcome)] += 1
@@ -91,6 +105,7 @@ class Stats:
             downloads={"served": 0, "bytes": 0, **self.downloads},
             renders={"rendered": 0, "cache_hits": 0, "failed": 0, **self.renders},
             billing=self._billing(),
+            concurrency=ConcurrencySnapshot(**self.concurrency),
         )
 
     def _billing(self) -> BillingSnapshot:
