@@ -22,7 +22,7 @@ from typing import Any
 
 from ._http import Request
 from ._jobs import Clock
-from ._payloads import Refused
+from ._payloads import Refused, body_invalid
 from ._validation import Issue
 from ._window import iso
 
@@ -97,10 +97,6 @@ class ManagementKey:
 def _bearer(request: Request) -> bytes | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip().encode("utf-8", "replace") if scheme.lower() == "bearer" else None
-
-
-def _invalid(issues: list[Issue]) -> Refused:
-    return Refused(400, "Body validation error", errors=[issue.as_json() for issue in issues])
 
 
 class Account:
@@ -185,7 +181,7 @@ def _fields(body: Any, allowed: tuple[str, ...], nullable: tuple[str, ...]) -> d
     if body is None:
         body = {}
     if not isinstance(body, dict):
-        raise _invalid([Issue("", "object", type(body).__name__)])
+        raise body_invalid([Issue("", "object", type(body).__name__)])
     issues = [Issue(name, "no such property", "present") for name in body if name not in allowed]
     for name, value in body.items():
         if name not in allowed or (value is None and name in nullable):
@@ -201,7 +197,7 @@ def _fields(body: Any, allowed: tuple[str, ...], nullable: tuple[str, ...]) -> d
         elif name == "limit":
             issues += _limit_issues(value)
     if issues:
-        raise _invalid(issues)
+        raise body_invalid(issues)
     return dict(body)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from urllib.parse import urlencode
 from ._cdn_faults import misbehave
 from ._http import Request, Response, ranged
 from ._jobs import Clock, Job, JobStore
-from ._payloads import error_body
+from ._payloads import error_body, json_reply
 from ._stats import Stats
 
 __all__ = ["Cdn"]
@@ -105,7 +104,7 @@ class Cdn:
         job = self._store.by_token.get(match["token"]) if match else None
         video = job.outcome.video if job is not None and job.outcome is not None else None
         if job is None or video is None:
-            return Response(404, *_json_error(404, "Not found", request.path))
+            return json_reply(404, error_body(404, "Not found", request.path))
         denied = self._denied(request, job)
         if denied is not None:
             return denied
@@ -121,7 +120,7 @@ class Cdn:
         if job.downloads == 1 and kind is not None:
             self._record("download", kind)
             if kind == "fail_once":
-                return Response(500, *_json_error(500, "Internal server error", request.path))
+                return json_reply(500, error_body(500, "Internal server error", request.path))
             if kind == "changed":
                 self._change(job)
             return misbehave(kind, response, byte_delay)
@@ -166,8 +165,3 @@ class _Version:
         comparison for an ETag, an exact date for Last-Modified)."""
         validator = request.headers.get("if-range")
         return validator is None or validator.strip() in (self.etag, self.last_modified)
-
-
-def _json_error(status: int, message: str, path: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(error_body(status, message, path)).encode()
-    return body, {"Content-Type": "application/json; charset=utf-8"}

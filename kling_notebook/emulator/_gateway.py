@@ -14,7 +14,6 @@ import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from ._accounts import Account, ApiKey, ManagementKey
 from ._billing import Ledger
@@ -24,7 +23,15 @@ from ._http import ABORT, Abort, Request, Response
 from ._jobs import Job, JobStore
 from ._logs import Logs
 from ._models import Catalogue
-from ._payloads import GenerationSummary, Refused, error_body, generation_body, generation_summary
+from ._payloads import (
+    GenerationSummary,
+    Refused,
+    body_invalid,
+    error_body,
+    generation_body,
+    generation_summary,
+    json_reply,
+)
 from ._registry import KEEP_DAYS, Registry
 from ._replies import Replies, ReplyProfile, parse_replies
 from ._service import Service
@@ -51,17 +58,8 @@ OUT_OF_CREDITS = (
     "You've run out of credits. Please top up your balance or update your payment method "
     "to continue."
 )
-_JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 _Handler = Callable[[Call, Flavor], Awaitable[Response]]
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, json.dumps(body).encode(), {**_JSON, **(headers or {})})
-
-
-def _body_invalid(issues: list[Issue]) -> Refused:
-    return Refused(400, "Body validation error", errors=[issue.as_json() for issue in issues])
 
 
 class Gateway:
@@ -179,7 +177,7 @@ class Gateway:
             call.request_id,
             **refused.extra,
         )
-        return _json(refused.status, body, refused.headers)
+        return json_reply(refused.status, body, refused.headers)
 
     async def _control(self, call: Call, method: str, path: str) -> Response:
         """The ``/_emulator`` routes (stats, generations, specs), for tests and benchmarks."""
@@ -188,9 +186,9 @@ class Gateway:
         if principal is not self._account.root and not isinstance(principal, ManagementKey):
             raise Refused(403, "The control routes take the emulator's api_key or management key.")
         if path == "/_emulator/stats" and method == "GET":
-            return _json(200, self.snapshot())
+            return json_reply(200, self.snapshot())
         if path == "/_emulator/generations" and method == "GET":
-            return _json(200, self.summaries())
+            return json_reply(200, self.summaries())
         if path in self._controls and method == "POST":
             return self._controls[path](await call.request.read_body())
         raise Refused(404, f"Cannot {method} {path}")
@@ -252,13 +250,13 @@ class Gateway:
         try:
             body = json.loads(await call.request.read_body())
         except ValueError:  # includes bad UTF-8
-            raise _body_invalid([Issue("", "JSON object", "invalid JSON")]) from None
+            raise body_invalid([Issue("", "JSON object", "invalid JSON")]) from None
         if isinstance(body, dict) and isinstance(body.get("model"), str):
             call.model = body["model"]
         try:
             normalized = validate(body, flavor)
         except BodyInvalid as invalid:
-            raise _body_invalid(invalid.issues) from None
+            raise body_invalid(invalid.issues) from None
         if not self.faults.charge():
             self._stats.faults["credits_after"] += 1
             raise Refused(403, OUT_OF_CREDITS)
@@ -285,7 +283,9 @@ class Gateway:
         if job.shape.create == "instant":
             await asyncio.shield(production)
         now = self._store.clock.now()
-        return _json(200, generation_body(job, flavor, now, self._video_url(job), created=True))
+        return json_reply(
+            200, generation_body(job, flavor, now, self._video_url(job), created=True)
+        )
 
     async def _fetch(self, call: Call, flavor: Flavor) -> Response:
         self._authenticate(call)
@@ -297,7 +297,7 @@ class Gateway:
             raise Refused(404, self._not_found(generation_id))
         call.about(job)
         now = self._store.clock.now()
-        return _json(200, generation_body(job, flavor, now, self._video_url(job)))
+        return json_reply(200, generation_body(job, flavor, now, self._video_url(job)))
 
     def _rebuild(self, generation_id: str) -> Job | None:
         """A generation another emulator sharing the registry made, rebuilt here."""
@@ -330,16 +330,16 @@ class Gateway:
             text = body.decode()
             self.set_faults(parse_faults(text))
         except ValueError as error:  # UnicodeDecodeError is a ValueError
-            return _json(400, {"message": str(error)})
-        return _json(200, {"faults": text})
+            return json_reply(400, {"message": str(error)})
+        return json_reply(200, {"faults": text})
 
     def _set_replies(self, body: bytes) -> Response:
         try:
             profile = parse_replies(body.decode())
         except ValueError as error:
-            return _json(400, {"message": str(error)})
+            return json_reply(400, {"message": str(error)})
         self.set_replies(profile)
-        return _json(200, {"replies": profile.text})
+        return json_reply(200, {"replies": profile.text})
 
     def _set_price(self, body: bytes) -> Response:
         """``{"model": ..., "usd_per_second": ..., "generate_audio": optional}``: a live price."""
@@ -350,5 +350,5 @@ class Gateway:
                 raise ValueError("generate_audio must be true, false or absent")
             self._catalogue.set_price(str(change["model"]), float(change["usd_per_second"]), audio)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
-            return _json(400, {"message": f"expected {{model, usd_per_second}}: {error}"})
-        return _json(200, change)
+            return json_reply(400, {"message": f"expected {{model, usd_per_second}}: {error}"})
+        return json_reply(200, change)

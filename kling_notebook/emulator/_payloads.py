@@ -9,24 +9,36 @@ charged); it is the cost of that one generation, not a running total. Each gener
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timezone
 from typing import Any, TypedDict
 
+from ._http import Response
 from ._jobs import Job, Status
 from ._models import MODELS
-from ._validation import Flavor
+from ._validation import Flavor, Issue
 
 __all__ = [
+    "JSON",
     "GenerationSummary",
     "Refused",
+    "body_invalid",
     "error_body",
+    "json_reply",
     "failure",
     "generation_body",
     "generation_summary",
 ]
 
 MODERATION = ("ModerationError", "The input was rejected by content moderation.")
+JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, json.dumps(body).encode(), {**JSON, **(headers or {})})
+
+
 INPUT_SHOWN = 60  # characters of the image_url a pydantic-style error echoes as its input
 
 
@@ -112,6 +124,11 @@ class Refused(Exception):
         self.message = message
         self.headers = headers or {}
         self.extra = extra
+
+
+def body_invalid(issues: list[Issue]) -> Refused:
+    """The gateway's 400 for a body that breaks its schema, naming every issue."""
+    return Refused(400, "Body validation error", errors=[issue.as_json() for issue in issues])
 
 
 def error_body(

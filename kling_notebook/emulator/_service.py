@@ -27,7 +27,7 @@ from ._billing import Ledger
 from ._http import Request, Response
 from ._logs import Logs
 from ._models import Catalogue, etag_matches
-from ._payloads import Refused
+from ._payloads import JSON, Refused, body_invalid, json_reply
 from ._stats import LedgerEntry, Stats
 from ._tracing import Call
 from ._validation import Issue
@@ -35,13 +35,8 @@ from ._window import QueryInvalid, iso, window
 
 __all__ = ["Service"]
 
-_JSON = {"Content-Type": "application/json; charset=utf-8"}
 _KEY_PATH = re.compile(r"/v1/keys/(?P<prefix>[^/]+)")
 GROUPINGS = ("day", "model", "day,model")
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, json.dumps(body).encode(), {**_JSON, **(headers or {})})
 
 
 @cache
@@ -93,7 +88,7 @@ class Service:
         if (method, path) == ("POST", "/v1/keys"):
             self._account.manager(call.request)
             created = self._account.create(await self._body(call))
-            return _json(200, {"data": {**self._key_json(created), "key": created.key}})
+            return json_reply(200, {"data": {**self._key_json(created), "key": created.key}})
         match = _KEY_PATH.fullmatch(path)
         if match is None or method not in ("PATCH", "PUT", "DELETE"):
             return None
@@ -101,10 +96,10 @@ class Service:
         prefix = match["prefix"]
         if method == "DELETE":
             self._account.delete(prefix)
-            return _json(200, {"data": {"prefix": prefix, "deleted": True}})
+            return json_reply(200, {"data": {"prefix": prefix, "deleted": True}})
         body = await self._body(call)
         updated = self._account.update(prefix, body, replace=method == "PUT")
-        return _json(200, {"data": self._key_json(updated)})
+        return json_reply(200, {"data": self._key_json(updated)})
 
     @staticmethod
     async def _body(call: Call) -> Any:
@@ -112,8 +107,7 @@ class Service:
         try:
             return json.loads(raw) if raw.strip() else None
         except ValueError:
-            issue = Issue("", "JSON object", "invalid JSON")
-            raise Refused(400, "Body validation error", errors=[issue.as_json()]) from None
+            raise body_invalid([Issue("", "JSON object", "invalid JSON")]) from None
 
     def _monthly_usage(self, key: ApiKey) -> float:
         wall = self._ledger.clock.wall()
@@ -124,10 +118,12 @@ class Service:
 
     def _keys(self, call: Call) -> Response:
         self._account.manager(call.request)
-        return _json(200, {"data": [self._key_json(key) for key in self._account.keys.values()]})
+        return json_reply(
+            200, {"data": [self._key_json(key) for key in self._account.keys.values()]}
+        )
 
     def _key(self, call: Call) -> Response:
-        return _json(200, {"data": self._key_json(self._account.api_key(call.request))})
+        return json_reply(200, {"data": self._key_json(self._account.api_key(call.request))})
 
     def _subject(self, request: Request) -> tuple[str, str | None]:
         """Whose requests a report covers (a prefix; "" for a management key's own, which
@@ -145,7 +141,7 @@ class Service:
     def _log_page(self, call: Call) -> Response:
         prefix, _ = self._subject(call.request)
         self._logs.rate.check(prefix or "management", "GET /v2/logs")
-        return _json(200, self._logs.page(call.request, prefix))
+        return json_reply(200, self._logs.page(call.request, prefix))
 
     def _usage(self, call: Call, *, detail: bool) -> Response:
         request = call.request
@@ -183,19 +179,19 @@ class Service:
             )
             if grouping is not None and zone is not None:
                 body["groups"] = _groups(entries, grouping, zone)
-        return _json(200, body)
+        return json_reply(200, body)
 
     def _billing(self, call: Call) -> Response:
         self._account.authenticate(call.request)
         balance = round(self._ledger.balance - self._ledger.spent, 6)
-        return _json(200, {"current_balance": balance, "currency": "USD"})
+        return json_reply(200, {"current_balance": balance, "currency": "USD"})
 
     def _models(self, call: Call) -> Response:
         """The catalogue with live prices; no key needed, as on the gateway."""
         body, etag = self._catalogue.listing(call.request)
         if etag_matches(call.request.headers.get("if-none-match"), etag):
             return Response(304, b"", {"ETag": etag})
-        return Response(200, body, {**_JSON, "ETag": etag})
+        return Response(200, body, {**JSON, "ETag": etag})
 
     def check_spend(self, key: ApiKey, usd: float) -> None:
         """Refuse (403) a generation costing ``usd`` that would take ``key`` past its limit."""
