@@ -14,8 +14,9 @@ from ._emulator import Emulator
 __all__ = ["add_arguments", "main", "register", "run"]
 
 DESCRIPTION = (
-    "Serve an offline stand-in for the AI/ML API gateway (Kling v2.1 master image-to-video) on "
-    "loopback: both endpoint pairs, real MP4 results, and faults on demand."
+    "Serve an offline stand-in for the AI/ML API gateway (the Kling image-to-video models) on "
+    "loopback: both endpoint pairs, the service endpoints (logs, prices, keys, usage, billing), "
+    "real MP4 results, and faults and off-schema replies on demand."
 )
 
 

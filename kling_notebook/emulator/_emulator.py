@@ -56,25 +56,28 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 class Emulator:
-    """A loopback HTTP server that behaves like the AI/ML API gateway for Kling v2.1 master.
+    """A loopback HTTP server that behaves like the AI/ML API gateway for Kling image-to-video.
 
     ``with Emulator(time_scale=60) as emu:`` serves at ``emu.base_url`` with key ``emu.api_key``
-    (or call :meth:`start` / :meth:`stop`). ``time_scale`` divides the documented generation times
-    (5-6 min for 5 s of video); ``job_seconds`` instead makes every job take exactly that long.
-    ``seed`` makes ids, timings and faults repeatable; ``faults`` is a spec as documented in
+    (or call :meth:`start` / :meth:`stop`). ``time_scale`` divides each model's generation times
+    (v2.1 master: the documented 5-6 min for 5 s of video); ``job_seconds`` instead makes every
+    job take exactly that long. ``seed`` makes timings, faults and reply mixes repeatable (ids
+    are unique in every run); ``faults`` is a spec as documented in
     ``kling_notebook.emulator._faults``; ``replies`` a reply profile as documented in
     ``kling_notebook.emulator._replies`` (default ``""``: every reply as the schemas say,
-    ``"real"``: a seeded mix of the shapes the real gateway sends); ``clock`` is a source of seconds to replace
-    ``time.monotonic`` in tests. Videos are ``video_width`` px wide, captioned ``caption`` (None:
-    no caption), rendered by ``render_workers`` threads (default: up to 2); an ``image_url`` is
-    fetched with a ``fetch_timeout`` in seconds. ``GET /v2/logs`` shows a request's row
-    ``logs_lag`` seconds (on the emulator's clock) after it was made. Prices are USD per second
-    of video (``GET /v1/models?include=pricing``, :meth:`set_price`); credits are USD times
-    ``credits_per_usd``. A create holds its price against the account's ``balance`` (USD; 403
-    once it would go below zero), the charge lands when the generation completes, a failed one
-    is released: ``stats()["billing"]`` has the exact ledger. Emulators given the same
-    ``registry`` folder answer for each other's generations (see ``_registry``): the demo
-    emulators share one per user, so a demo id works in the next process too.
+    ``"real"``: a seeded mix of the shapes the real gateway sends); ``clock`` is a source of
+    seconds to replace ``time.monotonic`` in tests. Videos are ``video_width`` px wide,
+    captioned ``caption`` (None: no caption), rendered by ``render_workers`` threads (default:
+    up to 2); an ``image_url`` is fetched with a ``fetch_timeout`` in seconds.
+
+    ``GET /v2/logs`` shows a request's row ``logs_lag`` seconds (on the emulator's clock) after
+    it was made. Prices are USD per second of video (``GET /v1/models?include=pricing``,
+    :meth:`set_price`); credits are USD times ``credits_per_usd``. A create holds its price
+    against the account's ``balance`` (USD; 403 once it would go below zero), the charge lands
+    when the generation completes, a failed one is released: ``stats()["billing"]`` has the
+    exact ledger. Emulators given the same ``registry`` folder answer for each other's
+    generations (see ``_registry``): the demo emulators share one per user, so a demo id works
+    in the next process too.
 
     The account has one API key to start with (``api_key``) and a ``management_key`` that makes
     more (``/v1/keys``: a class can share one account, each student with a key and a spending
