@@ -14,8 +14,9 @@ from ._emulator import Emulator
 __all__ = ["add_arguments", "main", "register", "run"]
 
 DESCRIPTION = (
-    "Serve an offline stand-in for the AI/ML API gateway (Kling v2.1 master image-to-video) on "
-    "loopback: both endpoint pairs, real MP4 results, and faults on demand."
+    "Serve an offline stand-in for the AI/ML API gateway (the Kling image-to-video models) on "
+    "loopback: both endpoint pairs, the service endpoints (logs, prices, keys, usage, billing), "
+    "real MP4 results, and faults and off-schema replies on demand."
 )
 
 
@@ -33,10 +34,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--api-key", default=None, help="the key to accept (default: a new one)")
     parser.add_argument(
+        "--management-key",
+        default=None,
+        help="the account's management key, for /v1/keys (default: a new one, not shown)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="generations the account may run at once (default: no limit); beyond it, 429",
+    )
+    parser.add_argument(
         "--faults", default="", help="fault spec, e.g. 'post:429=0.2,get:503=0.1,job#1:error'"
+    )
+    parser.add_argument(
+        "--replies",
+        default="",
+        help="reply profile: off-schema shapes the real gateway sends, e.g. "
+        "'video_list,error_detail' or 'real' (a seeded mix); default: schema-exact",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for ids, timings, faults")
     parser.add_argument("--video-width", type=int, default=640, help="width of rendered videos")
+    parser.add_argument(
+        "--logs-lag",
+        type=float,
+        default=0.0,
+        help="seconds before a request shows in GET /v2/logs (default 0)",
+    )
+    parser.add_argument(
+        "--credits-per-usd",
+        type=float,
+        default=1500.0,
+        help="credits per USD of a price (default 1500: 420 credits per second of v2.1 master)",
+    )
+    parser.add_argument(
+        "--balance", type=float, default=10_000.0, help="the account's balance in USD"
+    )
+    parser.add_argument(
+        "--registry",
+        default=None,
+        help="a folder shared with other emulators, which then answer for each other's "
+        "generations (the demo emulators use one per user under the temp folder)",
+    )
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -65,9 +104,16 @@ def run(args: argparse.Namespace) -> int:
             time_scale=args.time_scale,
             job_seconds=args.job_seconds,
             api_key=args.api_key,
+            management_key=args.management_key,
+            concurrency=args.concurrency,
             faults=args.faults,
+            replies=args.replies,
             seed=args.seed,
             video_width=args.video_width,
+            logs_lag=args.logs_lag,
+            credits_per_usd=args.credits_per_usd,
+            balance=args.balance,
+            registry=args.registry,
         ).start()
     except (OSError, ValueError) as error:
         print(f"emulator: cannot start: {error}", file=sys.stderr)

@@ -1,7 +1,9 @@
 """The shared demo emulator: what the project uses when no API key is configured.
 
 One per process, started on first use and stopped at interpreter exit, with times shortened so a
-5 s video takes 10-12 s: long enough to show progress, short enough to wait for.
+5 s video takes 10-12 s: long enough to show progress, short enough to wait for. The demo
+emulators of one user share a registry (``_registry``): a demo id one process printed is
+answered by the next process's demo emulator, on the same timeline and with the same video.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import atexit
 import threading
 
 from ._emulator import Emulator
+from ._registry import demo_folder
 
 __all__ = ["DEMO_TIME_SCALE", "demo_emulator"]
 
@@ -24,6 +27,12 @@ def demo_emulator() -> Emulator:
     global _shared
     with _lock:
         if _shared is None or not _shared.running:
-            _shared = Emulator(time_scale=DEMO_TIME_SCALE, caption="demo").start()
+            try:
+                emulator = Emulator(
+                    time_scale=DEMO_TIME_SCALE, caption="demo", registry=demo_folder()
+                )
+            except OSError:  # no usable registry here: demo ids then live in this process only
+                emulator = Emulator(time_scale=DEMO_TIME_SCALE, caption="demo")
+            _shared = emulator.start()
             atexit.register(_shared.stop)
         return _shared

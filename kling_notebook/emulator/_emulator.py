@@ -13,13 +13,19 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
+from ._accounts import Account
+from ._billing import DEFAULT_BALANCE
 from ._faults import parse_faults
 from ._gateway import Gateway
 from ._http import HttpServer
 from ._jobs import Clock, JobStore
+from ._models import CREDITS_PER_USD, Catalogue
 from ._payloads import GenerationSummary
+from ._registry import Registry
+from ._replies import parse_replies
 from ._stats import Stats, StatsSnapshot
 from ._studio import Studio
 
@@ -50,16 +56,33 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 class Emulator:
-    """A loopback HTTP server that behaves like the AI/ML API gateway for Kling v2.1 master.
+    """A loopback HTTP server that behaves like the AI/ML API gateway for Kling image-to-video.
 
     ``with Emulator(time_scale=60) as emu:`` serves at ``emu.base_url`` with key ``emu.api_key``
-    (or call :meth:`start` / :meth:`stop`). ``time_scale`` divides the documented generation times
-    (5-6 min for 5 s of video); ``job_seconds`` instead makes every job take exactly that long.
-    ``seed`` makes ids, timings and faults repeatable; ``faults`` is a spec as documented in
-    ``kling_notebook.emulator._faults``; ``clock`` is a source of seconds to replace
-    ``time.monotonic`` in tests. Videos are ``video_width`` px wide, captioned ``caption`` (None:
-    no caption), rendered by ``render_workers`` threads (default: up to 2); an ``image_url`` is
-    fetched with a ``fetch_timeout`` in seconds.
+    (or call :meth:`start` / :meth:`stop`). ``time_scale`` divides each model's generation times
+    (v2.1 master: the documented 5-6 min for 5 s of video); ``job_seconds`` instead makes every
+    job take exactly that long. ``seed`` makes timings, faults and reply mixes repeatable (ids
+    are unique in every run); ``faults`` is a spec as documented in
+    ``kling_notebook.emulator._faults``; ``replies`` a reply profile as documented in
+    ``kling_notebook.emulator._replies`` (default ``""``: every reply as the schemas say,
+    ``"real"``: a seeded mix of the shapes the real gateway sends); ``clock`` is a source of
+    seconds to replace ``time.monotonic`` in tests. Videos are ``video_width`` px wide,
+    captioned ``caption`` (None: no caption), rendered by ``render_workers`` threads (default:
+    up to 2); an ``image_url`` is fetched with a ``fetch_timeout`` in seconds.
+
+    ``GET /v2/logs`` shows a request's row ``logs_lag`` seconds (on the emulator's clock) after
+    it was made. Prices are USD per second of video (``GET /v1/models?include=pricing``,
+    :meth:`set_price`); credits are USD times ``credits_per_usd``. A create holds its price
+    against the account's ``balance`` (USD; 403 once it would go below zero), the charge lands
+    when the generation completes, a failed one is released: ``stats()["billing"]`` has the
+    exact ledger. Emulators given the same ``registry`` folder answer for each other's
+    generations (see ``_registry``): the demo emulators share one per user, so a demo id works
+    in the next process too.
+
+    The account has one API key to start with (``api_key``) and a ``management_key`` that makes
+    more (``/v1/keys``: a class can share one account, each student with a key and a spending
+    limit). ``concurrency`` caps the generations running at once on the account, whatever key
+    made them: a create beyond it gets 429 with Retry-After and creates nothing.
     """
 
     def __init__(
@@ -71,18 +94,27 @@ class Emulator:
         job_seconds: float | None = None,
         api_key: str | None = None,
         faults: str = "",
+        replies: str = "",
         seed: int | None = None,
         video_width: int = 640,
         caption: str | None = "demo",
         clock: Callable[[], float] | None = None,
         render_workers: int | None = None,
         fetch_timeout: float = 5.0,
+        logs_lag: float = 0.0,
+        credits_per_usd: float = CREDITS_PER_USD,
+        balance: float = DEFAULT_BALANCE,
+        registry: Path | str | None = None,
+        management_key: str | None = None,
+        concurrency: int | None = None,
     ) -> None:
         if video_width < 64 or video_width % 2:
             raise ValueError("video_width must be an even number of pixels, at least 64")
         self.api_key = api_key or "emu-" + secrets.token_urlsafe(18)
+        self.management_key = management_key or "emu-mgmt-" + secrets.token_urlsafe(18)
         self._host = host
         self._clock = Clock(clock or time.monotonic)
+        account = Account(self._clock, self.api_key, self.management_key)
         self._stats = Stats()
         self._store = JobStore(self._clock, time_scale, job_seconds, seed)
         self._studio = Studio(
@@ -93,12 +125,18 @@ class Emulator:
             fetch_timeout=fetch_timeout,
         )
         self._gateway = Gateway(
-            api_key=self.api_key,
+            account=account,
             store=self._store,
             studio=self._studio,
             stats=self._stats,
             faults=parse_faults(faults),
+            replies=parse_replies(replies),
             seed=seed,
+            logs_lag=logs_lag,
+            catalogue=Catalogue(credits_per_usd),
+            balance=balance,
+            registry=None if registry is None else Registry(registry),
+            concurrency=concurrency,
         )
         self._server = HttpServer(self._gateway.handle, host, port)
         self._lock = threading.Lock()
@@ -198,8 +236,9 @@ class Emulator:
         return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=START_TIMEOUT)
 
     def stats(self) -> StatsSnapshot:
-        """Requests by route and outcome, created ids, injected faults, downloads, renders."""
-        return self._on_loop(self._stats.snapshot)
+        """Requests by route and outcome, created ids, injected faults, downloads, renders, and
+        the billing ledger (settled up to now)."""
+        return self._on_loop(self._gateway.snapshot)
 
     def generations(self) -> dict[str, GenerationSummary]:
         """Every generation created so far, by id, with its current status."""
@@ -211,6 +250,21 @@ class Emulator:
         (``post#1:...``) count requests from now on. ``""`` turns faults off."""
         parsed = parse_faults(spec)
         self._on_loop(lambda: self._gateway.set_faults(parsed))
+
+    def set_replies(self, profile: str) -> None:
+        """Replace the reply profile at run time (ValueError if it does not parse); it shapes the
+        generations created from now on. ``""`` makes replies schema-exact again."""
+        parsed = parse_replies(profile)
+        self._on_loop(lambda: self._gateway.set_replies(parsed))
+
+    def set_price(
+        self, model: str, usd_per_second: float, *, generate_audio: bool | None = None
+    ) -> None:
+        """Change ``model``'s live price in USD per second of video (for a model that takes
+        ``generate_audio``: with audio, without, or both when None). ValueError for an unknown
+        model or a negative price; generations created from now on cost the new price, and the
+        catalogue's ETag changes."""
+        self._on_loop(lambda: self._gateway.set_price(model, usd_per_second, generate_audio))
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward (in the seconds clients experience)."""

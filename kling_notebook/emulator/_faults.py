@@ -8,6 +8,7 @@ A spec is a comma-separated list of items (spaces are ignored; an empty spec inj
     setting  := "credits_after=" N                 create calls after the N-th creation get 403
               | "delay=" SECONDS                   how late a ``slow`` response comes (default 30)
               | "retry_after=" SECONDS             the 429's Retry-After header (default 1)
+              | "byte_delay=" SECONDS              a ``trickle``'s pause per byte (default 0.05)
               | "seed=" N                          the RNG seed (default: the emulator's seed)
 
 Scopes, what counts as one of their events, and their kinds:
@@ -20,8 +21,27 @@ Scopes, what counts as one of their events, and their kinds:
     seconds late; ``malformed``: processed, answered with its JSON cut in half.
 ``job``  every created generation: ``error`` (ends in status ``error``, refused by moderation);
     ``no_video`` (ends ``completed`` with ``video: null``).
-``download``  every created generation's video: ``fail_once`` (its first download answers 500);
-    ``reset_once`` (its first download is reset mid-body). Later downloads succeed.
+``download``  every created generation's video (the CDN's misbehaviour). Unless said otherwise
+    only its first download (GET) misbehaves; later ones, and HEAD, are served properly:
+    ``fail_once``: answers 500.
+    ``reset_once``: a TCP reset mid-body.
+    ``no_length``: no Content-Length, the body delimited by the connection's close (a polite
+    FIN) and cut short at half: it looks complete unless checked against ``video.file_size``.
+    ``short_length``: a Content-Length of three quarters of the file (less than
+    ``video.file_size``) and just that many bytes, on a keep-alive connection.
+    ``long_body``: the whole file as announced, then 4 KiB more on the same connection (which
+    then closes without saying so): a client reading to the close gets too many bytes, one
+    reusing the connection reads garbage as its next response.
+    ``changed``: reset mid-body, and from then on the object is a new version (another clip,
+    captioned "v2": a new ETag, Last-Modified, size and bytes): resuming with
+    ``Range`` and a matching ``If-Range`` gets the whole new version (200), without
+    ``If-Range`` a 206 that would splice two files.
+    ``redirect_loop``: every GET of the video answers 302 to a URL that redirects back, for
+    good.
+    ``stall``: the head (with Content-Length), then silence until the client gives up.
+    ``trickle``: the head, then one byte every ``byte_delay`` seconds.
+    Every video is served with ``ETag`` and ``Last-Modified``, honours ``If-Range`` (a validator
+    that does not match gets the whole file, 200) and reports totals in ``Content-Range``.
 
 Rates of one scope add up to at most 1; a script wins over the rates for its event. Scripts and
 ``credits_after`` count from the moment the spec is set. Request faults strike before auth and
@@ -55,7 +75,17 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "post": _REQUEST_KINDS,
     "get": _REQUEST_KINDS,
     "job": ("error", "no_video"),
-    "download": ("fail_once", "reset_once"),
+    "download": (
+        "fail_once",
+        "reset_once",
+        "no_length",
+        "short_length",
+        "long_body",
+        "changed",
+        "redirect_loop",
+        "stall",
+        "trickle",
+    ),
 }
 _ITEM = re.compile(r"(?P<scope>[a-z]+)(?:#(?P<nth>\d+))?:(?P<kind>[a-z0-9_]+)(?:=(?P<rate>.+))?")
 
@@ -69,6 +99,7 @@ class FaultSpec:
     credits_after: int | None = None
     delay: float = 30.0
     retry_after: int = 1
+    byte_delay: float = 0.05
     seed: int | None = None
 
 
@@ -94,7 +125,7 @@ def parse_faults(spec: str) -> FaultSpec:
         if name in ("credits_after", "seed", "retry_after"):
             settings[name] = _number(value, name, int)
             continue
-        if name == "delay":
+        if name in ("delay", "byte_delay"):
             settings[name] = _number(value, name, float)
             continue
         match = _ITEM.fullmatch(raw)
@@ -125,6 +156,7 @@ def parse_faults(spec: str) -> FaultSpec:
         credits_after=None if "credits_after" not in settings else int(settings["credits_after"]),
         delay=settings.get("delay", 30.0),
         retry_after=int(settings.get("retry_after", 1)),
+        byte_delay=settings.get("byte_delay", 0.05),
         seed=None if "seed" not in settings else int(settings["seed"]),
     )
 

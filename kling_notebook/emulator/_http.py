@@ -3,8 +3,9 @@
 Why not ``http.server``: it spends a thread per connection, and the emulator must hold a thousand
 polling clients on two cores. Why not a web framework: no extra dependency, and the fault injector
 needs control that frameworks hide: resetting a connection before or after the request body is
-read, or cutting a response body short. The handler decides when the body is read
-(:meth:`Request.read_body`) and may answer :data:`ABORT` instead of a :class:`Response`.
+read, cutting a response body short, or sending a body its head misstates. The handler decides
+when the body is read (:meth:`Request.read_body`) and may answer :data:`ABORT` instead of a
+:class:`Response`, or a response that writes itself (``Response.raw``).
 
 Supported: keep-alive, ``Content-Length`` bodies, ``Expect: 100-continue``, ``HEAD``, single byte
 ranges (:func:`ranged`). Not supported: chunked request bodies (answered 501), pipelining beyond
@@ -24,7 +25,17 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["ABORT", "Abort", "Handler", "HttpServer", "Request", "Response", "ranged"]
+__all__ = [
+    "ABORT",
+    "Abort",
+    "Handler",
+    "HttpServer",
+    "RawSender",
+    "Request",
+    "Response",
+    "head_bytes",
+    "ranged",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +59,21 @@ class Abort:
 ABORT = Abort()
 
 
+#: Writes a whole response (head included) itself; the connection is closed once it returns.
+RawSender = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+
 @dataclass
 class Response:
-    """A complete response; ``cut_after`` sends only that many body bytes, then resets."""
+    """A complete response; ``cut_after`` sends only that many body bytes, then resets; ``raw``
+    (for faults that break HTTP's framing) writes the response itself, then the connection
+    closes."""
 
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     cut_after: int | None = None
+    raw: RawSender | None = None
 
 
 @dataclass
@@ -172,14 +190,18 @@ def _parse_head(head: bytes, reader: asyncio.StreamReader, writer: asyncio.Strea
     return Request(method.upper(), parts.path or "/", query, headers, version, reader, writer)
 
 
+def head_bytes(status: int, headers: dict[str, str]) -> bytes:
+    """A response head exactly as given: no header added."""
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
 def _encode_head(response: Response, keep_alive: bool) -> bytes:
-    reason = HTTPStatus(response.status).phrase
     headers = {"Content-Length": str(len(response.body)), **response.headers}
     if not keep_alive:
         headers["Connection"] = "close"
-    lines = [f"HTTP/1.1 {response.status} {reason}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head_bytes(response.status, headers)
 
 
 class HttpServer:
@@ -280,6 +302,10 @@ class HttpServer:
             reset(writer)
             return False
         await request.read_body()  # unread body bytes would corrupt the next request
+        if result.raw is not None:
+            await result.raw(writer)
+            await writer.drain()
+            return False
         body = b"" if request.method == "HEAD" else result.body
         if result.cut_after is not None:
             writer.write(_encode_head(result, False) + body[: result.cut_after])

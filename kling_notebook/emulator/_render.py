@@ -4,7 +4,9 @@ The clip has what clients can check on a real result (H.264, yuv420p, 24 fps, ex
 the input's aspect), at a modest size so it renders in about a second. The motion follows
 ``camera_control``: zoom zooms (positive in), horizontal/pan pans (positive to the right),
 vertical/tilt pans vertically (positive up), roll turns (positive clockwise); the four preset
-types combine a zoom with a move; without a camera the view zooms gently in.
+types combine a zoom with a move; without a camera the view zooms gently in. With an end frame
+(``tail_image_url`` / ``last_image_url``) the last second crossfades into that image, so the clip
+really ends on it; with ``generate_audio`` the clip carries a quiet AAC tone.
 
 av, pillow and numpy (the ``demo`` extra) are imported only when a clip is rendered, so the
 emulator serves without them and says in the generation's error what to install.
@@ -26,6 +28,7 @@ from ._validation import CameraControl
 
 if TYPE_CHECKING:
     import av
+    import numpy as np
     from PIL import Image
 
 __all__ = [
@@ -46,6 +49,9 @@ MIN_SIDE = 300  # Kling's limits for the input image
 MAX_ASPECT = 2.5
 ACCEPTED_FORMATS = ("JPEG", "PNG")
 ROLL_DEGREES = 10.0  # a full-strength (10) roll turns this far over the clip
+AUDIO_RATE = 48000
+AUDIO_FRAME = 1024  # samples per AAC frame
+TONE_HZ = 440.0
 PAN_ZOOM = 1.25  # a pan needs room to move: the view is this much narrower than the image
 
 
@@ -121,12 +127,12 @@ def _view(motion: Motion, t: float, aspect: float) -> _View:
     return _View(zoom, (0.5 + x * room, 0.5 + y * room), roll)
 
 
-def _load(image: bytes) -> Image.Image:
+def _load(image: bytes, max_bytes: int = MAX_IMAGE_BYTES) -> Image.Image:
     """Decode the input and apply Kling's limits to it; :class:`ImageRejected` if it fails."""
     from PIL import Image, ImageOps
 
-    if len(image) > MAX_IMAGE_BYTES:
-        raise ImageRejected(f"the image is larger than {MAX_IMAGE_BYTES} bytes")
+    if len(image) > max_bytes:
+        raise ImageRejected(f"the image is larger than {max_bytes} bytes")
     try:
         decoded = Image.open(io.BytesIO(image))
         decoded.load()
@@ -212,8 +218,45 @@ def _captioner(text: str, size: tuple[int, int]) -> Callable[[av.VideoFrame], av
     return burn
 
 
-def _encode(frames: Iterator[av.VideoFrame], size: tuple[int, int]) -> bytes:
-    """H.264 in MP4 with the index up front (``faststart``), so players can start from a Range."""
+def _crossfade(
+    frames: Iterator[av.VideoFrame], end: Image.Image, count: int
+) -> Iterator[av.VideoFrame]:
+    """Blend the last second (at most a third of the clip) into ``end``, reached on the last
+    frame."""
+    import av
+    import numpy as np
+
+    fade = max(1, min(FPS, count // 3))
+    target = np.asarray(end, dtype=np.float32)
+    for index, frame in enumerate(frames):
+        step = index - (count - fade) + 1
+        if step <= 0:
+            yield frame
+            continue
+        t = step / fade
+        weight = t * t * (3 - 2 * t)
+        pixels = frame.to_ndarray(format="rgb24").astype(np.float32)
+        blended = (pixels * (1 - weight) + target * weight).round().astype(np.uint8)
+        yield av.VideoFrame.from_ndarray(blended, format="rgb24").reformat(format="yuv420p")
+
+
+def _tone(seconds: int) -> Iterator[tuple[int, np.ndarray]]:
+    """(first sample, stereo float samples) of a quiet tone that fades in and out."""
+    import numpy as np
+
+    total = seconds * AUDIO_RATE
+    for start in range(0, total, AUDIO_FRAME):
+        index = np.arange(start, min(start + AUDIO_FRAME, total))
+        envelope = np.minimum(1.0, np.minimum(index, total - index) / (AUDIO_RATE / 4))
+        wave = (0.1 * envelope * np.sin(2 * np.pi * TONE_HZ * index / AUDIO_RATE)).astype(
+            np.float32
+        )
+        yield start, np.stack([wave, wave])
+
+
+def _encode(frames: Iterator[av.VideoFrame], size: tuple[int, int], audio_seconds: int) -> bytes:
+    """H.264 in MP4 with the index up front (``faststart``), so players can start from a Range;
+    ``audio_seconds`` of AAC interleaved with it (none when 0)."""
     import av
 
     with tempfile.TemporaryDirectory(prefix="kling-emulator-") as folder:
@@ -223,10 +266,27 @@ def _encode(frames: Iterator[av.VideoFrame], size: tuple[int, int]) -> bytes:
             stream.width, stream.height = size
             stream.pix_fmt = "yuv420p"
             stream.options = {"preset": "superfast", "crf": "26"}
+            sound = (
+                output.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
+                if audio_seconds
+                else None
+            )
+            samples = iter(_tone(audio_seconds))
+            pending = next(samples, None)
             for index, frame in enumerate(frames):
                 frame.pts = index
                 output.mux(stream.encode(frame))
+                while sound is not None and pending is not None:  # audio up to this frame's end
+                    start, wave = pending
+                    if start * FPS >= (index + 1) * AUDIO_RATE:
+                        break
+                    chunk = av.AudioFrame.from_ndarray(wave, format="fltp", layout="stereo")
+                    chunk.sample_rate, chunk.pts = AUDIO_RATE, start
+                    output.mux(sound.encode(chunk))
+                    pending = next(samples, None)
             output.mux(stream.encode(None))
+            if sound is not None:
+                output.mux(sound.encode(None))
         return path.read_bytes()
 
 
@@ -243,19 +303,39 @@ def missing_demo_module() -> str | None:
 
 
 def render_clip(
-    image: bytes, duration: int, camera: CameraControl | None, width: int, caption: str | None
+    image: bytes,
+    duration: int,
+    camera: CameraControl | None,
+    width: int,
+    caption: str | None,
+    *,
+    end_image: bytes | None = None,
+    audio: bool = False,
+    max_image_bytes: int = MAX_IMAGE_BYTES,
 ) -> bytes:
-    """The MP4 bytes of a ``duration``-second clip made from ``image``; runs in a worker thread.
+    """The MP4 bytes of a ``duration``-second clip made from ``image`` (ending on ``end_image``
+    when given, with a tone when ``audio``); runs in a worker thread.
 
     Raises :class:`ImageRejected` for an unusable image and :class:`RenderUnavailable` when the
     ``demo`` extra is not installed.
     """
+    from PIL import ImageOps
+
     missing = missing_demo_module()
     if missing:
-        raise RenderUnavailable(f"the emulator cannot render videos without the {missing!r} module: {INSTALL_DEMO}")
-    picture = _load(image)
+        raise RenderUnavailable(
+            f"the emulator cannot render videos without the {missing!r} module: {INSTALL_DEMO}"
+        )
+    picture = _load(image, max_image_bytes)
     size = output_size(picture.size, width)
-    frames = _frames(picture, motion_for(camera), size, duration * FPS)
+    count = duration * FPS
+    frames = _frames(picture, motion_for(camera), size, count)
+    if end_image is not None:
+        try:
+            last = _load(end_image, max_image_bytes)
+        except ImageRejected as error:
+            raise ImageRejected(f"the end frame's image: {error}") from None
+        frames = _crossfade(frames, ImageOps.fit(last, size), count)
     if caption:
         frames = map(_captioner(caption, size), frames)
-    return _encode(frames, size)
+    return _encode(frames, size, duration if audio else 0)

@@ -1,8 +1,9 @@
 """Where an input image comes from: inline base64 (raw or a ``data:`` URI) or an http(s) URL.
 
-The gateway's docs leave open whether base64 may carry a ``data:`` prefix (Kling wants it raw,
-fal accepts data URIs), so the emulator takes both. A URL is fetched the way the real service
-would, from the server side, with a short timeout; here only loopback is reachable.
+The universal endpoint declares its image fields ``format: uri``, so there an inline image must be
+a ``data:image/...;base64,...`` URI; the legacy endpoint declares a plain string and also takes
+raw base64 (what Kling's own API wants). A URL is fetched the way the real service would, from
+the server side, with a short timeout; here only loopback is reachable.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import httpx
 __all__ = ["MAX_IMAGE_BYTES", "ImageRejected", "fetch_image", "inline_image", "is_http_url"]
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # Kling's limit for an input image
-_DATA_URI = re.compile(r"data:(?:[\w.+-]+/[\w.+-]+)?(?:;[\w.+-]+=[\w.+-]+)*;base64,(.*)", re.S)
+_DATA_URI = re.compile(
+    r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?:;[\w.+-]+=[\w.+-]+)*;base64,(?P<data>.*)", re.S
+)
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
@@ -30,15 +33,18 @@ def is_http_url(value: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
-def inline_image(value: str) -> bytes | None:
+def inline_image(value: str, *, uri: bool = False) -> bytes | None:
     """The decoded bytes of an inline image, or None for an http(s) URL.
 
+    ``uri`` (a ``format: uri`` field) refuses raw base64 and data URIs that are not images.
     Raises ValueError when ``value`` is neither, which the gateway answers with a 400.
     """
     if is_http_url(value):
         return None
     match = _DATA_URI.fullmatch(value)
-    payload = "".join((match[1] if match else value).split())
+    if uri and (match is None or not (match["type"] or "").lower().startswith("image/")):
+        raise ValueError("not an http(s) URL or a data:image/...;base64 URI")
+    payload = "".join((match["data"] if match else value).split())
     if not payload or len(payload) % 4 or not _BASE64.fullmatch(payload):
         raise ValueError("not an http(s) URL, a data: URI or base64")
     try:

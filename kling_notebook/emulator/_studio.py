@@ -2,22 +2,26 @@
 
 Production starts when a job is created, so the clip is ready by the time the job's clock says
 ``completed``. Rendering runs in a small thread pool (PyAV and libswscale release the GIL), so
-the loop keeps answering polls meanwhile. Renders are cached by image hash, duration and camera
-(width and caption are fixed per emulator): a thousand identical jobs render once. The cache
-keeps every clip for the emulator's lifetime, which is what serving their URLs needs anyway.
+the loop keeps answering polls meanwhile. Renders are cached by what they depend on (the image
+and end image hashes, duration, camera, audio, caption; the width is fixed per emulator): a
+thousand identical jobs render once. The cache keeps every clip for the emulator's lifetime,
+which is what serving their URLs needs anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
 import httpx
 
 from ._jobs import Job, Outcome
+from ._models import MODELS
 from ._render import RenderUnavailable, render_clip
 from ._source import ImageRejected, fetch_image
 from ._stats import Stats
@@ -27,7 +31,18 @@ __all__ = ["Studio"]
 
 log = logging.getLogger(__name__)
 
-_CacheKey = tuple[bytes, int, "CameraControl | None"]
+
+@dataclass(frozen=True)
+class _Clip:
+    """What a render depends on (images by hash): the cache's key."""
+
+    image: bytes
+    end_image: bytes | None
+    duration: int
+    camera: CameraControl | None
+    audio: bool
+    caption: str | None
+    max_image_bytes: int
 
 
 class Studio:
@@ -50,15 +65,16 @@ class Studio:
             max_workers=workers or min(2, os.cpu_count() or 1),
             thread_name_prefix="kling-emulator-render",
         )
-        self._cache: dict[_CacheKey, asyncio.Future[bytes]] = {}
+        self._cache: dict[_Clip, asyncio.Future[bytes]] = {}
         self._client: httpx.AsyncClient | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
-    def produce(self, job: Job) -> None:
-        """Start producing ``job``'s clip in the background."""
+    def produce(self, job: Job) -> asyncio.Task[None]:
+        """Start producing ``job``'s clip in the background; the task ends when it is done."""
         task = asyncio.get_running_loop().create_task(self._produce(job))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+        return task
 
     async def drain(self) -> None:
         """Wait until every production started so far has ended."""
@@ -80,13 +96,30 @@ class Studio:
             )
         return self._client
 
+    async def _image(self, url: str, inline: bytes | None) -> bytes:
+        return inline if inline is not None else await fetch_image(url, self._http())
+
     async def _produce(self, job: Job) -> None:
         request = job.request
         try:
-            image = request.image_bytes
-            if image is None:
-                image = await fetch_image(request.image_url, self._http())
-            video = await self._render(image, request.duration, request.camera)
+            image = await self._image(request.image_url, request.image_bytes)
+            end = None
+            if request.end_image_url is not None:
+                end = await self._image(request.end_image_url, request.end_image_bytes)
+            clip = _Clip(
+                image=hashlib.sha256(image).digest(),
+                end_image=None if end is None else hashlib.sha256(end).digest(),
+                duration=request.duration,
+                camera=request.camera,
+                audio=request.generate_audio,
+                caption=self._caption,
+                max_image_bytes=MODELS[request.model].max_image_bytes,
+            )
+            video = await self._render(clip, image, end)
+            revision = None
+            if job.download_fault == "changed":  # its CDN object is replaced by another clip
+                caption = f"{self._caption or ''} v2".strip()
+                revision = await self._render(replace(clip, caption=caption), image, end)
         except ImageRejected as error:
             job.outcome = Outcome(error_name="ImageError", error_message=str(error))
         except RenderUnavailable as error:
@@ -95,19 +128,27 @@ class Studio:
             log.exception("emulator: rendering %s failed", job.id)
             job.outcome = Outcome(error_name="RenderError", error_message=f"render failed: {error}")
         else:
-            job.outcome = Outcome(video=video)
+            job.outcome = Outcome(video=video, revision=revision)
 
-    async def _render(self, image: bytes, duration: int, camera: CameraControl | None) -> bytes:
-        key = (hashlib.sha256(image).digest(), duration, camera)
-        future = self._cache.get(key)
+    async def _render(self, clip: _Clip, image: bytes, end: bytes | None) -> bytes:
+        future = self._cache.get(clip)
         if future is None:
+            render = functools.partial(
+                render_clip,
+                image,
+                clip.duration,
+                clip.camera,
+                self._width,
+                clip.caption,
+                end_image=end,
+                audio=clip.audio,
+                max_image_bytes=clip.max_image_bytes,
+            )
             try:
-                submitted = self._executor.submit(
-                    render_clip, image, duration, camera, self._width, self._caption
-                )
+                submitted = self._executor.submit(render)
             except RuntimeError as error:  # the interpreter is exiting: no new render threads
                 raise RenderUnavailable(f"the emulator is shutting down ({error})") from None
-            future = self._cache[key] = asyncio.wrap_future(submitted)
+            future = self._cache[clip] = asyncio.wrap_future(submitted)
             future.add_done_callback(self._count)
         else:
             self._stats.renders["cache_hits"] += 1

@@ -47,6 +47,23 @@ def check_schema(flavor: str, method: str, body: Any) -> Any:
     return body
 
 
+_SERVICE_VALIDATORS: dict[tuple[str, str], OAS30Validator] = {}
+
+
+def check_service(name: str, body: Any, method: str = "get") -> Any:
+    """Assert ``body`` matches the 200 response of the service schema ``service/<name>.json``."""
+    if (name, method) not in _SERVICE_VALIDATORS:
+        (operations,) = schema(f"service/{name}.json")["paths"].values()
+        content = operations[method]["responses"]["200"]["content"]["application/json"]
+        _SERVICE_VALIDATORS[(name, method)] = OAS30Validator(
+            content["schema"], format_checker=oas30_format_checker
+        )
+    validator = _SERVICE_VALIDATORS[(name, method)]
+    errors = [error.message for error in validator.iter_errors(body)]
+    assert not errors, f"{name} {method} response breaks its schema: {errors} in {body}"
+    return body
+
+
 def error_fields(body: dict[str, Any], status: int) -> None:
     """Assert the gateway's error shape."""
     assert set(body) >= {"message", "path", "requestId", "statusCode", "timestamp"}, body

@@ -26,6 +26,12 @@ def mushroom_b64(mushroom: bytes) -> str:
 
 
 @pytest.fixture(scope="session")
+def mushroom_uri(mushroom_b64: str) -> str:
+    """The mushroom as a data URI: what the universal endpoint's ``format: uri`` takes."""
+    return f"data:image/jpeg;base64,{mushroom_b64}"
+
+
+@pytest.fixture(scope="session")
 def mona_lisa() -> bytes:
     return image("mona_lisa_extended.jpg")
 

@@ -68,13 +68,13 @@ async def test_seed_example_flow(make_emulator: Callable[..., Emulator], mushroo
 @pytest.mark.parametrize("flavor", ["universal", "legacy"])
 @pytest.mark.parametrize("duration", [5, 10])
 async def test_every_status_matches_the_schema(
-    make_emulator: Callable[..., Emulator], mushroom_b64: str, flavor: str, duration: int
+    make_emulator: Callable[..., Emulator], mushroom_uri: str, flavor: str, duration: int
 ) -> None:
     clock = ManualClock()
     emu = make_emulator(clock=clock, job_seconds=None, time_scale=60)
     headers = {"Authorization": f"Bearer {emu.api_key}"}
     async with httpx.AsyncClient(base_url=emu.base_url, headers=headers) as http:
-        body = {"model": MODEL, "image_url": mushroom_b64, "duration": duration}
+        body = {"model": MODEL, "image_url": mushroom_uri, "duration": duration}
         created = check_schema(flavor, "post", (await http.post(PATHS[flavor], json=body)).json())
         usage_key = "credits_used" if flavor == "universal" else "tokens_used"
         assert created["meta"]["usage"] == {usage_key: CREDITS_PER_SECOND * duration}
@@ -105,12 +105,12 @@ async def test_every_status_matches_the_schema(
 @pytest.mark.parametrize("flavor", ["universal", "legacy"])
 @pytest.mark.parametrize("fault", ["job#1:error", "job#1:no_video"])
 async def test_failed_and_videoless_generations_match_the_schema(
-    make_emulator: Callable[..., Emulator], mushroom_b64: str, flavor: str, fault: str
+    make_emulator: Callable[..., Emulator], mushroom_uri: str, flavor: str, fault: str
 ) -> None:
     emu = make_emulator(faults=fault)
     headers = {"Authorization": f"Bearer {emu.api_key}"}
     async with httpx.AsyncClient(base_url=emu.base_url, headers=headers) as http:
-        body = {"model": MODEL, "image_url": mushroom_b64}
+        body = {"model": MODEL, "image_url": mushroom_uri}
         created = (await http.post(PATHS[flavor], json=body)).json()
         final = (await poll(http, flavor, created["id"]))[-1]
     if fault.endswith("error"):
@@ -122,9 +122,9 @@ async def test_failed_and_videoless_generations_match_the_schema(
 
 
 async def test_ids_with_colon_and_slash_are_decoded_from_the_query(
-    emulator: Emulator, client: httpx.AsyncClient, mushroom_b64: str
+    emulator: Emulator, client: httpx.AsyncClient, mushroom_uri: str
 ) -> None:
-    body = {"model": MODEL, "image_url": mushroom_b64}
+    body = {"model": MODEL, "image_url": mushroom_uri}
     gen_id = (await client.post(PATHS["universal"], json=body)).json()["id"]
     for raw in (quote(gen_id, safe=""), gen_id):  # encoded, and sent as is
         response = await client.get(f"{PATHS['universal']}?generation_id={raw}")

@@ -35,12 +35,12 @@ def test_register_adds_the_emulator_subcommand() -> None:
     chosen = parser.parse_args(
         ["emulator", "--host", "127.0.0.2", "--port", "0", "--time-scale", "120",
          "--job-seconds", "3", "--api-key", "k", "--faults", "post:429=0.5", "--seed", "4",
-         "--video-width", "320"]
+         "--video-width", "320", "--replies", "real", "--logs-lag", "2", "--credits-per-usd", "2e6", "--balance", "50", "--registry", "/tmp/r", "--management-key", "m", "--concurrency", "3"]
     )  # fmt: skip
     assert vars(chosen) | {"run": None} == {
         "command": "emulator", "host": "127.0.0.2", "port": 0, "time_scale": 120.0,
         "job_seconds": 3.0, "api_key": "k", "faults": "post:429=0.5", "seed": 4,
-        "video_width": 320, "run": None,
+        "video_width": 320, "replies": "real", "logs_lag": 2.0, "credits_per_usd": 2e6, "balance": 50.0, "registry": "/tmp/r", "management_key": "m", "concurrency": 3, "run": None,
     }  # fmt: skip
 
 

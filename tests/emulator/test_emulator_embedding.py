@@ -17,14 +17,14 @@ from kling_notebook.emulator import DEMO_TIME_SCALE, Emulator, demo_emulator
 from ._support import MODEL, PATHS, poll, raw_request
 
 
-async def test_works_inside_a_running_event_loop(mushroom_b64: str) -> None:
+async def test_works_inside_a_running_event_loop(mushroom_uri: str) -> None:
     """What a Jupyter cell does: the caller's loop is running, the emulator brings its own."""
     assert asyncio.get_running_loop().is_running()
     with Emulator(job_seconds=0.3, video_width=160) as emu:
         headers = {"Authorization": f"Bearer {emu.api_key}"}
         async with httpx.AsyncClient(base_url=emu.base_url, headers=headers) as http:
             created = await http.post(
-                PATHS["universal"], json={"model": MODEL, "image_url": mushroom_b64}
+                PATHS["universal"], json={"model": MODEL, "image_url": mushroom_uri}
             )
             final = (await poll(http, "universal", created.json()["id"]))[-1]
         assert final["status"] == "completed"

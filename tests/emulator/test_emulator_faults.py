@@ -17,8 +17,8 @@ UNIVERSAL = PATHS["universal"]
 
 
 @pytest.fixture
-def body(mushroom_b64: str) -> dict[str, str]:
-    return {"model": MODEL, "image_url": mushroom_b64}
+def body(mushroom_uri: str) -> dict[str, str]:
+    return {"model": MODEL, "image_url": mushroom_uri}
 
 
 def http_client(emu: Emulator, timeout: float = 30.0) -> httpx.AsyncClient:

@@ -16,10 +16,10 @@ from ._support import MODEL, PATHS, raw_exchange, raw_request
 
 @pytest.fixture
 async def video(
-    emulator: Emulator, client: httpx.AsyncClient, mushroom_b64: str
+    emulator: Emulator, client: httpx.AsyncClient, mushroom_uri: str
 ) -> tuple[str, bytes]:
     created = await client.post(
-        PATHS["universal"], json={"model": MODEL, "image_url": mushroom_b64}
+        PATHS["universal"], json={"model": MODEL, "image_url": mushroom_uri}
     )
     assert created.status_code == 200
     emulator.complete_all_now()

@@ -109,9 +109,9 @@ def test_the_caption_is_small_and_in_the_corner() -> None:
 
 
 async def test_identical_jobs_render_once(
-    emulator: Emulator, client: httpx.AsyncClient, mushroom_b64: str
+    emulator: Emulator, client: httpx.AsyncClient, mushroom_uri: str
 ) -> None:
-    body = {"model": MODEL, "image_url": mushroom_b64}
+    body = {"model": MODEL, "image_url": mushroom_uri}
     for _ in range(3):
         assert (await client.post(PATHS["universal"], json=body)).status_code == 200
     turn = {**body, "camera_control": {"type": "simple", "config": {"pan": 2}}}
@@ -121,13 +121,14 @@ async def test_identical_jobs_render_once(
 
 
 async def test_rendering_does_not_block_polls(
-    make_emulator: Callable[..., Emulator], mona_lisa: bytes, mushroom_b64: str
+    make_emulator: Callable[..., Emulator], mona_lisa: bytes, mushroom_uri: str
 ) -> None:
     emu = make_emulator(video_width=640, job_seconds=30)
     headers = {"Authorization": f"Bearer {emu.api_key}"}
     async with httpx.AsyncClient(base_url=emu.base_url, headers=headers) as http:
         created = []
-        for image in (base64.b64encode(mona_lisa).decode(), mushroom_b64):  # two slow renders
+        mona_lisa_uri = "data:image/jpeg;base64," + base64.b64encode(mona_lisa).decode()
+        for image in (mona_lisa_uri, mushroom_uri):  # two slow renders
             body = {"model": MODEL, "image_url": image, "duration": 10}
             created.append((await http.post(PATHS["universal"], json=body)).json()["id"])
         slowest = 0.0

@@ -21,7 +21,7 @@ CLIENTS, CONNECTIONS = 25, 8
 
 @pytest.mark.slow
 async def test_a_thousand_concurrent_jobs(
-    make_emulator: Callable[..., Emulator], mushroom_b64: str
+    make_emulator: Callable[..., Emulator], mushroom_uri: str
 ) -> None:
     emu = make_emulator(job_seconds=2.0, video_width=640)
     headers = {"Authorization": f"Bearer {emu.api_key}"}
@@ -32,7 +32,7 @@ async def test_a_thousand_concurrent_jobs(
     async def one(http: httpx.AsyncClient, index: int) -> str:
         nonlocal polls
         flavor = ("universal", "legacy")[index % 2]
-        body = {"model": MODEL, "image_url": mushroom_b64, "duration": "5"}
+        body = {"model": MODEL, "image_url": mushroom_uri, "duration": "5"}
         created = await http.post(PATHS[flavor], json=body)
         if created.status_code != 200:
             errors.append(f"create {created.status_code}")

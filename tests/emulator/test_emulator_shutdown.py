@@ -35,11 +35,11 @@ def _arrive(port: int, go: threading.Event) -> None:
         pass  # refused or reset: the emulator had already stopped listening
 
 
-def _stop_while_busy(mushroom_b64: str, pause: float) -> None:
+def _stop_while_busy(mushroom_uri: str, pause: float) -> None:
     emu = Emulator(job_seconds=30, video_width=160, faults="get:slow=1,delay=30").start()
     headers = {"Authorization": f"Bearer {emu.api_key}"}
     with httpx.Client(base_url=emu.base_url, headers=headers) as idle:
-        created = idle.post(PATHS["universal"], json={"model": MODEL, "image_url": mushroom_b64})
+        created = idle.post(PATHS["universal"], json={"model": MODEL, "image_url": mushroom_uri})
         assert created.status_code == 200  # its clip is being rendered
         with socket.create_connection(("127.0.0.1", emu.port)) as held:  # answered 30 s late
             query = f"{PATHS['universal']}?generation_id={created.json()['id']}"
@@ -62,18 +62,18 @@ def _stop_while_busy(mushroom_b64: str, pause: float) -> None:
 
 @pytest.mark.parametrize("pause", [0.0, 0.001, 0.003])
 def test_stopping_while_connections_come_and_go_is_clean(
-    caplog: pytest.LogCaptureFixture, mushroom_b64: str, pause: float
+    caplog: pytest.LogCaptureFixture, mushroom_uri: str, pause: float
 ) -> None:
     gc.collect()  # earlier tests' garbage is not this test's business
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _stop_while_busy(mushroom_b64, pause)
+        _stop_while_busy(mushroom_uri, pause)
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
-def test_the_demo_emulator_exits_the_interpreter_quietly(mushroom_b64: str) -> None:
+def test_the_demo_emulator_exits_the_interpreter_quietly(mushroom_uri: str) -> None:
     """Open, held and just-sent requests plus a render in flight when the interpreter exits."""
     code = textwrap.dedent(
         """
@@ -97,7 +97,7 @@ def test_the_demo_emulator_exits_the_interpreter_quietly(mushroom_b64: str) -> N
     )
     result = subprocess.run(
         [sys.executable, "-W", "default", "-c", code, MODEL, PATHS["universal"]],
-        input=mushroom_b64,
+        input=mushroom_uri,
         capture_output=True,
         text=True,
         timeout=60,

@@ -19,6 +19,12 @@ from ._support import MODEL, PATHS, check_schema, error_fields
 
 DROP = object()  # a field to leave out
 TINY = base64.b64encode(b"not really an image").decode()  # valid base64: checked later, by the job
+TINY_URI = f"data:image/png;base64,{TINY}"  # the universal endpoint's image fields are format: uri
+
+
+def tiny(flavor: str) -> str:
+    """An inline image as each endpoint's schema takes it."""
+    return TINY_URI if flavor == "universal" else TINY
 
 
 def points(count: int) -> list[dict[str, int]]:
@@ -40,7 +46,9 @@ async def test_missing_or_wrong_keys_get_401(
     )
     async with httpx.AsyncClient(base_url=emulator.base_url, headers=headers) as http:
         if method == "POST":
-            response = await http.post(PATHS[flavor], json={"model": MODEL, "image_url": TINY})
+            response = await http.post(
+                PATHS[flavor], json={"model": MODEL, "image_url": tiny(flavor)}
+            )
         else:
             response = await http.get(PATHS[flavor], params={"generation_id": "x"})
     assert response.status_code == 401
@@ -54,7 +62,7 @@ async def test_a_chosen_key_is_the_one_accepted(make_emulator: Callable[..., Emu
     emu = make_emulator(api_key="my-own-key")
     assert emu.api_key == "my-own-key"
     async with httpx.AsyncClient(base_url=emu.base_url) as http:
-        body = {"model": MODEL, "image_url": TINY}
+        body = {"model": MODEL, "image_url": TINY_URI}
         ok = await http.post(
             PATHS["universal"], json=body, headers={"Authorization": "bearer my-own-key"}
         )
@@ -72,6 +80,11 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("universal", {"image_url": "a picture of a cat"}, "image_url"),
     ("universal", {"image_url": "ftp://example.com/x.jpg"}, "image_url"),
     ("universal", {"image_url": "data:image/png;base64,@@@"}, "image_url"),
+    ("universal", {"image_url": TINY}, "image_url"),  # bare base64 is not a uri
+    ("universal", {"image_url": f"data:text/plain;base64,{TINY}"}, "image_url"),
+    ("universal", {"image_url": f"data:;base64,{TINY}"}, "image_url"),
+    ("universal", {"static_mask": TINY}, "static_mask"),
+    ("universal", {"static_mask": "a mask"}, "static_mask"),
     ("universal", {"prompt": "x" * 2501}, "prompt"),
     ("legacy", {"negative_prompt": "x" * 2501}, "negative_prompt"),
     ("universal", {"prompt": None}, "prompt"),
@@ -110,7 +123,7 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
 async def test_invalid_bodies_get_400_and_create_nothing(
     emulator: Emulator, client: httpx.AsyncClient, flavor: str, change: dict[str, Any], path: str
 ) -> None:
-    body = {"model": MODEL, "image_url": TINY, **change}
+    body = {"model": MODEL, "image_url": tiny(flavor), **change}
     body = {key: value for key, value in body.items() if value is not DROP}
     response = await client.post(PATHS[flavor], json=body)
     assert response.status_code == 400, response.text
@@ -120,6 +133,19 @@ async def test_invalid_bodies_get_400_and_create_nothing(
     issue = next(issue for issue in answer["errors"] if issue["path"] == path)
     assert issue["message"] == f"Expected {issue['expected']}, received {issue['received']}"
     assert emulator.stats()["created"] == [] and emulator.generations() == {}
+
+
+async def test_bare_base64_on_the_universal_endpoint_names_the_field(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(PATHS["universal"], json={"model": MODEL, "image_url": TINY})
+    assert response.status_code == 400
+    error_fields(response.json(), 400)
+    assert response.json()["message"] == "Body validation error"
+    (issue,) = response.json()["errors"]
+    assert issue["path"] == "image_url" and issue["expected"].startswith("uri")
+    assert "data:image/" in issue["expected"] and "data:image/" in issue["received"]
+    assert issue["message"] == f"Expected {issue['expected']}, received {issue['received']}"
 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"", b"\xff\xfe"])
@@ -138,6 +164,9 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("universal", {"duration": 5.0}),
     ("universal", {"image_url": f"data:image/jpeg;base64,{TINY}"}),
     ("legacy", {"image_url": TINY[:8] + "\n" + TINY[8:]}),
+    ("legacy", {"image_url": TINY, "static_mask": "a mask"}),  # plain strings on the legacy pair
+    ("legacy", {"image_url": f"data:image/png;base64,{TINY}"}),
+    ("universal", {"static_mask": f"data:image/png;base64,{TINY}"}),
     ("universal", {"image_url": "https://example.com/cat.jpg?size=large"}),
     ("universal", {"provider": "FAL"}),
     ("universal", {"provider": "KlingAI"}),
@@ -157,7 +186,8 @@ VALID: list[tuple[str, dict[str, Any]]] = [
 async def test_valid_bodies_are_accepted(
     emulator: Emulator, client: httpx.AsyncClient, flavor: str, change: dict[str, Any]
 ) -> None:
-    response = await client.post(PATHS[flavor], json={"model": MODEL, "image_url": TINY, **change})
+    body = {"model": MODEL, "image_url": tiny(flavor), **change}
+    response = await client.post(PATHS[flavor], json=body)
     assert response.status_code == 200, response.text
     created = check_schema(flavor, "post", response.json())
     assert emulator.stats()["created"] == [created["id"]]
@@ -201,7 +231,7 @@ FIELDS = st.sampled_from(
 def test_validation_never_crashes(body: dict[str, Any], flavor: Any) -> None:
     """Whatever JSON arrives, the answer is a normalized request or a list of issues."""
     try:
-        request = validate({"model": MODEL, "image_url": TINY, **body}, flavor)
+        request = validate({"model": MODEL, "image_url": tiny(flavor), **body}, flavor)
     except BodyInvalid as invalid:
         assert invalid.issues and all(json.dumps(i.as_json()) for i in invalid.issues)
     else:
