@@ -263,7 +263,7 @@ def _bytes_of(image: ImageInput) -> tuple[bytes, str]:
 def prepare_image(
     image: ImageInput,
     *,
-    encoding: ImageEncoding = "raw",
+    encoding: ImageEncoding = "data_uri",
     limits: ImageLimits = KLING_LIMITS,
 ) -> PreparedImage:
     """Check a local image against ``limits`` and encode it; URLs pass through unprobed.

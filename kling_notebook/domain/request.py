@@ -208,8 +208,8 @@ class GenerationRequest:
     static_mask: str | None = None
     dynamic_masks: tuple[DynamicMask, ...] | None = None
     provider: str | None = None
-    #: How a local image is sent: bare base64 ("raw", what Kling's own API takes) or a data URI;
-    #: None picks one for the provider (see :attr:`encoding`).
+    #: How a local image is sent: a data URI (None, the default) or bare base64 ("raw", what
+    #: Kling's own API takes; see :attr:`encoding`).
     image_encoding: ImageEncoding | None = None
     #: The input-image limits applied before sending (Kling's by default).
     image_limits: ImageLimits = KLING_LIMITS
@@ -273,11 +273,10 @@ class GenerationRequest:
 
     @property
     def encoding(self) -> ImageEncoding:
-        """How a local image is sent: the user's choice, else a data URI for fal (which accepts
-        data URIs and likely not bare base64), else bare base64 (what Kling's own API wants)."""
-        if self.image_encoding is not None:
-            return self.image_encoding
-        return "data_uri" if self.provider == "fal" else "raw"
+        """How a local image is sent: a data URI (the universal endpoint's ``image_url`` is
+        ``format: uri``, and the gateway's own examples send local images so), or bare base64
+        (what Kling's own API takes) only when asked for with ``image_encoding="raw"``."""
+        return self.image_encoding or "data_uri"
 
     def prepare(self) -> PreparedImage:
         """Check and encode the image (local images only; URLs are probed by the client)."""

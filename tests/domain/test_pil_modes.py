@@ -16,7 +16,9 @@ SIZE = (640, 480)
 
 
 def decoded(value: str) -> Image.Image:
-    picture = Image.open(io.BytesIO(base64.b64decode(value)))
+    """The image inside a ``data:image/...;base64,...`` value."""
+    assert value.startswith("data:image/")
+    picture = Image.open(io.BytesIO(base64.b64decode(value.partition(",")[2])))
     picture.load()
     return picture
 

@@ -98,7 +98,7 @@ async def test_post_body_has_the_documented_shape(gateway, fake_client, jpeg):
     body = gateway.post_json()
     assert body == {
         "model": MODEL_ID,
-        "image_url": base64.b64encode(jpeg).decode(),
+        "image_url": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode(),
         "duration": 10,
     }
     assert isinstance(body["duration"], int)

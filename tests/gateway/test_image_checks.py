@@ -1,6 +1,6 @@
 """Input images are checked against Kling's limits before anything is paid: png/jpeg only, at most
-10 MB, both sides >= 300 px, aspect 1:2.5..2.5:1 (all overridable); local images are sent as raw
-base64 or a data URI as asked; URL images are probed through the key-less client, and a bad URL
+10 MB, both sides >= 300 px, aspect 1:2.5..2.5:1 (all overridable); local images are sent as a
+data URI, or as bare base64 when asked; URL images are probed through the key-less client, and a bad URL
 stops the submission before the POST."""
 
 from __future__ import annotations
@@ -144,11 +144,11 @@ async def test_request_and_client_limits_are_applied_before_the_post(gateway, fa
 # -- local sources and encodings ----------------------------------------------------------------
 
 
-async def test_raw_base64_and_data_uri(gateway, fake_client, jpeg):
+async def test_a_data_uri_by_default_and_raw_base64_when_asked(gateway, fake_client, jpeg):
     gateway.post(gen_body("queued"))
     async with fake_client() as client:
+        await client.submit(image=jpeg, image_encoding="raw")
         await client.submit(image=jpeg)
-        await client.submit(image=jpeg, image_encoding="data_uri")
     raw, uri = gateway.post_json(0)["image_url"], gateway.post_json(1)["image_url"]
     assert raw == base64.b64encode(jpeg).decode("ascii")
     assert not raw.startswith("data:")
@@ -166,7 +166,8 @@ def test_path_bytes_and_pil_sources(tmp_path, jpeg):
     from_path = prepare_image(path)
     from_str = prepare_image(str(path))
     from_file_url = prepare_image(f"file://{path}")
-    assert from_path.api_value == from_str.api_value == from_file_url.api_value == base64.b64encode(jpeg).decode()
+    expected = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
+    assert from_path.api_value == from_str.api_value == from_file_url.api_value == expected
     assert from_path.label == "frame.jpg"
     from_bytes = prepare_image(bytearray(jpeg))
     assert from_bytes.label.startswith(f"<{len(jpeg)} bytes")
@@ -255,7 +256,7 @@ async def test_url_image_too_big_by_content_length(gateway, fake_client):
 def test_a_data_uri_string_is_checked_and_sent_as_asked():
     png = image_bytes(640, 480, "PNG")
     uri = "data:image/png;base64," + base64.b64encode(png).decode()
-    raw = prepare_image(uri)
+    raw = prepare_image(uri, encoding="raw")
     assert raw.info is not None and raw.info.format == "png" and (raw.info.width, raw.info.height) == (640, 480)
     assert base64.b64decode(raw.api_value) == png
     assert raw.label.startswith("<data URI, ") and uri not in raw.label

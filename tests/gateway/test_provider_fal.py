@@ -1,5 +1,5 @@
-"""``provider="fal"`` sends a local image as a data URI (what fal accepts) unless the user chose an
-encoding; ``provider`` on the legacy endpoint, whose published schema has no such field, is sent
+"""A local image goes as a data URI whatever the provider (fal included) unless bare base64 is
+asked for; ``provider`` on the legacy endpoint, whose published schema has no such field, is sent
 with an IgnoredFieldWarning."""
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from kling_notebook.domain.request import IgnoredFieldWarning
         ({"provider": "fal"}, True),
         ({"provider": "FAL"}, True),
         ({"provider": "fal", "image_encoding": "raw"}, False),  # the user's choice wins
-        ({"provider": "kling"}, False),
-        ({"provider": "auto"}, False),
-        ({}, False),
+        ({"provider": "kling"}, True),
+        ({"provider": "auto"}, True),
+        ({}, True),
         ({"image_encoding": "data_uri"}, True),
+        ({"image_encoding": "raw"}, False),
     ],
 )
-def test_the_local_image_encoding_follows_the_provider(jpeg, options, data_uri):
+def test_a_local_image_is_a_data_uri_unless_raw_is_asked_for(jpeg, options, data_uri):
     value = GenerationRequest(image=jpeg, **options).prepare().api_value
     assert value.startswith("data:image/jpeg;base64,") is data_uri
 

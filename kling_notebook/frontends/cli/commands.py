@@ -65,7 +65,7 @@ async def _generate(args: argparse.Namespace) -> int:
         negative_prompt=args.negative_prompt,
         cfg_scale=args.cfg_scale,
         provider=args.provider,
-        image_encoding="data_uri" if args.data_uri else None,  # None: what the provider takes
+        image_encoding="raw" if args.raw_base64 else None,  # None: a data URI
     )
     budget = Budget(usd=args.budget) if args.budget is not None else None  # the client refuses past it
     async with _client(args, budget=budget) as client:
@@ -129,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--cfg-scale", type=float, default=None)
     gen.add_argument("--provider", choices=("auto", "kling", "klingai", "fal"), default=None)
     gen.add_argument(
-        "--data-uri", action="store_true", help="send a local image as a data: URI, not raw base64 (the fal default)"
+        "--raw-base64",
+        action="store_true",
+        help="send a local image as bare base64 instead of a data: URI (what Kling's own API takes)",
     )
     gen.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 15/30 min)")
     gen.add_argument(
