@@ -37,19 +37,9 @@ def mona_lisa() -> bytes:
 
 
 @pytest.fixture
-def make_emulator() -> Iterator[Callable[..., Emulator]]:
-    """Start emulators with test-friendly defaults (small videos, fast jobs); all stop after."""
-    started: list[Emulator] = []
-
-    def make(**options: Any) -> Emulator:
-        settings = {"job_seconds": 0.5, "video_width": 160, "seed": 7, **options}
-        emulator = Emulator(**settings).start()
-        started.append(emulator)
-        return emulator
-
-    yield make
-    for emulator in started:
-        emulator.stop()
+def make_emulator(make_emulator: Callable[..., Emulator]) -> Callable[..., Emulator]:
+    """Emulators whose jobs take half a second each, whatever their video's length."""
+    return lambda **options: make_emulator(**{"job_seconds": 0.5, **options})
 
 
 @pytest.fixture
@@ -58,7 +48,8 @@ def emulator(make_emulator: Callable[..., Emulator]) -> Emulator:
 
 
 @pytest.fixture
-async def client(emulator: Emulator) -> Any:
+async def http(emulator: Emulator) -> Any:
+    """A bare httpx client with the emulator's key: the emulator's own view of a request."""
     headers = {"Authorization": f"Bearer {emulator.api_key}"}
     async with httpx.AsyncClient(base_url=emulator.base_url, headers=headers, timeout=30) as http:
         yield http

@@ -122,30 +122,30 @@ async def test_failed_and_videoless_generations_match_the_schema(
 
 
 async def test_ids_with_colon_and_slash_are_decoded_from_the_query(
-    emulator: Emulator, client: httpx.AsyncClient, mushroom_uri: str
+    emulator: Emulator, http: httpx.AsyncClient, mushroom_uri: str
 ) -> None:
     body = {"model": MODEL, "image_url": mushroom_uri}
-    gen_id = (await client.post(PATHS["universal"], json=body)).json()["id"]
+    gen_id = (await http.post(PATHS["universal"], json=body)).json()["id"]
     for raw in (quote(gen_id, safe=""), gen_id):  # encoded, and sent as is
-        response = await client.get(f"{PATHS['universal']}?generation_id={raw}")
+        response = await http.get(f"{PATHS['universal']}?generation_id={raw}")
         assert response.status_code == 200 and response.json()["id"] == gen_id
     # the pairs share one store: a generation made on one pair is visible on the other
-    other = await client.get(PATHS["legacy"], params={"generation_id": gen_id})
+    other = await http.get(PATHS["legacy"], params={"generation_id": gen_id})
     assert check_schema("legacy", "get", other.json())["id"] == gen_id
 
 
 async def test_url_input_is_fetched_and_animated(
     emulator: Emulator,
-    client: httpx.AsyncClient,
+    http: httpx.AsyncClient,
     image_server: Callable[[bytes], str],
     mona_lisa: bytes,
 ) -> None:
     url = image_server(mona_lisa)
     body = {"model": MODEL, "image_url": url, "duration": 10}
-    created = (await client.post(PATHS["universal"], json=body)).json()
-    final = (await poll(client, "universal", created["id"]))[-1]
+    created = (await http.post(PATHS["universal"], json=body)).json()
+    final = (await poll(http, "universal", created["id"]))[-1]
     assert final["status"] == "completed", final
-    info = probe((await client.get(final["video"]["url"])).content)
+    info = probe((await http.get(final["video"]["url"])).content)
     assert (info.duration, info.frames, info.fps) == (10.0, 240, 24.0)
     assert (info.width, info.height) == (160, 90)  # 1024x576 at the test width
     assert emulator.generations()[created["id"]]["image"] == "url"

@@ -157,9 +157,9 @@ RULES: list[tuple[str, dict[str, Any], str | None]] = [
 
 @pytest.mark.parametrize(("model", "change", "path"), RULES)
 async def test_per_model_rules(
-    client: httpx.AsyncClient, nowhere: str, model: str, change: dict[str, Any], path: str | None
+    http: httpx.AsyncClient, nowhere: str, model: str, change: dict[str, Any], path: str | None
 ) -> None:
-    response = await client.post(UNIVERSAL, json={"model": model, "image_url": nowhere, **change})
+    response = await http.post(UNIVERSAL, json={"model": model, "image_url": nowhere, **change})
     if path is None:
         assert response.status_code == 200, response.text
         return
@@ -169,9 +169,9 @@ async def test_per_model_rules(
 
 
 async def test_the_legacy_pair_serves_v2_1_master_only(
-    client: httpx.AsyncClient, nowhere: str
+    http: httpx.AsyncClient, nowhere: str
 ) -> None:
-    response = await client.post(PATHS["legacy"], json={"model": V3, "image_url": nowhere})
+    response = await http.post(PATHS["legacy"], json={"model": V3, "image_url": nowhere})
     assert response.status_code == 400
     assert [issue["path"] for issue in response.json()["errors"]] == ["model"]
 
@@ -296,8 +296,8 @@ async def test_omni_usage_carries_usd_spent(
     }
 
 
-async def test_the_catalogue_filters_by_capability(client: httpx.AsyncClient) -> None:
-    ends = await client.get(
+async def test_the_catalogue_filters_by_capability(http: httpx.AsyncClient) -> None:
+    ends = await http.get(
         "/v1/models", params={"capabilities": "end_frame", "include": "capabilities"}
     )
     ids = {entry["id"] for entry in ends.json()["data"]}
@@ -307,7 +307,7 @@ async def test_the_catalogue_filters_by_capability(client: httpx.AsyncClient) ->
         if {"tail_image_url", "last_image_url"} & set(SCHEMAS[model]["fields"])
     }
     assert ids == expected
-    audio = await client.get("/v1/models", params={"output_modalities": "audio"})
+    audio = await http.get("/v1/models", params={"output_modalities": "audio"})
     assert {e["id"] for e in audio.json()["data"]} == {
         m for m in MODELS if "generate_audio" in SCHEMAS[m]["fields"]
     }

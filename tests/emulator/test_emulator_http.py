@@ -16,9 +16,9 @@ from ._support import MODEL, PATHS, raw_exchange, raw_request
 
 @pytest.fixture
 async def video(
-    emulator: Emulator, client: httpx.AsyncClient, mushroom_uri: str
+    emulator: Emulator, http: httpx.AsyncClient, mushroom_uri: str
 ) -> tuple[str, bytes]:
-    created = await client.post(
+    created = await http.post(
         PATHS["universal"], json={"model": MODEL, "image_url": mushroom_uri}
     )
     assert created.status_code == 200

@@ -168,9 +168,9 @@ async def test_windows(make_emulator: Callable[..., Emulator], body: dict[str, s
     ],
 )
 async def test_bad_queries_get_400(
-    client: httpx.AsyncClient, params: dict[str, str] | list[tuple[str, str]], field: str
+    http: httpx.AsyncClient, params: dict[str, str] | list[tuple[str, str]], field: str
 ) -> None:
-    response = await client.get("/v2/logs", params=params)
+    response = await http.get("/v2/logs", params=params)
     assert response.status_code == 400, response.text
     error_fields(response.json(), 400)
     assert response.json()["message"] == "Query validation error"

@@ -39,31 +39,31 @@ async def test_the_catalogue_needs_no_key_and_matches_its_schema(emulator: Emula
 
 
 async def test_etags_and_changing_prices(
-    emulator: Emulator, client: httpx.AsyncClient, mushroom_uri: str
+    emulator: Emulator, http: httpx.AsyncClient, mushroom_uri: str
 ) -> None:
     params = {"id": MODEL, "include": "pricing"}
-    first = await client.get("/v1/models", params=params)
+    first = await http.get("/v1/models", params=params)
     etag = first.headers["etag"]
     for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
-        cached = await client.get("/v1/models", params=params, headers={"If-None-Match": header})
+        cached = await http.get("/v1/models", params=params, headers={"If-None-Match": header})
         assert cached.status_code == 304 and cached.content == b""
         assert cached.headers["etag"] == etag
     emulator.set_price(MODEL, 0.3)
-    changed = await client.get("/v1/models", params=params, headers={"If-None-Match": etag})
+    changed = await http.get("/v1/models", params=params, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert changed.json()["data"][0]["pricing"]["units"][0]["price"] == 0.3
-    created = await client.post(
+    created = await http.post(
         PATHS["universal"], json={"model": MODEL, "image_url": mushroom_uri}
     )
     assert created.json()["meta"]["usage"]["credits_used"] == round(0.3 * 5 * 1500)
     assert created.headers["x-aimlapi-usd-spent"] == "1.5"
-    over_http = await client.post(
+    over_http = await http.post(
         "/_emulator/prices", json={"model": MODEL, "usd_per_second": 0.28}
     )
     assert over_http.status_code == 200
-    back = await client.get("/v1/models", params=params, headers={"If-None-Match": etag})
+    back = await http.get("/v1/models", params=params, headers={"If-None-Match": etag})
     assert back.status_code == 304  # the same prices, the same ETag
-    assert (await client.post("/_emulator/prices", json={"model": "nope"})).status_code == 400
+    assert (await http.post("/_emulator/prices", json={"model": "nope"})).status_code == 400
     with pytest.raises(ValueError):
         emulator.set_price("klingai/nonsense", 1.0)
     with pytest.raises(ValueError):

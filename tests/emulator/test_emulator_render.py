@@ -109,13 +109,13 @@ def test_the_caption_is_small_and_in_the_corner() -> None:
 
 
 async def test_identical_jobs_render_once(
-    emulator: Emulator, client: httpx.AsyncClient, mushroom_uri: str
+    emulator: Emulator, http: httpx.AsyncClient, mushroom_uri: str
 ) -> None:
     body = {"model": MODEL, "image_url": mushroom_uri}
     for _ in range(3):
-        assert (await client.post(PATHS["universal"], json=body)).status_code == 200
+        assert (await http.post(PATHS["universal"], json=body)).status_code == 200
     turn = {**body, "camera_control": {"type": "simple", "config": {"pan": 2}}}
-    assert (await client.post(PATHS["universal"], json=turn)).status_code == 200
+    assert (await http.post(PATHS["universal"], json=turn)).status_code == 200
     emulator.wait_idle()
     assert emulator.stats()["renders"] == {"rendered": 2, "cache_hits": 2, "failed": 0}
 
@@ -142,12 +142,12 @@ async def test_rendering_does_not_block_polls(
 
 
 async def test_every_completed_video_decodes(
-    emulator: Emulator, client: httpx.AsyncClient, mona_lisa: bytes
+    emulator: Emulator, http: httpx.AsyncClient, mona_lisa: bytes
 ) -> None:
     data_uri = "data:image/jpeg;base64," + base64.b64encode(mona_lisa).decode()
     body = {"model": MODEL, "image_url": data_uri,
             "camera_control": {"type": "right_turn_forward"}}  # fmt: skip
-    created = (await client.post(PATHS["legacy"], json=body)).json()
-    final = (await poll(client, "legacy", created["id"]))[-1]
-    info = probe((await client.get(final["video"]["url"])).content)
+    created = (await http.post(PATHS["legacy"], json=body)).json()
+    final = (await poll(http, "legacy", created["id"]))[-1]
+    info = probe((await http.get(final["video"]["url"])).content)
     assert (info.duration, info.frames, info.width, info.height) == (5.0, 120, 160, 90)

@@ -24,13 +24,13 @@ def body(mushroom_uri: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("client_id", VALID_IDS)
 async def test_a_valid_client_request_id_is_echoed_and_kept(
-    emulator: Emulator, client: httpx.AsyncClient, body: dict[str, str], client_id: str
+    emulator: Emulator, http: httpx.AsyncClient, body: dict[str, str], client_id: str
 ) -> None:
     headers = {"X-Client-Request-Id": client_id}
-    created = await client.post(UNIVERSAL, json=body, headers=headers)
+    created = await http.post(UNIVERSAL, json=body, headers=headers)
     gen_id = created.json()["id"]
-    fetched = await client.get(UNIVERSAL, params={"generation_id": gen_id}, headers=headers)
-    refused = await client.post(UNIVERSAL, json={"model": MODEL}, headers=headers)
+    fetched = await http.get(UNIVERSAL, params={"generation_id": gen_id}, headers=headers)
+    refused = await http.post(UNIVERSAL, json={"model": MODEL}, headers=headers)
     anonymous = await httpx.AsyncClient(base_url=emulator.base_url).get(UNIVERSAL, headers=headers)
     for response in (created, fetched, refused, anonymous):
         assert response.headers["x-client-request-id"] == client_id
@@ -39,20 +39,20 @@ async def test_a_valid_client_request_id_is_echoed_and_kept(
 
 @pytest.mark.parametrize("client_id", INVALID_IDS)
 async def test_an_invalid_client_request_id_is_silently_dropped(
-    emulator: Emulator, client: httpx.AsyncClient, body: dict[str, str], client_id: str
+    emulator: Emulator, http: httpx.AsyncClient, body: dict[str, str], client_id: str
 ) -> None:
-    created = await client.post(UNIVERSAL, json=body, headers={"X-Client-Request-Id": client_id})
+    created = await http.post(UNIVERSAL, json=body, headers={"X-Client-Request-Id": client_id})
     assert created.status_code == 200
     assert "x-client-request-id" not in created.headers
     assert emulator.generations()[created.json()["id"]]["client_request_id"] is None
 
 
 async def test_inference_ids_and_spend_headers(
-    client: httpx.AsyncClient, body: dict[str, str]
+    http: httpx.AsyncClient, body: dict[str, str]
 ) -> None:
-    created = await client.post(UNIVERSAL, json={**body, "duration": 10})
+    created = await http.post(UNIVERSAL, json={**body, "duration": 10})
     gen_id = created.json()["id"]
-    fetched = await client.get(PATHS["legacy"], params={"generation_id": gen_id})
+    fetched = await http.get(PATHS["legacy"], params={"generation_id": gen_id})
     assert created.headers["x-inference-id"] == fetched.headers["x-inference-id"] == gen_id
     # the create shows the hold it placed; a status read spends nothing
     assert (created.headers["x-aimlapi-credits-used"], created.headers["x-aimlapi-usd-spent"]) == (
@@ -64,10 +64,10 @@ async def test_inference_ids_and_spend_headers(
         "0",
     )
     others = [
-        await client.get(UNIVERSAL, params={"generation_id": "unknown"}),
-        await client.post(UNIVERSAL, json={"model": MODEL}),
-        await client.get("/v2/nothing"),
-        await httpx.AsyncClient(base_url=str(client.base_url)).get(UNIVERSAL),
+        await http.get(UNIVERSAL, params={"generation_id": "unknown"}),
+        await http.post(UNIVERSAL, json={"model": MODEL}),
+        await http.get("/v2/nothing"),
+        await httpx.AsyncClient(base_url=str(http.base_url)).get(UNIVERSAL),
     ]
     assert [r.status_code for r in others] == [404, 400, 404, 401]
     inference_ids = {r.headers["x-inference-id"] for r in others}

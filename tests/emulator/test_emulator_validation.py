@@ -121,11 +121,11 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("flavor", "change", "path"), INVALID)
 async def test_invalid_bodies_get_400_and_create_nothing(
-    emulator: Emulator, client: httpx.AsyncClient, flavor: str, change: dict[str, Any], path: str
+    emulator: Emulator, http: httpx.AsyncClient, flavor: str, change: dict[str, Any], path: str
 ) -> None:
     body = {"model": MODEL, "image_url": tiny(flavor), **change}
     body = {key: value for key, value in body.items() if value is not DROP}
-    response = await client.post(PATHS[flavor], json=body)
+    response = await http.post(PATHS[flavor], json=body)
     assert response.status_code == 400, response.text
     answer = response.json()
     error_fields(answer, 400)
@@ -136,9 +136,9 @@ async def test_invalid_bodies_get_400_and_create_nothing(
 
 
 async def test_bare_base64_on_the_universal_endpoint_names_the_field(
-    client: httpx.AsyncClient,
+    http: httpx.AsyncClient,
 ) -> None:
-    response = await client.post(PATHS["universal"], json={"model": MODEL, "image_url": TINY})
+    response = await http.post(PATHS["universal"], json={"model": MODEL, "image_url": TINY})
     assert response.status_code == 400
     error_fields(response.json(), 400)
     assert response.json()["message"] == "Body validation error"
@@ -150,9 +150,9 @@ async def test_bare_base64_on_the_universal_endpoint_names_the_field(
 
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"", b"\xff\xfe"])
 async def test_bodies_that_are_not_json_objects_get_400(
-    emulator: Emulator, client: httpx.AsyncClient, raw: bytes
+    emulator: Emulator, http: httpx.AsyncClient, raw: bytes
 ) -> None:
-    response = await client.post(PATHS["legacy"], content=raw)
+    response = await http.post(PATHS["legacy"], content=raw)
     assert response.status_code == 400
     assert response.json()["message"] == "Body validation error"
     assert emulator.stats()["created"] == []
@@ -184,29 +184,29 @@ VALID: list[tuple[str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("flavor", "change"), VALID)
 async def test_valid_bodies_are_accepted(
-    emulator: Emulator, client: httpx.AsyncClient, flavor: str, change: dict[str, Any]
+    emulator: Emulator, http: httpx.AsyncClient, flavor: str, change: dict[str, Any]
 ) -> None:
     body = {"model": MODEL, "image_url": tiny(flavor), **change}
-    response = await client.post(PATHS[flavor], json=body)
+    response = await http.post(PATHS[flavor], json=body)
     assert response.status_code == 200, response.text
     created = check_schema(flavor, "post", response.json())
     assert emulator.stats()["created"] == [created["id"]]
 
 
-async def test_status_queries_need_a_known_id(client: httpx.AsyncClient) -> None:
+async def test_status_queries_need_a_known_id(http: httpx.AsyncClient) -> None:
     for params in ({}, {"generation_id": ""}):
-        missing = await client.get(PATHS["universal"], params=params)
+        missing = await http.get(PATHS["universal"], params=params)
         assert missing.status_code == 400
         error_fields(missing.json(), 400)
         assert missing.json()["errors"][0]["path"] == "generation_id"
-    unknown = await client.get(PATHS["legacy"], params={"generation_id": "no-such:id/x"})
+    unknown = await http.get(PATHS["legacy"], params={"generation_id": "no-such:id/x"})
     assert unknown.status_code == 404
     error_fields(unknown.json(), 404)
 
 
-async def test_unknown_routes_get_404(client: httpx.AsyncClient) -> None:
+async def test_unknown_routes_get_404(http: httpx.AsyncClient) -> None:
     for method, path in [("GET", "/v2/nothing"), ("PUT", PATHS["universal"]), ("DELETE", "/")]:
-        response = await client.request(method, path)
+        response = await http.request(method, path)
         assert response.status_code == 404
         error_fields(response.json(), 404)
 
