@@ -29,6 +29,8 @@ __all__ = [
     "DownloadError",
     "BudgetExceededError",
     "ConfigurationError",
+    "StorageError",
+    "JournalDamagedError",
 ]
 
 
@@ -57,6 +59,19 @@ class ConfigurationError(KlingError):
     """Missing or contradictory settings (for example no API key)."""
 
 
+class StorageError(KlingError):
+    """The outputs folder, its journal or a video file could not be written or read (a full disk,
+    a read-only folder). Nothing already recorded is lost: the journal and its record keep every
+    paid generation's id."""
+
+    hint = "Free some disk space or choose a writable folder (out_dir= or $KLING_NOTEBOOK_OUTPUTS), then resume."
+
+
+class JournalDamagedError(StorageError):
+    """``journal.sqlite3`` cannot be used as it is (damaged, a newer schema, another program's
+    file, a folder in its place); the message says which, and what to do."""
+
+
 class ValidationError(KlingError, ValueError):
     """A request that Kling would reject; raised before any request is sent (so nothing is paid)."""
 
@@ -83,19 +98,32 @@ class APIStatusError(KlingError):
         request_id: str | None = None,
         body: Any = None,
         retry_after: float | None = None,
+        field: str | None = None,
     ) -> None:
         self.status_code = status_code
+        #: What the gateway said, without the status (may be empty).
+        self.detail = message
         self.request_id = request_id
         self.body = body
         self.retry_after = retry_after
-        text = f"HTTP {status_code}: {message}"
+        #: The request field a 400 is about, when the gateway named one.
+        self.field = field
+        text = f"HTTP {status_code}: {message}" if message else f"HTTP {status_code}"
+        if field:
+            text += f" (field {field})"
         if request_id:
             text += f" (requestId {request_id})"
         super().__init__(text)
 
 
 class BadRequestError(APIStatusError):
-    hint = "The gateway rejected the request body; fix the field it names and try again."
+    hint = "The gateway rejected the request body; nothing was created."
+
+    def __init__(self, message: str, **details: Any) -> None:
+        field = details.get("field")
+        if field:
+            self.hint = f"The gateway rejected `{field}`: fix it and try again; nothing was created."
+        super().__init__(message, **details)
 
 
 class AuthenticationError(APIStatusError):

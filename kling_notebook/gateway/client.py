@@ -42,6 +42,7 @@ from ..store.partials import claimed, partial_path
 from ._pool import GatedAsyncClient
 from .download import fetch_video
 from .image_url import fetch_url_image
+from .replies import generation_from, read_json, status_error
 from .settings import Endpoint, endpoint_path, find_base_url, require_api_key
 
 _Client = TypeVar("_Client", bound="GatewayClient")
@@ -56,38 +57,6 @@ USER_AGENT = "kling_notebook/0.1"
 #: Transport failures that prove the request never reached the server.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
-_STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
-    400: errors.BadRequestError,
-    401: errors.AuthenticationError,
-    403: errors.InsufficientCreditsError,
-    404: errors.NotFoundError,
-    422: errors.BadRequestError,
-    429: errors.RateLimitError,
-    504: errors.GatewayTimeoutError,
-}
-
-
-def _status_error(response: httpx.Response) -> errors.APIStatusError:
-    """The typed error for an HTTP error response, with the gateway's message and requestId."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:500]
-    message = body.get("message") if isinstance(body, dict) else None
-    if isinstance(message, list):
-        message = "; ".join(map(str, message))
-    request_id = body.get("requestId") if isinstance(body, dict) else None
-    status = response.status_code
-    cls = _STATUS_ERRORS.get(status) or (errors.ServerError if status >= 500 else errors.APIStatusError)
-    return cls(
-        str(message or response.reason_phrase or "error"),
-        status_code=status,
-        request_id=request_id,
-        body=body,
-        retry_after=parse_retry_after(response.headers.get("retry-after")),
-    )
-
-
 def _refuse_redirect(response: httpx.Response) -> None:
     """Raise for a redirect from the API: it means a wrong base URL, so it is never followed (the
     key would go along), never retried, and no job was created by it."""
@@ -101,13 +70,14 @@ def _refuse_redirect(response: httpx.Response) -> None:
     )
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise errors.InvalidResponseError(f"HTTP {response.status_code} with a body that is not JSON") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+def _reply(response: httpx.Response, asked: str | None = None) -> dict[str, Any]:
+    """A generation reply's JSON: an object with a text ``id`` (the one ``asked`` for, when a
+    status read asked for one: another generation's answer is never taken for ours)."""
+    body = read_json(response)
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"].strip():
         raise errors.InvalidResponseError(f"HTTP {response.status_code} without a generation id")
+    if asked is not None and body["id"] != asked:
+        raise errors.InvalidResponseError(f"HTTP {response.status_code} about another generation than the one asked for")
     return body
 
 
@@ -208,6 +178,11 @@ class GatewayClient:
         #: What was last journalled per generation (status, credits, video URL, error).
         self._recorded: dict[str, tuple[Any, ...]] = {}
 
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        """What must be scrubbed from every text that came from the network: the key."""
+        return (self.__key,)
+
     def __repr__(self) -> str:  # never the key
         mode = ", demo=True" if self.demo else ""
         return f"{type(self).__name__}(base_url={self.base_url!r}, endpoint={self.endpoint!r}{mode})"
@@ -280,7 +255,7 @@ class GatewayClient:
             raise _connection_error(exc) from exc
         _refuse_redirect(response)
         if response.status_code >= 400:
-            raise _status_error(response)
+            raise status_error(response, secrets=self._secrets)
         return response
 
     # -- create -----------------------------------------------------------------------------
@@ -374,7 +349,7 @@ class GatewayClient:
             # Everything _post_once lets through unrecorded provably created nothing.
             await record_outcome(False, type(exc).__name__)
             raise
-        generation = Generation.from_api(body)
+        generation = generation_from(body, secrets=self._secrets)
         for reservation in reservations:
             reservation.commit(generation.credits_used)
         if journal is not None and row is not None:
@@ -414,14 +389,15 @@ class GatewayClient:
                 await self._clock.sleep(self.retry.delay(attempt, retry_after))
                 continue
             if response.status_code >= 500 or response.status_code in (408,):
+                detail = status_error(response, secrets=self._secrets).detail
                 raise errors.SubmissionUncertainError(
-                    f"HTTP {response.status_code} from the gateway: {_status_error(response).message}",
+                    f"HTTP {response.status_code} from the gateway" + (f": {detail}" if detail else ""),
                     prepared.request,
                 )
             if response.status_code >= 400:
-                raise _status_error(response)
+                raise status_error(response, secrets=self._secrets)
             try:
-                return _json(response)
+                return _reply(response)
             except errors.InvalidResponseError as exc:
                 raise errors.SubmissionUncertainError(exc.message, prepared.request) from exc
 
@@ -429,8 +405,10 @@ class GatewayClient:
 
     async def _get_once(self, generation_id: str) -> tuple[Generation, float | None]:
         response = await self._send("GET", params={"generation_id": generation_id})
-        generation = Generation.from_api(_json(response))
-        return generation, parse_retry_after(response.headers.get("retry-after"))
+        generation = generation_from(_reply(response, asked=generation_id), secrets=self._secrets)
+        # A hint on a success only spaces the next poll: capped like any other Retry-After.
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return generation, None if retry_after is None else min(retry_after, self.retry.max_retry_after)
 
     async def get(self, generation: Generation | str) -> Generation:
         """The current state of a generation: a free read that writes nothing anywhere (not even a
