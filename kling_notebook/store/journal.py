@@ -134,6 +134,13 @@ def _stale_cutoff(seconds: float) -> str:
     )
 
 
+def _writable(folder: Path) -> bool:
+    """Whether ``folder`` can be written, or made in its nearest existing parent."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
+
+
 def _is_terminal(status: str) -> bool:
     return status == COMPLETED or status in FAILED
 
@@ -205,7 +212,7 @@ class Journal:
         self.path = Path(path).absolute()
         self.record = Record(self.path.with_name(RECORD_FILENAME))
         folder = self.path.parent
-        self.readonly = (folder.exists() and not os.access(folder, os.W_OK)) if readonly is None else readonly
+        self.readonly = not _writable(folder) if readonly is None else readonly
         #: What opening found and did (a rebuild), for the front ends to show; None when nothing.
         self.notice: str | None = None
         self._lock = threading.RLock()
