@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import uuid
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable
@@ -36,14 +37,20 @@ from ..domain.polling import PollPolicy
 from ..domain.request import GenerationRequest, IgnoredFieldWarning, Prepared, request_from
 from ..domain.retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
 from ..store.history import HistoryItem
-from ..store.journal import Journal
+from ..store.journal import IdTaken, Journal
 from ..store.outputs import find_out_dir
 from ..store.partials import claimed, partial_path
 from ._pool import GatedAsyncClient
 from .download import fetch_video
 from .image_url import fetch_url_image
 from .replies import generation_from, read_json, status_error
-from .settings import Endpoint, endpoint_path, find_base_url, require_api_key
+from .settings import (
+    Endpoint,
+    check_transport_security,
+    endpoint_path,
+    find_base_url,
+    require_api_key,
+)
 
 _Client = TypeVar("_Client", bound="GatewayClient")
 
@@ -125,7 +132,8 @@ class GatewayClient:
     ``journal``: True (a journal in ``out_dir``), False, or a :class:`Journal`.
     ``budget``: an optional :class:`Budget` every submit reserves from (refused past it);
     ``prices``: the table behind the estimate journalled with every submit; ``concurrency``: how
-    many generations run at once (see the runtime's job runner).
+    many generations run at once (see the runtime's job runner); ``allow_http``: send the key to
+    a plain http:// base URL that is not this machine (refused otherwise).
     """
 
     def __init__(
@@ -147,9 +155,11 @@ class GatewayClient:
         budget: Budget | None = None,
         prices: PriceTable = DEFAULT_PRICES,
         concurrency: int = 4,
+        allow_http: bool = False,
     ) -> None:
         self.__key = require_api_key(api_key)
         self.base_url = find_base_url(base_url)
+        check_transport_security(self.base_url, allow_http)
         self.endpoint: Endpoint = endpoint
         self.path = endpoint_path(endpoint)
         self.out_dir = find_out_dir(out_dir)
@@ -314,12 +324,21 @@ class GatewayClient:
         reservations = reserve_all(budgets, prepared.estimate)
         journal = self.journal
         row: int | None = None
+        # Sent with the POST and kept in the journal first: the gateway's logs find the attempt by
+        # it when the answer is lost (see kling_notebook.runtime.settle).
+        client_request_id = f"kn-{uuid.uuid4().hex}"
         if journal is not None:
             summary = prepared.request.summary()
             estimate = dataclasses.asdict(prepared.estimate)
             try:
                 row = await journal.run(
-                    lambda: journal.begin(summary, endpoint=self.endpoint, base_url=self.base_url, estimate=estimate),
+                    lambda: journal.begin(
+                        summary,
+                        endpoint=self.endpoint,
+                        base_url=self.base_url,
+                        estimate=estimate,
+                        client_request_id=client_request_id,
+                    ),
                     undo=lambda begun: journal.not_submitted(begun, "cancelled before it was sent"),
                 )
             except BaseException:
@@ -341,7 +360,7 @@ class GatewayClient:
                 await journal.run(lambda: mark(row, reason))
 
         try:
-            body = await self._post_once(prepared, record_outcome)
+            body = await self._post_once(prepared, client_request_id, record_outcome)
         except errors.SubmissionUncertainError as exc:
             await record_outcome(True, exc.reason)
             raise
@@ -356,6 +375,9 @@ class GatewayClient:
             try:
                 await journal.run(lambda: journal.submitted(row, generation.id, generation.status))
                 self._recorded[generation.id] = (generation.status, None, None, None)
+            except IdTaken as taken:  # the gateway says this is a generation the journal has
+                log.warning("the gateway answered with %s", taken)
+                await journal.run(lambda: journal.duplicate(row, taken))
             except Exception:  # the generation exists and is paid: never lose its id to a disk error
                 log.exception("could not journal %s: note this id to recover the video", generation.id)
         self._submitted[generation.id] = _Submitted(prepared.request.duration, self._clock.now(), reservations)
@@ -363,14 +385,15 @@ class GatewayClient:
         return generation
 
     async def _post_once(
-        self, prepared: Prepared, record_outcome: Callable[[bool, str], Awaitable[None]]
+        self, prepared: Prepared, client_request_id: str, record_outcome: Callable[[bool, str], Awaitable[None]]
     ) -> dict[str, Any]:
         """POST, retrying only what provably created nothing; anything else is uncertain."""
         attempt = 0
+        headers = {"X-Client-Request-Id": client_request_id}
         while True:
             attempt += 1
             try:
-                response = await self._clients().api.post(self.path, json=prepared.payload)
+                response = await self._clients().api.post(self.path, json=prepared.payload, headers=headers)
             except _NEVER_SENT as exc:
                 if attempt >= self.retry.max_attempts:
                     raise _connection_error(exc) from exc
@@ -399,6 +422,12 @@ class GatewayClient:
             try:
                 return _reply(response)
             except errors.InvalidResponseError as exc:
+                inference_id = response.headers.get("x-inference-id", "").strip()
+                if 0 < len(inference_id) <= 200 and inference_id.isprintable():
+                    # The body was lost on the way, its header was not: for an async generation the
+                    # gateway's inference id is the generation id.
+                    log.warning("create answer unreadable (%s); its x-inference-id names the generation", exc.message)
+                    return {"id": inference_id, "status": "queued"}
                 raise errors.SubmissionUncertainError(exc.message, prepared.request) from exc
 
     # -- read -------------------------------------------------------------------------------

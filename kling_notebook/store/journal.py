@@ -50,6 +50,8 @@ __all__ = [
     "SUBMITTING",
     "UNCERTAIN",
     "NOT_SUBMITTED",
+    "DUPLICATE",
+    "IdTaken",
     "FOUND",
     "NOT_CREATED",
     "COMPLETED",
@@ -61,6 +63,8 @@ FILENAME = "journal.sqlite3"
 SUBMITTING = "submitting"
 UNCERTAIN = "uncertain"
 NOT_SUBMITTED = "not_submitted"
+#: The POST was answered with the id of a generation another row holds (see Journal.duplicate).
+DUPLICATE = "duplicate"
 #: The user found an uncertain attempt's generation; its state is read at the next poll.
 FOUND = "found"
 #: The user confirmed an uncertain attempt created nothing.
@@ -132,6 +136,15 @@ def _stale_cutoff(seconds: float) -> str:
     return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat(
         timespec="microseconds"
     )
+
+
+class IdTaken(ValueError):
+    """A generation id the journal already holds for another row."""
+
+    def __init__(self, generation_id: str, row: int) -> None:
+        super().__init__(f"{generation_id} already belongs to journal row {row}")
+        self.generation_id = generation_id
+        self.row = row
 
 
 def _writable(folder: Path) -> bool:
@@ -363,6 +376,8 @@ class Journal:
                 except sqlite3.OperationalError as exc:
                     if not _is_locked(exc) or attempt == _LOCK_RETRIES:
                         raise errors.StorageError(f"The journal {self.path} could not be used ({exc}).") from exc
+                except sqlite3.IntegrityError:  # a rule of the journal's own, said by its caller
+                    raise
                 except sqlite3.DatabaseError as exc:
                     raise errors.JournalDamagedError(
                         f"The journal {self.path} is damaged ({exc}).",
@@ -615,6 +630,10 @@ class Journal:
             ).fetchone()
             if found is None:
                 raise ValueError(f"journal row {row} does not exist or already has an id")
+            if generation_id is not None:
+                other = conn.execute("SELECT row FROM generations WHERE generation_id = ?", (generation_id,)).fetchone()
+                if other is not None:
+                    raise IdTaken(generation_id, other["row"])
             at = _now()
             conn.execute(
                 "UPDATE generations SET generation_id = ?, status = ?, error = ?, updated_at = ?,"
@@ -644,6 +663,11 @@ class Journal:
     def uncertain(self, row: int, reason: str) -> None:
         """The POST outcome is unknown: it may have created (and charged) a generation."""
         self._record_outcome(row, UNCERTAIN, error=reason)
+
+    def duplicate(self, row: int, taken: IdTaken) -> None:
+        """The POST was answered with the id of a generation another row already holds: the
+        gateway says both attempts are that one generation, which that row follows."""
+        self._record_outcome(row, DUPLICATE, error=f"the gateway answered with the id of journal row {taken.row}")
 
     def not_submitted(self, row: int, reason: str) -> None:
         """The POST provably created nothing (validation, 4xx, connect error): nothing was paid."""

@@ -86,7 +86,9 @@ def check_image(sent: str, jpeg: Any) -> str:
     if isinstance(jpeg, str):
         assert sent == jpeg.strip()
         return sent
-    assert base64.b64decode(sent, validate=True) == jpeg
+    header, comma, data = sent.partition(",")
+    assert header.startswith("data:image/") and header.endswith(";base64") and comma
+    assert base64.b64decode(data, validate=True) == jpeg
     return MASK  # a URL standing in for the Base64 text (see the module docstring)
 
 
