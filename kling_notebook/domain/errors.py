@@ -6,6 +6,7 @@ sent a ``requestId`` it is appended so support can trace the call.
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 __all__ = [
@@ -32,6 +33,12 @@ __all__ = [
     "StorageError",
     "JournalDamagedError",
 ]
+
+
+def shell_quote(value: str) -> str:
+    """``value`` as one word of a suggested shell command: a pasted hint never runs anything else,
+    whatever the gateway put in an id."""
+    return shlex.quote(value)
 
 
 def shorten(value: Any, limit: int = 60) -> str:
@@ -195,7 +202,7 @@ class WaitTimeoutError(KlingError):
         self.last_status = last_status
         super().__init__(
             f"Stopped waiting for {generation_id} after {waited:.0f} s (last status: {last_status}).",
-            hint=f"It may still finish: resume with `kling-notebook wait '{generation_id}'` "
+            hint=f"It may still finish: resume with `kling-notebook wait {shell_quote(generation_id)}` "
             "or client.wait(id). Do not submit again.",
         )
 
@@ -226,7 +233,7 @@ class DownloadError(KlingError):
         self.reason = reason
         super().__init__(
             f"Downloading the video of {generation_id} failed ({reason}).",
-            hint=f"It is not lost: `kling-notebook wait '{generation_id}'` downloads it again.",
+            hint=f"It is not lost: `kling-notebook wait {shell_quote(generation_id)}` downloads it again.",
         )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 import uuid
@@ -24,6 +25,7 @@ import warnings
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,7 +36,13 @@ from ..domain.cost import DEFAULT_PRICES, Budget, PriceTable, Reservation, reser
 from ..domain.generation import RUNNING_STATUSES, Generation
 from ..domain.images import ImageInfo, ImageLimits
 from ..domain.polling import PollPolicy
-from ..domain.request import GenerationRequest, IgnoredFieldWarning, Prepared, request_from
+from ..domain.request import (
+    MODEL_ID,
+    GenerationRequest,
+    IgnoredFieldWarning,
+    Prepared,
+    request_from,
+)
 from ..domain.retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
 from ..store.history import HistoryItem
 from ..store.journal import IdTaken, Journal
@@ -43,6 +51,7 @@ from ..store.partials import claimed, partial_path
 from ._pool import GatedAsyncClient
 from .download import fetch_video
 from .image_url import fetch_url_image
+from .logs import LOGS_PATH, Sighting, pages_done, query, search_logs
 from .replies import generation_from, read_json, status_error
 from .settings import (
     Endpoint,
@@ -77,12 +86,18 @@ def _refuse_redirect(response: httpx.Response) -> None:
     )
 
 
+def _is_id(value: object) -> bool:
+    """A generation id we can keep, show and put in a (quoted) command: opaque, but printable text
+    (no control characters or terminal escapes) and not a novel (the shapes seen have 21-70)."""
+    return isinstance(value, str) and 0 < len(value) <= 256 and value.isprintable() and value.strip() == value
+
+
 def _reply(response: httpx.Response, asked: str | None = None) -> dict[str, Any]:
     """A generation reply's JSON: an object with a text ``id`` (the one ``asked`` for, when a
     status read asked for one: another generation's answer is never taken for ours)."""
     body = read_json(response)
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"].strip():
-        raise errors.InvalidResponseError(f"HTTP {response.status_code} without a generation id")
+    if not isinstance(body, dict) or not _is_id(body.get("id")):
+        raise errors.InvalidResponseError(f"HTTP {response.status_code} without a usable generation id")
     if asked is not None and body["id"] != asked:
         raise errors.InvalidResponseError(f"HTTP {response.status_code} about another generation than the one asked for")
     return body
@@ -257,10 +272,11 @@ class GatewayClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _send(self, method: str, **kwargs: Any) -> httpx.Response:
-        """One HTTP call to the endpoint path; maps transport failures and error statuses."""
+    async def _send(self, method: str, path: str | None = None, **kwargs: Any) -> httpx.Response:
+        """One HTTP call to the endpoint path (or ``path``); maps transport failures and error
+        statuses."""
         try:
-            response = await self._clients().api.request(method, self.path, **kwargs)
+            response = await self._clients().api.request(method, path or self.path, **kwargs)
         except httpx.TransportError as exc:
             raise _connection_error(exc) from exc
         _refuse_redirect(response)
@@ -377,7 +393,7 @@ class GatewayClient:
                 self._recorded[generation.id] = (generation.status, None, None, None)
             except IdTaken as taken:  # the gateway says this is a generation the journal has
                 log.warning("the gateway answered with %s", taken)
-                await journal.run(lambda: journal.duplicate(row, taken))
+                await journal.run(functools.partial(journal.duplicate, row, taken))
             except Exception:  # the generation exists and is paid: never lose its id to a disk error
                 log.exception("could not journal %s: note this id to recover the video", generation.id)
         self._submitted[generation.id] = _Submitted(prepared.request.duration, self._clock.now(), reservations)
@@ -423,7 +439,7 @@ class GatewayClient:
                 return _reply(response)
             except errors.InvalidResponseError as exc:
                 inference_id = response.headers.get("x-inference-id", "").strip()
-                if 0 < len(inference_id) <= 200 and inference_id.isprintable():
+                if _is_id(inference_id):
                     # The body was lost on the way, its header was not: for an async generation the
                     # gateway's inference id is the generation id.
                     log.warning("create answer unreadable (%s); its x-inference-id names the generation", exc.message)
@@ -431,6 +447,25 @@ class GatewayClient:
                 raise errors.SubmissionUncertainError(exc.message, prepared.request) from exc
 
     # -- read -------------------------------------------------------------------------------
+
+    async def sightings(self, attempts: dict[str, datetime], model: str = MODEL_ID) -> dict[str, Sighting]:
+        """What the gateway's usage logs say of each attempt (client request id -> when it was
+        sent): whether it made a generation and its id. A free read; raises the usual typed
+        errors when the logs cannot be read (no access with this key, unreachable)."""
+        if not attempts:
+            return {}
+        start = min(attempts.values()) - timedelta(minutes=1)
+        end = datetime.now(timezone.utc) + timedelta(minutes=1)
+        rows: list[Any] = []
+        page = 0
+        while True:
+            response = await self._send("GET", LOGS_PATH, params=query(start, end, model, page))
+            body = read_json(response)
+            data = body.get("data") if isinstance(body, dict) else None
+            rows += data if isinstance(data, list) else []
+            if pages_done(body, page):
+                return search_logs(rows, attempts)
+            page += 1
 
     async def _get_once(self, generation_id: str) -> tuple[Generation, float | None]:
         response = await self._send("GET", params={"generation_id": generation_id})

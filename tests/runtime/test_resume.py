@@ -49,6 +49,11 @@ async def test_a_failed_or_lost_download_is_downloaded_again(
     assert posts(emulator) == {"200": 2}
 
 
+#: Logs that lag an hour behind cannot tell about a fresh attempt: the user is asked.
+SLOW_LOGS = {"logs_lag": 3600}
+
+
+@pytest.mark.parametrize("emulator", [SLOW_LOGS], indirect=True)
 async def test_uncertain_attempts_are_listed_never_resubmitted(
     emulator: Emulator, out_dir: Path, image: Path
 ) -> None:
@@ -115,6 +120,7 @@ def test_cli_resume_needs_only_the_key(
     assert posts(emulator) == {"200": 2}
 
 
+@pytest.mark.parametrize("emulator", [SLOW_LOGS], indirect=True)
 def test_cli_settle_records_the_verdict_on_uncertain_attempts(
     emulator: Emulator,
     out_dir: Path,
