@@ -122,7 +122,7 @@ class Reservation:
     def __init__(self, budget: Budget, estimate: CostEstimate) -> None:
         self._budget = budget
         self.estimate = estimate
-        self.state = "reserved"  # then "committed" or "released"
+        self.state = "reserved"  # then "committed" or "released"; "refunded" after a failure
         self.actual_credits: float | None = None
 
     def commit(self, actual_credits: float | None = None) -> None:
@@ -130,6 +130,10 @@ class Reservation:
 
     def release(self) -> None:
         self._budget._release(self)
+
+    def refund(self) -> None:
+        """The generation failed: the gateway bills nothing for it, so it stops counting."""
+        self._budget._refund(self)
 
     def close(self, *, paid: bool) -> None:
         """The POST ended without an id: commit when it may have created a generation (``paid``),
@@ -197,6 +201,8 @@ class Budget:
         with self._lock:
             if reservation.state == "released":
                 raise RuntimeError("a released reservation cannot be committed")
+            if reservation.state == "refunded":  # failed: later figures of it cost nothing
+                return
             if reservation.state == "reserved":
                 self._reserved_usd -= reservation.estimate.usd
                 self._reserved_credits -= reservation.estimate.credits or 0.0
@@ -206,6 +212,17 @@ class Budget:
             if actual_credits is not None:
                 self._spent_credits += actual_credits - reservation.credits_charged
                 reservation.actual_credits = actual_credits
+
+    def _refund(self, reservation: Reservation) -> None:
+        with self._lock:
+            if reservation.state == "committed":
+                self._spent_usd -= reservation.estimate.usd
+                self._spent_credits -= reservation.credits_charged
+            if reservation.state in ("committed", "reserved"):
+                if reservation.state == "reserved":
+                    self._reserved_usd -= reservation.estimate.usd
+                    self._reserved_credits -= reservation.estimate.credits or 0.0
+                reservation.state = "refunded"
 
     def _release(self, reservation: Reservation) -> None:
         with self._lock:

@@ -33,7 +33,7 @@ import httpx
 
 from ..domain import errors
 from ..domain.cost import DEFAULT_PRICES, Budget, PriceTable, Reservation, reserve_all
-from ..domain.generation import RUNNING_STATUSES, Generation
+from ..domain.generation import RUNNING_STATUSES, TERMINAL_STATUSES, Generation
 from ..domain.images import ImageInfo, ImageLimits
 from ..domain.polling import PollPolicy
 from ..domain.request import (
@@ -551,6 +551,12 @@ class GatewayClient:
         15 min for 5 s videos, 30 for 10 s (see :meth:`origin`).
         """
         generation_id = generation.id if isinstance(generation, Generation) else generation
+        if isinstance(generation, Generation) and generation.status in TERMINAL_STATUSES:
+            # A create answer can already say completed (with its video): nothing to poll for.
+            await self._record(generation)
+            if on_update:
+                on_update(generation)
+            return self._ended(generation)
         since, duration = await self.origin(generation_id, duration)
         poll = poll or self.poll
         started = self._clock.now()
@@ -579,12 +585,8 @@ class GatewayClient:
                 await self._record(found)
                 if on_update:
                     on_update(found)
-                if found.is_completed:
-                    if not found.video_url:
-                        raise errors.MissingVideoError(generation_id)
-                    return found
-                if found.is_failed:
-                    raise errors.GenerationFailedError(generation_id, found.error_name, found.error_message)
+                if found.status in TERMINAL_STATUSES:
+                    return self._ended(found)
                 if found.status not in RUNNING_STATUSES and found.status not in warned:
                     warned.add(found.status)
                     log.warning("unknown status %r for %s: treated as running", found.status, generation_id)
@@ -593,6 +595,19 @@ class GatewayClient:
                 raise errors.WaitTimeoutError(generation_id, now - started, last_status)
             delay = poll.next_delay(now - since, duration, retry_after)
             await self._clock.sleep(min(delay, deadline - now))
+
+    def _ended(self, generation: Generation) -> Generation:
+        """A generation that has ended: returned when it has its video, else its typed error. A
+        failed one is not billed (the gateway releases its hold), so its reservations are
+        refunded."""
+        if generation.is_failed:
+            mine = self._submitted.get(generation.id)
+            for reservation in mine.reservations if mine else ():
+                reservation.refund()
+            raise errors.GenerationFailedError(generation.id, generation.error_name, generation.error_message)
+        if not generation.video_url:
+            raise errors.MissingVideoError(generation.id)
+        return generation
 
     # -- download ---------------------------------------------------------------------------
 

@@ -131,7 +131,7 @@ async def _follow(
             message="taking longer than documented" if estimate.overdue else "",
         )
 
-    done = await client.wait(generation.id, timeout=timeout, poll=poll, on_update=on_update, duration=length)
+    done = await client.wait(generation, timeout=timeout, poll=poll, on_update=on_update, duration=length)
     folder = find_out_dir(out_dir) if out_dir is not None else client.out_dir
     created = datetime.now(timezone.utc)
     target = folder / video_filename(done.id, request.prompt if request else None, created)
