@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ from ..gateway.client import GatewayClient
 from ..store.outputs import find_out_dir, video_filename, write_sidecar
 
 __all__ = ["Reporter", "run_generation", "resume_generation"]
+
+log = logging.getLogger("kling_notebook")
 
 
 class Reporter:
@@ -142,7 +145,11 @@ async def _follow(
 
     path = await client.download(done, target, on_progress=on_progress)
     details = _sidecar(done, request, client, report.elapsed, created)
-    sidecar = await asyncio.to_thread(write_sidecar, path, details)  # an fsync: off the loop
+    try:
+        sidecar: Path | None = await asyncio.to_thread(write_sidecar, path, details)  # an fsync: off the loop
+    except OSError as exc:  # the video is saved and journalled: a missing sidecar loses nothing
+        log.warning("no sidecar for %s (%s); the journal keeps its details", path, exc.strerror or exc)
+        sidecar = None
     result = GenerationResult(
         path=Path(path), generation=done, request=request, elapsed=report.elapsed, sidecar=sidecar, simulated=client.demo
     )
