@@ -31,6 +31,7 @@ from ..domain.errors import shell_quote
 from ..domain.generation import GenerationResult
 from ..gateway.client import GatewayClient
 from ..gateway.settings import is_loopback
+from ..store.claims import held_elsewhere
 from ..store.history import HistoryItem, request_from_summary
 from ..store.journal import SUBMITTING, Journal, JournalEntry
 from ..store.outputs import find_out_dir
@@ -173,7 +174,8 @@ class Survey:
 
     #: This client resumes them (waiting and downloading are free).
     here: tuple[JournalEntry, ...]
-    #: A job of this process (another panel, a cell) already waits for them: left to it.
+    #: A job of this process (another panel, a cell) or of another process on this machine already
+    #: waits for them: left to it.
     running: tuple[JournalEntry, ...]
     #: Made by a local emulator that has stopped: nothing to save, nothing was paid.
     gone: tuple[JournalEntry, ...]
@@ -227,7 +229,7 @@ async def survey(journal: Journal, client: GatewayClient, *, shown: Iterable[str
     for entry in unfinished:
         if entry.generation_id in skip:
             continue
-        if entry.generation_id in live:
+        if entry.generation_id in live or held_elsewhere(journal.path.parent, entry.generation_id or ""):
             running.append(entry)
         elif is_here(entry, client):
             here.append(entry)
