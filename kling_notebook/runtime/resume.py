@@ -177,7 +177,8 @@ class Survey:
     #: A job of this process (another panel, a cell) or of another process on this machine already
     #: waits for them: left to it.
     running: tuple[JournalEntry, ...]
-    #: Made by a local emulator that has stopped: nothing to save, nothing was paid.
+    #: Made by a local emulator that has stopped (and not by the demo emulator, which answers for
+    #: the demo emulators before it): nothing to save, nothing was paid.
     gone: tuple[JournalEntry, ...]
     #: Made through another gateway address: only a client for that address resumes them.
     elsewhere: tuple[JournalEntry, ...]
@@ -236,7 +237,12 @@ async def survey(journal: Journal, client: GatewayClient, *, shown: Iterable[str
         elif is_loopback(entry.base_url):
             if entry.base_url not in reachable:
                 reachable[entry.base_url] = await _reachable(entry.base_url)
-            (elsewhere if reachable[entry.base_url] else gone).append(entry)
+            if reachable[entry.base_url]:
+                elsewhere.append(entry)
+            elif entry.demo and client.demo:  # this process's demo emulator answers for it
+                here.append(entry)
+            else:
+                gone.append(entry)
         else:
             elsewhere.append(entry)
     return Survey(
