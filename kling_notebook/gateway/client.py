@@ -52,7 +52,7 @@ from ._pool import GatedAsyncClient
 from .download import fetch_video
 from .image_url import fetch_url_image
 from .logs import LOGS_PATH, Sighting, pages_done, query, search_logs
-from .replies import generation_from, read_json, status_error
+from .replies import MAX_JSON_BYTES, generation_from, read_json, status_error
 from .settings import (
     Endpoint,
     check_transport_security,
@@ -272,11 +272,31 @@ class GatewayClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One API call whose body is read only up to :data:`MAX_JSON_BYTES` (decoded): a huge
+        or endless answer costs a megabyte of memory, not the kernel."""
+        api = self._clients().api
+        request = api.build_request(method, path, **kwargs)
+        streamed = await api.send(request, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in streamed.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JSON_BYTES:
+                    raise errors.InvalidResponseError(
+                        f"HTTP {streamed.status_code} with a body of more than {MAX_JSON_BYTES} bytes"
+                    )
+        finally:
+            await streamed.aclose()
+        kept = [(name, value) for name, value in streamed.headers.raw
+                if name.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")]
+        return httpx.Response(streamed.status_code, headers=kept, content=bytes(body), request=request)
+
     async def _send(self, method: str, path: str | None = None, **kwargs: Any) -> httpx.Response:
         """One HTTP call to the endpoint path (or ``path``); maps transport failures and error
         statuses."""
         try:
-            response = await self._clients().api.request(method, path or self.path, **kwargs)
+            response = await self._request(method, path or self.path, **kwargs)
         except httpx.TransportError as exc:
             raise _connection_error(exc) from exc
         _refuse_redirect(response)
@@ -410,7 +430,7 @@ class GatewayClient:
         while True:
             attempt += 1
             try:
-                response = await self._clients().api.post(self.path, json=prepared.payload, headers=headers)
+                response = await self._request("POST", self.path, json=prepared.payload, headers=headers)
             except _NEVER_SENT as exc:
                 if attempt >= self.retry.max_attempts:
                     raise _connection_error(exc) from exc
