@@ -29,6 +29,7 @@ from kling_notebook import (
 from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.gateway import client as client_module
 from kling_notebook.runtime.jobs import Job
+from kling_notebook.store.claims import claim
 from kling_notebook.store.journal import Journal
 
 from ._support import API_PATH, FAST_POLL, KEY, TIME_SCALE, Recorder
@@ -183,6 +184,13 @@ async def _emptied_journal(make_emulator: Any, make_client: Any, jpeg: bytes) ->
     return Journal.in_dir(Path.cwd())
 
 
+async def _claimed_elsewhere(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
+    async with make_client(make_emulator()) as client:
+        generation = await client.submit(image=jpeg)
+        with claim(client.out_dir, generation.id):  # as another process's job holds it
+            return await client.runner.resume(generation.id).wait()
+
+
 def _faulty(spec: str, call: str, **options: Any) -> ErrorMaker:
     return functools.partial(_with_faults, spec, call, **options)
 
@@ -208,6 +216,7 @@ ERRORS: dict[type[errors.KlingError], ErrorMaker] = {
     errors.BudgetExceededError: _over_budget,
     errors.StorageError: _full_disk,
     errors.JournalDamagedError: _emptied_journal,
+    errors.BusyElsewhereError: _claimed_elsewhere,
 }
 
 
