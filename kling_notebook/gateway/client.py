@@ -21,7 +21,7 @@ import logging
 import os
 import warnings
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import httpx
 
 from ..domain import errors
-from ..domain.cost import DEFAULT_PRICES, Budget, PriceTable, Reservation, reserve_all
+from ..domain.cost import DEFAULT_PRICES, Budget, CostEstimate, PriceTable, Reservation, reserve_all
 from ..domain.generation import RUNNING_STATUSES, Generation
 from ..domain.images import ImageInfo, ImageLimits
 from ..domain.polling import PollPolicy
@@ -42,6 +42,7 @@ from ..store.partials import claimed, partial_path
 from ._pool import GatedAsyncClient
 from .download import fetch_video
 from .image_url import fetch_url_image
+from .prices import DEMO_LABEL, LIVE_LABEL, LivePrices
 from .settings import Endpoint, endpoint_path, find_base_url, require_api_key
 
 _Client = TypeVar("_Client", bound="GatewayClient")
@@ -154,8 +155,10 @@ class GatewayClient:
     (``/v2/video/generations``) or "legacy" (``/v2/generate/video/kling/generation``).
     ``journal``: True (a journal in ``out_dir``), False, or a :class:`Journal`.
     ``budget``: an optional :class:`Budget` every submit reserves from (refused past it);
-    ``prices``: the table behind the estimate journalled with every submit; ``concurrency``: how
-    many generations run at once (see the runtime's job runner).
+    ``prices``: the table behind the estimate journalled with every submit; ``live_prices``:
+    read the gateway's live price of each model (``GET /v1/models``, no key) and let it win over
+    the table, which stays the fallback; ``concurrency``: how many generations run at once (see
+    the runtime's job runner).
     """
 
     def __init__(
@@ -177,6 +180,7 @@ class GatewayClient:
         budget: Budget | None = None,
         prices: PriceTable = DEFAULT_PRICES,
         concurrency: int = 4,
+        live_prices: bool = False,
     ) -> None:
         self.__key = require_api_key(api_key)
         self.base_url = find_base_url(base_url)
@@ -192,6 +196,11 @@ class GatewayClient:
         self.demo = demo
         self.budget = budget
         self.prices = prices
+        self._live_prices = (
+            LivePrices(self.base_url, clock=clock, label=DEMO_LABEL if demo else LIVE_LABEL)
+            if live_prices
+            else None
+        )
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         #: How many generations of this account run at once from submit to saved file (the
@@ -283,6 +292,46 @@ class GatewayClient:
             raise _status_error(response)
         return response
 
+    # -- prices and service reads ----------------------------------------------------------
+
+    async def price_table(self, models: Iterable[str] = ()) -> PriceTable:
+        """The price table in force for ``models``: the client's, with the gateway's live
+        prices over it when this client reads them (``live_prices=True``)."""
+        if self._live_prices is None:
+            return self.prices
+        return self.prices.with_rates(await self._live_prices.rates(self._clients().plain, models))
+
+    async def estimate(self, request: GenerationRequest, count: int = 1) -> CostEstimate:
+        """What ``request`` is expected to cost, following its model (and audio), labelled with
+        where the price comes from. Sends nothing paid."""
+        table = await self.price_table([request.model])
+        return table.estimate_request(request, count)
+
+    async def service_get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """A free read of one of the gateway's service routes (``/v1/key``, ``/v2/usage``) with
+        this client's key; transient faults are retried (bounded)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._clients().api.get(path, params=params)
+            except httpx.TransportError as exc:
+                failure: errors.KlingError = _connection_error(exc)
+            else:
+                _refuse_redirect(response)
+                if response.status_code < 400:
+                    try:
+                        body = response.json()
+                    except ValueError as exc:
+                        raise errors.InvalidResponseError(f"{path}: a body that is not JSON") from exc
+                    if not isinstance(body, dict):
+                        raise errors.InvalidResponseError(f"{path}: a body that is not an object")
+                    return body
+                failure = _status_error(response)
+            if not _is_transient(failure) or attempt >= self.retry.max_attempts:
+                raise failure
+            await self._clock.sleep(self.retry.delay(attempt, getattr(failure, "retry_after", None)))
+
     # -- create -----------------------------------------------------------------------------
 
     async def check(
@@ -298,7 +347,8 @@ class GatewayClient:
         for note in request.endpoint_notes(self.endpoint):
             warnings.warn(note, IgnoredFieldWarning, stacklevel=2)
         limits = self.image_limits or request.image_limits
-        encoded = request.with_changes(image_limits=limits).prepare()
+        limited = request.with_changes(image_limits=limits)
+        encoded = limited.prepare()
         info = encoded.info
         if encoded.is_url and self.check_url_images:
             if probed is None:
@@ -306,11 +356,19 @@ class GatewayClient:
             else:
                 probed.check(limits)
                 info = probed
+        end = limited.prepare_end_image()
+        end_info = end.info if end else None
+        if end is not None and end.is_url and self.check_url_images:
+            try:
+                end_info = await fetch_url_image(end.api_value, self._clients().plain, limits)
+            except errors.ValidationError as error:
+                raise errors.ValidationError("end_image", error.given, error.limit) from error
         return Prepared(
             request=request,
-            payload=request.to_payload(encoded.api_value),
-            estimate=self.prices.estimate(request.duration),
+            payload=request.to_payload(encoded.api_value, end.api_value if end else None),
+            estimate=await self.estimate(request),
             image=info,
+            end_image=end_info,
         )
 
     async def submit(
