@@ -80,6 +80,8 @@ def _status_error(response: httpx.Response) -> errors.APIStatusError:
     request_id = body.get("requestId") if isinstance(body, dict) else None
     status = response.status_code
     cls = _STATUS_ERRORS.get(status) or (errors.ServerError if status >= 500 else errors.APIStatusError)
+    if status == 403 and "limit" in str(message or "").lower():  # a key's limit, not the balance
+        cls = errors.KeyLimitError
     return cls(
         str(message or response.reason_phrase or "error"),
         status_code=status,

@@ -19,7 +19,7 @@ import httpx
 from ..domain.models import MODELS, ModelRate
 from ..domain.retry import Clock, SystemClock
 
-__all__ = ["LivePrices", "parse_rate", "LIVE_LABEL"]
+__all__ = ["LivePrices", "parse_rate", "read_all_rates", "LIVE_LABEL", "DEMO_LABEL"]
 
 log = logging.getLogger("kling_notebook")
 
@@ -128,3 +128,23 @@ class LivePrices:
                 if rate is not None:
                     found[model] = rate
         return found
+
+
+async def read_all_rates(
+    http: httpx.AsyncClient, base_url: str, label: str = LIVE_LABEL
+) -> dict[str, ModelRate]:
+    """Every family model's live rate in one ``GET /v1/models?include=pricing`` (for a listing);
+    empty when the catalogue cannot be read, so the listing falls back to the built-in table."""
+    try:
+        response = await http.get(f"{base_url.rstrip('/')}/v1/models", params={"include": "pricing"})
+        data = response.json().get("data") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError) as error:
+        log.info("live prices not read (%s): using the built-in table", type(error).__name__)
+        return {}
+    found: dict[str, ModelRate] = {}
+    for entry in data if isinstance(data, list) else []:
+        model = entry.get("id") if isinstance(entry, Mapping) else None
+        rate = parse_rate(entry, label) if model in MODELS else None
+        if model is not None and rate is not None:
+            found[model] = rate
+    return found

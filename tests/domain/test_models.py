@@ -210,3 +210,15 @@ def test_estimates_follow_the_model_and_audio() -> None:
     assert live.estimate(10).usd == 3.0 and live.estimate(10).label == "the gateway's price"
     assert PriceTable(credits_per_usd=1500).estimate_request(v3).credits == pytest.approx(378)
     assert table.estimate_request(v3).credits is None
+
+
+def test_a_journal_summary_rebuilds_the_model_and_its_fields() -> None:
+    from kling_notebook.store.history import request_from_summary
+
+    o1 = request("klingai/video-o1-image-to-video", prompt="p", end_image=END, duration=10)
+    rebuilt = request_from_summary(o1.summary())
+    assert rebuilt is not None
+    assert (rebuilt.model, rebuilt.end_image, rebuilt.duration) == (o1.model, END, 10)
+    v3 = request("klingai/video-v3-turbo-pro-image-to-video", multi_prompt=["a"], duration=3)
+    again = request_from_summary(v3.summary())
+    assert again is not None and again.multi_prompt == ({"prompt": "a"},) and again.duration == 3
