@@ -35,6 +35,7 @@ from .store.journal import Journal, JournalEntry
 if TYPE_CHECKING:
     from . import classroom
     from .emulator import Emulator
+    from .frontends.compare import compare_models
     from .frontends.models import models
     from .frontends.panel import KlingPanel
     from .frontends.panel._batch import BatchView
@@ -79,6 +80,7 @@ __all__ = [
     "BatchResult",
     "ConfirmationRequiredError",
     "models",
+    "compare_models",
     "classroom",
     "Emulator",
     "KlingPanel",
@@ -90,6 +92,7 @@ __all__ = [
 
 _LAZY = {
     "models": ("kling_notebook.frontends.models", "models"),
+    "compare_models": ("kling_notebook.frontends.compare", "compare_models"),
     "Emulator": ("kling_notebook.emulator", "Emulator"),
     "KlingPanel": ("kling_notebook.frontends.panel", "KlingPanel"),
     "HistoryGallery": ("kling_notebook.frontends.panel._history", "HistoryGallery"),

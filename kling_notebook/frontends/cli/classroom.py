@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from ...domain import errors
 from ...gateway.keys import PERIODS
 from ...runtime.classroom import Classroom, PartialClassError, Roster
 from ..classroom import UsageTable
@@ -37,6 +39,11 @@ def _save(args: argparse.Namespace, roster: Roster) -> None:
 
 
 async def _create(args: argparse.Namespace) -> int:
+    if args.keys_file and Path(args.keys_file).exists():  # before any key is made: one shown once
+        raise errors.ConfigurationError(
+            f"{args.keys_file} exists: the keys are written only to a new file; nothing was created.",
+            hint="Choose another path, or move the old file away first.",
+        )
     async with _classroom(args) as teacher:
         try:
             roster = await teacher.create(args.students, args.limit_usd, args.period, name=args.name)
