@@ -23,11 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from ..domain import errors
 from ..domain.cost import Budget
+from ..domain.polling import PollPolicy
 from ..domain.retry import RetryPolicy
 from ..gateway.keys import (
     MANAGEMENT_KEY_ENV_VAR,
@@ -209,11 +211,13 @@ class Classroom:
             given = management_key or os.environ.get(MANAGEMENT_KEY_ENV_VAR)
             demo = not given and demo_wanted(base_url=base_url)
         self.demo = demo
+        self._time_scale = 1.0
         if demo:
             from ..emulator import demo_emulator
 
             emulator = demo_emulator()
             management_key, base_url = emulator.management_key, emulator.base_url
+            self._time_scale = emulator.time_scale
         self.management = ManagementClient(management_key, base_url, retry=retry, transport=transport)
         self.base_url = self.management.base_url
 
@@ -228,6 +232,15 @@ class Classroom:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def student(self, seat: Seat, **options: Any) -> AsyncKlingClient:
+        """A client with ``seat``'s key on this class's gateway, to try the class out (a
+        student's own notebook uses ``connect()`` with the key the hub put in its environment).
+        Its generations are charged to the key like a student's, limit included."""
+        if seat.key is None:
+            raise errors.ConfigurationError(f"The key of {seat.student} is not known here.")
+        options.setdefault("poll", PollPolicy(time_scale=self._time_scale))
+        return AsyncKlingClient(seat.key, self.base_url, **options)
 
     async def create(
         self,
