@@ -84,10 +84,17 @@ def _dollars(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 500:
-        raise argparse.ArgumentTypeError(f"a number of students from 1 to 500, got {text!r}")
-    return int(text)
+def _students(text: str) -> int | list[str]:
+    """A number of students (named student-1, ...) or their names, comma-separated (a hub's
+    user names, so its Spawner can find each student's key)."""
+    if text.isdigit():
+        if not 1 <= int(text) <= 500:
+            raise argparse.ArgumentTypeError(f"a number of students from 1 to 500, got {text!r}")
+        return int(text)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"a number of students or their names, got {text!r}")
+    return names
 
 
 def register(commands: Any) -> None:
@@ -98,7 +105,8 @@ def register(commands: Any) -> None:
     )
     actions = group.add_subparsers(dest="class_command", required=True)
     create = actions.add_parser("create", help="create one capped key per student and a roster")
-    create.add_argument("--students", type=_count, required=True, metavar="N")
+    create.add_argument("--students", type=_students, required=True, metavar="N|NAMES",
+                        help="how many (student-1, ...) or their names, comma-separated")  # fmt: skip
     create.add_argument("--limit-usd", type=_dollars, required=True, metavar="USD")
     create.add_argument("--period", choices=PERIODS, default="none",
                         help="when each limit resets (00:00 UTC); none: never")  # fmt: skip
