@@ -114,6 +114,17 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def json_object(response: httpx.Response, path: str) -> dict[str, Any]:
+    """A service route's JSON object body, or InvalidResponseError."""
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise errors.InvalidResponseError(f"{path}: a body that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise errors.InvalidResponseError(f"{path}: a body that is not an object")
+    return body
+
+
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, errors.APIStatusError):
         return exc.status_code in RETRYABLE_STATUS
@@ -322,13 +333,7 @@ class GatewayClient:
             else:
                 _refuse_redirect(response)
                 if response.status_code < 400:
-                    try:
-                        body = response.json()
-                    except ValueError as exc:
-                        raise errors.InvalidResponseError(f"{path}: a body that is not JSON") from exc
-                    if not isinstance(body, dict):
-                        raise errors.InvalidResponseError(f"{path}: a body that is not an object")
-                    return body
+                    return json_object(response, path)
                 failure = _status_error(response)
             if not _is_transient(failure) or attempt >= self.retry.max_attempts:
                 raise failure

@@ -21,7 +21,7 @@ import httpx
 
 from ..domain import errors
 from ..domain.retry import RetryPolicy, SystemClock
-from .client import _connection_error, _is_transient, _status_error
+from .client import _connection_error, _is_transient, _status_error, json_object
 from .settings import find_base_url
 
 __all__ = [
@@ -224,13 +224,7 @@ class ManagementClient:
                         hint="Fix the base URL (for example https:// instead of http://).",
                     )
                 if response.status_code < 400:
-                    try:
-                        body = response.json()
-                    except ValueError as exc:
-                        raise errors.InvalidResponseError(f"{path}: a body that is not JSON") from exc
-                    if not isinstance(body, dict):
-                        raise errors.InvalidResponseError(f"{path}: a body that is not an object")
-                    return body
+                    return json_object(response, path)
                 failure = _status_error(response)
                 if once and response.status_code != 429:
                     raise failure

@@ -18,6 +18,7 @@ from ...domain import errors
 from ...gateway.keys import PERIODS
 from ...runtime.classroom import Classroom, PartialClassError, Roster
 from ..classroom import UsageTable
+from .arguments import usd
 
 __all__ = ["register"]
 
@@ -74,16 +75,6 @@ async def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dollars(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a dollar amount: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more dollars, got {text!r}")
-    return value
-
-
 def _students(text: str) -> int | list[str]:
     """A number of students (named student-1, ...) or their names, comma-separated (a hub's
     user names, so its Spawner can find each student's key)."""
@@ -107,7 +98,7 @@ def register(commands: Any) -> None:
     create = actions.add_parser("create", help="create one capped key per student and a roster")
     create.add_argument("--students", type=_students, required=True, metavar="N|NAMES",
                         help="how many (student-1, ...) or their names, comma-separated")  # fmt: skip
-    create.add_argument("--limit-usd", type=_dollars, required=True, metavar="USD")
+    create.add_argument("--limit-usd", type=usd, required=True, metavar="USD")
     create.add_argument("--period", choices=PERIODS, default="none",
                         help="when each limit resets (00:00 UTC); none: never")  # fmt: skip
     create.add_argument("--name", default="class", help="the class's name (in each key's name)")

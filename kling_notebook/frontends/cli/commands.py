@@ -21,6 +21,7 @@ from ...domain.request import GenerationRequest
 from ...runtime.client import AsyncKlingClient
 from ...runtime.connect import connect
 from ..textprogress import TextProgress
+from .arguments import usd
 from .exits import exit_code
 
 __all__ = ["build_parser", "main"]
@@ -38,17 +39,6 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         help="use the built-in emulator (default: only when no API key is set)",
     )
     parser.add_argument("--out", default=None, help="output folder (default: $KLING_NOTEBOOK_OUTPUTS or ./kling_outputs)")
-
-
-def _usd(text: str) -> float:
-    """A dollar amount for ``--budget``: a finite number, not negative."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a dollar amount: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more dollars, got {text!r}")
-    return value
 
 
 def _client(args: argparse.Namespace, **options: Any) -> AsyncKlingClient:
@@ -150,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 15/30 min)")
     gen.add_argument(
         "--budget",
-        type=_usd,
+        type=usd,
         default=None,
         metavar="USD",
         help="refuse to submit when the estimated cost is more than this (demo mode costs nothing)",
