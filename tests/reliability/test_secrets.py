@@ -28,6 +28,7 @@ from kling_notebook import (
 )
 from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.gateway import client as client_module
+from kling_notebook.runtime.classroom import Classroom
 from kling_notebook.runtime.jobs import Job
 from kling_notebook.store.claims import claim
 from kling_notebook.store.journal import Journal
@@ -132,6 +133,14 @@ async def _wrong_key(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
         return await client.submit(image=jpeg)
 
 
+async def _over_the_key_limit(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
+    emulator = make_emulator(api_key=KEY)
+    async with Classroom(emulator.management_key, emulator.base_url) as teacher:
+        (seat,) = (await teacher.create(1, 0.5, "day")).seats
+    async with make_client(emulator, api_key=seat.key) as client:
+        return await client.submit(image=jpeg)
+
+
 async def _closed_port(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     async with AsyncKlingClient(KEY, "http://127.0.0.1:9", retry=ONCE, journal=False) as client:
         return await client.get("gen-1")
@@ -201,6 +210,7 @@ ERRORS: dict[type[errors.KlingError], ErrorMaker] = {
     errors.BadRequestError: _empty_id,
     errors.AuthenticationError: _wrong_key,
     errors.InsufficientCreditsError: _faulty("credits_after=0", "generate"),
+    errors.KeyLimitError: _over_the_key_limit,
     errors.NotFoundError: _unknown_id,
     errors.RateLimitError: _faulty("get:429=1,retry_after=0", "get", retry=ONCE),
     errors.ServerError: _faulty("get:500=1", "get", retry=ONCE),
