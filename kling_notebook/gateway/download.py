@@ -275,14 +275,19 @@ class _Fetch:
         self, response: httpx.Response, encoded: bool, out: BinaryIO, start: int, total: int | None
     ) -> int:
         """Append the body to ``out`` (the partial), refusing bytes past what was announced."""
-        limit = total if total is not None else (self.expected or self.policy.max_bytes)
+        if total is not None:
+            limit, beyond = total, f"more than the {total} bytes it announced"
+        elif self.expected is not None:
+            limit, beyond = self.expected, f"more than the {self.expected} bytes the gateway announced"
+        else:
+            limit, beyond = self.policy.max_bytes, f"more than any video ({self.policy.max_bytes} bytes)"
         # Raw chunks as read (up to 256 KiB, see _wide_reads): re-cutting them only copies.
         chunks = response.aiter_bytes(1 << 16) if encoded else response.aiter_raw()
         done = start
         async for chunk in _paced(chunks, self.policy):
             if done + len(chunk) > limit:
                 self.start_over()
-                raise _Incomplete(f"the video host sent more than the {limit} bytes announced")
+                raise _Incomplete(f"the video host sent {beyond}")
             out.write(chunk)
             out.flush()  # what progress reports is in the file, even if the process dies
             done += len(chunk)

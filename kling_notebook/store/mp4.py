@@ -7,7 +7,8 @@ generation is still there to download.
 
 An MP4 (ISO BMFF) is a sequence of top-level boxes, each starting with its size and its type:
 ``ftyp`` first, a ``moov`` (the index without which nothing plays) somewhere, and the sizes adding
-up to the file's size exactly. A file cut short ends inside a box; anything else is not a video.
+up to the file's size exactly, with the media data in an ``mdat``. A file cut short ends inside a
+box (or, cut between boxes, lacks one); anything else is not a video.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ __all__ = ["NotAVideo", "Truncated", "require_mp4"]
 
 _HEADER = 8  # a box's 32-bit size and its 4-character type
 _LARGE = 16  # with a 64-bit size after the type (size field 1)
-_REQUIRED = (b"ftyp", b"moov")
+_REQUIRED = (b"ftyp", b"moov", b"mdat")  # the index and the media data
 
 
 class NotAVideo(Exception):
@@ -52,7 +53,7 @@ def _boxes(file: BinaryIO, size: int) -> list[bytes]:
             smallest = _HEADER
         if not types and kind != b"ftyp":
             raise NotAVideo(f"the downloaded file is not an MP4 (it starts with {header[:12]!r})")
-        if length < smallest or not kind.isascii():
+        if length < smallest or not all(32 <= char < 127 for char in kind):  # a four-character code
             raise NotAVideo(f"the downloaded file is not an MP4 (a box of {length} bytes at byte {at})")
         types.append(kind)
         if at + length > size:
@@ -66,8 +67,9 @@ def _boxes(file: BinaryIO, size: int) -> list[bytes]:
 
 def require_mp4(path: Path) -> None:
     """Raise :class:`NotAVideo` unless ``path`` is a whole MP4: top-level boxes tiling the file
-    exactly, ``ftyp`` first, a ``moov`` among them; :class:`Truncated` when it ends inside a box
-    (the rest of the file is missing, so a resumed download may still complete it)."""
+    exactly, ``ftyp`` first, a ``moov`` and an ``mdat`` among them. :class:`Truncated` when it
+    ends inside a box or before one of those (the rest of the file may be missing, so a resumed
+    download may still complete it)."""
     with open(path, "rb") as file:
         size = file.seek(0, 2)
         if size == 0:
@@ -75,4 +77,4 @@ def require_mp4(path: Path) -> None:
         types = _boxes(file, size)
     missing = [kind.decode() for kind in _REQUIRED if kind not in types]
     if missing:
-        raise NotAVideo(f"the downloaded file is not a playable MP4 (no {', '.join(missing)} box)")
+        raise Truncated(f"the downloaded file has no {' and no '.join(missing)} box ({size} bytes)")
