@@ -340,8 +340,10 @@ async def fetch_video(
         try:
             done = await fetch.attempt(http, url)
         except _Refused:
-            fresh = require_http_url(generation_id, await refresh()) if refresh else url
-            if fresh == url or refreshed >= _MAX_REFRESHES:
+            fresh = url
+            if refresh is not None and refreshed < _MAX_REFRESHES:
+                fresh = require_http_url(generation_id, await refresh())
+            if fresh == url:
                 raise errors.DownloadError(
                     generation_id, "the video host refused the link (HTTP 403; it may have expired)"
                 ) from None
