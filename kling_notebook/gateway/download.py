@@ -160,8 +160,9 @@ async def _paced(chunks: AsyncIterator[bytes], policy: DownloadPolicy) -> AsyncI
             if chunk:
                 yield chunk
     finally:
-        if pending is not None:
+        if pending is not None:  # a read still waiting: end it before the response closes
             pending.cancel()
+            await asyncio.gather(pending, return_exceptions=True)
 
 
 def _content_range(response: httpx.Response) -> tuple[int, int, int] | None:
@@ -211,6 +212,8 @@ class _Fetch:
         if have and (self.known is None or self.known.if_range is None):
             self.start_over()  # bytes of unknown origin are not continued
             have = 0
+        if have and self.known is not None and self.known.total == have:
+            return self._verify(have, have)  # all there (a process stopped before the rename)
         headers = dict(IDENTITY)
         if have and self.known is not None and self.known.if_range is not None:
             headers.update({"Range": f"bytes={have}-", "If-Range": self.known.if_range})
@@ -262,13 +265,13 @@ class _Fetch:
             start = 0
         if total is not None and total > self.policy.max_bytes:
             raise NotAVideo(f"the video host announced {total} bytes, more than any video")
+        if start:  # the rest of the object the kept bytes are from: its total was checked then
+            return start, total, bool(encoded)
         if total is not None and self.expected is not None and total != self.expected:
-            if start == 0:
-                self.start_over()
+            self.start_over()
             raise _Incomplete(f"the video host announced {total} bytes, the gateway {self.expected}")
-        if start == 0:
-            self.known = now
-            write_validator(self.partial, now)  # before the first byte of this object
+        self.known = now
+        write_validator(self.partial, now)  # before the first byte of this object
         return start, total, bool(encoded)
 
     async def _write(

@@ -25,7 +25,7 @@ from loopback import misbehaving_server, write_head
 from kling_notebook import AsyncKlingClient, Generation, RetryPolicy, errors
 from kling_notebook.gateway.download import DownloadPolicy
 from kling_notebook.store.journal import Journal
-from kling_notebook.store.partials import read_validator
+from kling_notebook.store.partials import Validator, read_validator, write_validator
 
 GEN_ID = "5e0c1f3a-77aa-4b1e-9c2d-3f4a5b6c7d8e:kling-video/v2.1/master/image-to-video"
 QUICK = RetryPolicy(base_delay=0.01, max_delay=0.02)
@@ -369,3 +369,37 @@ async def test_progress_is_throttled_and_ends_at_the_final_count(serve, tmp_path
     assert reports[-1] == (len(VIDEO), len(VIDEO))
     assert len(reports) <= elapsed / DownloadPolicy().progress_interval + 2, (len(reports), elapsed)
     assert [d for d, _ in reports] == sorted(d for d, _ in reports)
+
+
+def kept(tmp_path: Path, body: bytes, upto: int) -> Path:
+    """A partial of ``body``'s first ``upto`` bytes with its origin recorded, named by the journal
+    as a stopped process leaves it."""
+    partial = tmp_path / "out" / "v.mp4.part"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(body[:upto])
+    write_validator(partial, Validator(etag=etag(body), total=len(body)))
+    with Journal.in_dir(tmp_path / "out") as journal:
+        journal.adopt(GEN_ID, "completed", endpoint="universal", base_url="http://127.0.0.1:9")
+        journal.record_partial(GEN_ID, partial)
+    return partial
+
+
+async def test_a_partial_already_whole_is_saved_without_asking_again(serve, tmp_path):
+    """The process stopped between the last byte and the rename: nothing left to fetch."""
+    host, url = serve(honest())
+    kept(tmp_path, VIDEO, len(VIDEO))
+    async with client(tmp_path) as kling:
+        path = await kling.download(done(url), tmp_path / "out" / "v.mp4")
+    assert path.read_bytes() == VIDEO and host.asked == []
+
+
+async def test_the_rest_of_a_changed_object_is_fetched_by_the_next_process(serve, tmp_path):
+    """A download that had started over on a new version of the video (its size no longer the
+    gateway's) stopped half-way: the next process continues that version, it is not refused."""
+    newer = mp4(210_000, b"c")
+    host, url = serve(honest(newer))
+    kept(tmp_path, newer, len(newer) // 2)
+    async with client(tmp_path) as kling:
+        path = await kling.download(done(url, size=len(VIDEO)), tmp_path / "out" / "v.mp4")
+    assert path.read_bytes() == newer
+    assert host.ranges == [(f"bytes={len(newer) // 2}-", etag(newer))]
