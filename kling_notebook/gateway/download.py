@@ -12,12 +12,11 @@ long (stalled, or a byte at a time) is left and asked again, so a download ends 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -127,42 +126,36 @@ class _Progress:
         self._on_progress(done, total)
 
 
-async def _paced(chunks: AsyncIterator[bytes], policy: DownloadPolicy) -> AsyncIterator[bytes]:
-    """``chunks`` as they come, while at least ``min_rate * window`` bytes arrive per window;
-    raises :class:`_Incomplete` when a window brings less (silence included)."""
-    loop = asyncio.get_running_loop()
-    needed = policy.min_rate * policy.window
-    mark, got = loop.time(), 0
-    pending: asyncio.Future[bytes] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(chunks))
-            left = mark + policy.window - loop.time()
-            finished, _ = await asyncio.wait({pending}, timeout=max(left, 0.0))
-            chunk = b""
-            if finished:
-                try:
-                    chunk = pending.result()
-                except StopAsyncIteration:
-                    return
-                finally:
-                    pending = None
-            got += len(chunk)
-            now = loop.time()
-            if now >= mark + policy.window:
-                if got < needed:
-                    raise _Incomplete(
-                        f"the video host sent {got} bytes in {now - mark:.0f} s, less than "
-                        f"{policy.min_rate:.0f} bytes a second"
-                    )
-                mark, got = now, 0
-            if chunk:
-                yield chunk
-    finally:
-        if pending is not None:  # a read still waiting: end it before the response closes
-            pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
+class _Pace:
+    """The minimum-rate rule over one body: every ``window`` seconds must bring
+    ``min_rate * window`` bytes. Silence is caught by the socket's read timeout, which a download
+    sets to the window (:func:`_read_timeout`), so no timer runs beside the reads."""
+
+    def __init__(self, policy: DownloadPolicy) -> None:
+        self._needed = policy.min_rate * policy.window
+        self._policy = policy
+        self._mark = time.monotonic()
+        self._got = 0
+
+    def count(self, received: int) -> None:
+        """Count a chunk; raises :class:`_Incomplete` when its window brought too little."""
+        self._got += received
+        now = time.monotonic()
+        if now - self._mark < self._policy.window:
+            return
+        if self._got < self._needed:
+            raise _Incomplete(
+                f"the video host sent {self._got} bytes in {now - self._mark:.0f} s, less than "
+                f"{self._policy.min_rate:.0f} bytes a second"
+            )
+        self._mark, self._got = now, 0
+
+
+def _read_timeout(http: httpx.AsyncClient, policy: DownloadPolicy) -> httpx.Timeout:
+    """The client's timeouts, with no read waiting longer than the rule's window."""
+    given = http.timeout
+    read = policy.window if given.read is None else min(given.read, policy.window)
+    return httpx.Timeout(connect=given.connect, read=read, write=given.write, pool=given.pool)
 
 
 def _content_range(response: httpx.Response) -> tuple[int, int, int] | None:
@@ -217,10 +210,15 @@ class _Fetch:
         headers = dict(IDENTITY)
         if have and self.known is not None and self.known.if_range is not None:
             headers.update({"Range": f"bytes={have}-", "If-Range": self.known.if_range})
-        async with http.stream("GET", url, headers=headers) as response:
-            start, total, encoded = self._check(response, have)
-            with open(self.partial, "ab" if start else "wb") as out:
-                done = await self._write(response, encoded, out, start, total)
+        try:
+            async with http.stream(
+                "GET", url, headers=headers, timeout=_read_timeout(http, self.policy)
+            ) as response:
+                start, total, encoded = self._check(response, have)
+                with open(self.partial, "ab" if start else "wb") as out:
+                    done = await self._write(response, encoded, out, start, total)
+        except httpx.ReadTimeout as exc:
+            raise _Incomplete(f"the video host sent nothing for {self.policy.window:g} s") from exc
         return self._verify(done, total)
 
     def _check(self, response: httpx.Response, have: int) -> tuple[int, int | None, bool]:
@@ -287,7 +285,9 @@ class _Fetch:
         # Raw chunks as read (up to 256 KiB, see _wide_reads): re-cutting them only copies.
         chunks = response.aiter_bytes(1 << 16) if encoded else response.aiter_raw()
         done = start
-        async for chunk in _paced(chunks, self.policy):
+        pace = _Pace(self.policy)
+        async for chunk in chunks:
+            pace.count(len(chunk))
             if done + len(chunk) > limit:
                 self.start_over()
                 raise _Incomplete(f"the video host sent {beyond}")

@@ -83,7 +83,7 @@ def _id_label(generation_id: str) -> str:
 
 def video_filename(generation_id: str, prompt: str | None, created: datetime) -> str:
     """A readable, sortable file name unique to the generation, such as
-    ``20261123-193000_mona-lisa-puts-on_b906d239-5e0c1f3a.mp4``.
+    ``20261123-193000_mona-lisa-puts-on_b906d239-5a1ff582.mp4``.
 
     Only ``[a-z0-9-_.]`` survive, so a hostile prompt or id cannot escape the output folder. The
     time is formatted as given (pass local time for names that match the user's clock). Nothing
