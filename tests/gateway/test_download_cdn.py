@@ -96,7 +96,7 @@ async def test_progress_reaches_subscribers_a_few_times_a_second(make_emulator, 
     events: list[Any] = []
     async with client_for(emulator, out_dir) as client:
         started = time.monotonic()
-        result = await client.generate(image=image, prompt="slow cdn", on_event=events.append)
+        result = await client.generate(image=image, prompt="slow cdn", on_event=events.append, timeout=60)
         elapsed = time.monotonic() - started
     downloading = [e for e in events if e.phase == "downloading"]
     assert downloading[-1].bytes_done == result.generation.file_size == result.path.stat().st_size
@@ -143,7 +143,7 @@ async def test_downloading_a_generation_again_replaces_its_own_file(client, emul
 async def test_the_file_name_never_takes_the_urls_query(make_emulator, out_dir, image, shape):
     emulator = make_emulator(replies=shape)
     async with client_for(emulator, out_dir) as client:
-        result = await client.generate(image=image, prompt="a query")
+        result = await client.generate(image=image, prompt="a query", timeout=60)
     assert result.generation.video_url and "?" in result.generation.video_url or shape == "url_kling"
     name = result.path.name
     assert name.endswith(".mp4") and "?" not in name and "cachekey" not in name.lower()
