@@ -6,6 +6,7 @@ sent a ``requestId`` it is appended so support can trace the call.
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "BadRequestError",
     "AuthenticationError",
     "InsufficientCreditsError",
+    "KeyLimitError",
     "NotFoundError",
     "RateLimitError",
     "ServerError",
@@ -27,9 +29,18 @@ __all__ = [
     "WaitTimeoutError",
     "SubmissionUncertainError",
     "DownloadError",
+    "BusyElsewhereError",
     "BudgetExceededError",
     "ConfigurationError",
+    "StorageError",
+    "JournalDamagedError",
 ]
+
+
+def shell_quote(value: str) -> str:
+    """``value`` as one word of a suggested shell command: a pasted hint never runs anything else,
+    whatever the gateway put in an id."""
+    return shlex.quote(value)
 
 
 def shorten(value: Any, limit: int = 60) -> str:
@@ -50,11 +61,28 @@ class KlingError(Exception):
         if hint is not None:
             self.hint = hint
         self.message = message
-        super().__init__(f"{message} {self.hint}".strip() if self.hint else message)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        """The message and what to do, read when shown (a hint may be added on the way up)."""
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
 
 
 class ConfigurationError(KlingError):
     """Missing or contradictory settings (for example no API key)."""
+
+
+class StorageError(KlingError):
+    """The outputs folder, its journal or a video file could not be written or read (a full disk,
+    a read-only folder). Nothing already recorded is lost: the journal and its record keep every
+    paid generation's id."""
+
+    hint = "Free some disk space or choose a writable folder (out_dir= or $KLING_NOTEBOOK_OUTPUTS), then resume."
+
+
+class JournalDamagedError(StorageError):
+    """``journal.sqlite3`` cannot be used as it is (damaged, a newer schema, another program's
+    file, a folder in its place); the message says which, and what to do."""
 
 
 class ValidationError(KlingError, ValueError):
@@ -83,19 +111,32 @@ class APIStatusError(KlingError):
         request_id: str | None = None,
         body: Any = None,
         retry_after: float | None = None,
+        field: str | None = None,
     ) -> None:
         self.status_code = status_code
+        #: What the gateway said, without the status (may be empty).
+        self.detail = message
         self.request_id = request_id
         self.body = body
         self.retry_after = retry_after
-        text = f"HTTP {status_code}: {message}"
+        #: The request field a 400 is about, when the gateway named one.
+        self.field = field
+        text = f"HTTP {status_code}: {message}" if message else f"HTTP {status_code}"
+        if field:
+            text += f" (field {field})"
         if request_id:
             text += f" (requestId {request_id})"
         super().__init__(text)
 
 
 class BadRequestError(APIStatusError):
-    hint = "The gateway rejected the request body; fix the field it names and try again."
+    hint = "The gateway rejected the request body; nothing was created."
+
+    def __init__(self, message: str, **details: Any) -> None:
+        field = details.get("field")
+        if field:
+            self.hint = f"The gateway rejected `{field}`: fix it and try again; nothing was created."
+        super().__init__(message, **details)
 
 
 class AuthenticationError(APIStatusError):
@@ -106,6 +147,15 @@ class AuthenticationError(APIStatusError):
 
 class InsufficientCreditsError(APIStatusError):
     hint = "The account is out of credits: top it up before trying again. This is never retried."
+
+
+class KeyLimitError(InsufficientCreditsError):
+    """The key's own spending limit (set by whoever manages it, a teacher) refused the charge."""
+
+    hint = (
+        "This key's spending limit is reached; nothing was created. It resets as its limit says "
+        "(00:00 UTC), or whoever manages the key can raise it."
+    )
 
 
 class NotFoundError(APIStatusError):
@@ -167,7 +217,7 @@ class WaitTimeoutError(KlingError):
         self.last_status = last_status
         super().__init__(
             f"Stopped waiting for {generation_id} after {waited:.0f} s (last status: {last_status}).",
-            hint=f"It may still finish: resume with `kling-notebook wait '{generation_id}'` "
+            hint=f"It may still finish: resume with `kling-notebook wait {shell_quote(generation_id)}` "
             "or client.wait(id). Do not submit again.",
         )
 
@@ -190,6 +240,18 @@ class SubmissionUncertainError(KlingError):
         )
 
 
+class BusyElsewhereError(KlingError):
+    """Another job (another kernel or terminal on this machine) is already waiting for this
+    generation and saves its video; following it here too would save it twice."""
+
+    def __init__(self, generation_id: str) -> None:
+        self.generation_id = generation_id
+        super().__init__(
+            f"Generation {generation_id} is being waited for by another process on this machine.",
+            hint="It is saved there; look for it in the outputs folder once that process is done.",
+        )
+
+
 class DownloadError(KlingError):
     """The video could not be downloaded; the generation itself is done and paid for."""
 
@@ -198,7 +260,7 @@ class DownloadError(KlingError):
         self.reason = reason
         super().__init__(
             f"Downloading the video of {generation_id} failed ({reason}).",
-            hint=f"It is not lost: `kling-notebook wait '{generation_id}'` downloads it again.",
+            hint=f"It is not lost: `kling-notebook wait {shell_quote(generation_id)}` downloads it again.",
         )
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "COMPLETED_STATUSES",
     "FAILED_STATUSES",
     "TERMINAL_STATUSES",
+    "canonical_status",
 ]
 
 #: Statuses that mean "not finished yet", in their canonical words: waiting at the gateway, and
@@ -36,11 +37,7 @@ FAILED_STATUSES = frozenset({"error", "failed"})
 TERMINAL_STATUSES = frozenset({"completed"}) | FAILED_STATUSES
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _canonical_status(given: Any, video_url: str | None, has_error: bool) -> str:
+def canonical_status(given: Any, video_url: str | None, has_error: bool) -> str:
     """One word per outcome, so the wait, the journal and resume agree on when a job has ended:
     every completion wording becomes "completed", and an error without a video is a failure
     whatever the status says (a failed job reported as running would be waited for until the
@@ -56,9 +53,10 @@ def _canonical_status(given: Any, video_url: str | None, has_error: bool) -> str
 
 @dataclass(frozen=True)
 class Generation:
-    """The gateway's view of one generation, parsed tolerantly (unknown fields kept in ``raw``).
+    """The gateway's view of one generation (parsed by :mod:`kling_notebook.gateway.replies`;
+    the whole reply kept in ``raw``).
 
-    ``status`` is canonical (see :func:`_canonical_status`); the gateway's own word is in ``raw``.
+    ``status`` is canonical (see :func:`canonical_status`); the gateway's own word is in ``raw``.
     """
 
     id: str
@@ -70,31 +68,6 @@ class Generation:
     file_size: int | None = None
     duration: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_api(cls, body: Mapping[str, Any]) -> Generation:
-        video = _mapping(body.get("video"))
-        error = body.get("error")
-        if isinstance(error, Mapping):
-            error_name, error_message = error.get("name"), error.get("message")
-        elif error:
-            error_name, error_message = None, str(error)
-        else:
-            error_name = error_message = None
-        usage = _mapping(_mapping(body.get("meta")).get("usage"))
-        credits = usage.get("credits_used", usage.get("tokens_used"))
-        video_url = video.get("url") or None
-        return cls(
-            id=str(body["id"]),
-            status=_canonical_status(body.get("status"), video_url, bool(error_name or error_message)),
-            video_url=video_url,
-            error_name=error_name,
-            error_message=error_message,
-            credits_used=float(credits) if isinstance(credits, (int, float)) else None,
-            file_size=video.get("file_size") if isinstance(video.get("file_size"), int) else None,
-            duration=video.get("duration") or body.get("duration"),
-            raw=dict(body),
-        )
 
     @property
     def is_running(self) -> bool:

@@ -17,32 +17,50 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
+import uuid
 import warnings
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
 from ..domain import errors
-from ..domain.cost import DEFAULT_PRICES, Budget, PriceTable, Reservation, reserve_all
-from ..domain.generation import RUNNING_STATUSES, Generation
+from ..domain.cost import DEFAULT_PRICES, Budget, CostEstimate, PriceTable, Reservation, reserve_all
+from ..domain.generation import RUNNING_STATUSES, TERMINAL_STATUSES, Generation
 from ..domain.images import ImageInfo, ImageLimits
 from ..domain.polling import PollPolicy
-from ..domain.request import GenerationRequest, IgnoredFieldWarning, Prepared, request_from
+from ..domain.request import (
+    MODEL_ID,
+    GenerationRequest,
+    IgnoredFieldWarning,
+    Prepared,
+    request_from,
+)
 from ..domain.retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
 from ..store.history import HistoryItem
-from ..store.journal import Journal
+from ..store.journal import IdTaken, Journal
 from ..store.outputs import find_out_dir, place
 from ..store.partials import claimed, partial_path, write_validator
 from ._pool import GatedAsyncClient
 from .download import DownloadPolicy, fetch_video, require_http_url
 from .image_url import fetch_url_image
-from .settings import Endpoint, endpoint_path, find_base_url, require_api_key
+from .logs import LOGS_PATH, Sighting, pages_done, query, search_logs
+from .prices import DEMO_LABEL, LIVE_LABEL, LivePrices
+from .replies import MAX_JSON_BYTES, generation_from, json_object, read_json, status_error
+from .settings import (
+    Endpoint,
+    check_transport_security,
+    endpoint_path,
+    find_base_url,
+    require_api_key,
+)
 
 _Client = TypeVar("_Client", bound="GatewayClient")
 
@@ -55,38 +73,6 @@ USER_AGENT = "kling_notebook/0.1"
 
 #: Transport failures that prove the request never reached the server.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-_STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
-    400: errors.BadRequestError,
-    401: errors.AuthenticationError,
-    403: errors.InsufficientCreditsError,
-    404: errors.NotFoundError,
-    422: errors.BadRequestError,
-    429: errors.RateLimitError,
-    504: errors.GatewayTimeoutError,
-}
-
-
-def _status_error(response: httpx.Response) -> errors.APIStatusError:
-    """The typed error for an HTTP error response, with the gateway's message and requestId."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:500]
-    message = body.get("message") if isinstance(body, dict) else None
-    if isinstance(message, list):
-        message = "; ".join(map(str, message))
-    request_id = body.get("requestId") if isinstance(body, dict) else None
-    status = response.status_code
-    cls = _STATUS_ERRORS.get(status) or (errors.ServerError if status >= 500 else errors.APIStatusError)
-    return cls(
-        str(message or response.reason_phrase or "error"),
-        status_code=status,
-        request_id=request_id,
-        body=body,
-        retry_after=parse_retry_after(response.headers.get("retry-after")),
-    )
-
 
 def _refuse_redirect(response: httpx.Response) -> None:
     """Raise for a redirect from the API: it means a wrong base URL, so it is never followed (the
@@ -101,13 +87,20 @@ def _refuse_redirect(response: httpx.Response) -> None:
     )
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise errors.InvalidResponseError(f"HTTP {response.status_code} with a body that is not JSON") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-        raise errors.InvalidResponseError(f"HTTP {response.status_code} without a generation id")
+def _is_id(value: object) -> bool:
+    """A generation id we can keep, show and put in a (quoted) command: opaque, but printable text
+    (no control characters or terminal escapes) and not a novel (the shapes seen have 21-70)."""
+    return isinstance(value, str) and 0 < len(value) <= 256 and value.isprintable() and value.strip() == value
+
+
+def _reply(response: httpx.Response, asked: str | None = None) -> dict[str, Any]:
+    """A generation reply's JSON: an object with a text ``id`` (the one ``asked`` for, when a
+    status read asked for one: another generation's answer is never taken for ours)."""
+    body = read_json(response)
+    if not isinstance(body, dict) or not _is_id(body.get("id")):
+        raise errors.InvalidResponseError(f"HTTP {response.status_code} without a usable generation id")
+    if asked is not None and body["id"] != asked:
+        raise errors.InvalidResponseError(f"HTTP {response.status_code} about another generation than the one asked for")
     return body
 
 
@@ -154,9 +147,12 @@ class GatewayClient:
     (``/v2/video/generations``) or "legacy" (``/v2/generate/video/kling/generation``).
     ``journal``: True (a journal in ``out_dir``), False, or a :class:`Journal`.
     ``budget``: an optional :class:`Budget` every submit reserves from (refused past it);
-    ``prices``: the table behind the estimate journalled with every submit; ``concurrency``: how
-    many generations run at once (see the runtime's job runner); ``download_policy``: the
-    minimum rate a video download must keep and the largest video accepted.
+    ``prices``: the table behind the estimate journalled with every submit; ``live_prices``:
+    read the gateway's live price of each model (``GET /v1/models``, no key) and let it win over
+    the table, which stays the fallback; ``concurrency``: how many generations run at once (see
+    the runtime's job runner); ``allow_http``: send the key to a plain http:// base URL that is
+    not this machine (refused otherwise); ``download_policy``: the minimum rate a video download
+    must keep and the largest video accepted.
     """
 
     def __init__(
@@ -178,10 +174,13 @@ class GatewayClient:
         budget: Budget | None = None,
         prices: PriceTable = DEFAULT_PRICES,
         concurrency: int = 4,
+        allow_http: bool = False,
+        live_prices: bool = False,
         download_policy: DownloadPolicy | None = None,
     ) -> None:
         self.__key = require_api_key(api_key)
         self.base_url = find_base_url(base_url)
+        check_transport_security(self.base_url, allow_http)
         self.endpoint: Endpoint = endpoint
         self.path = endpoint_path(endpoint)
         self.out_dir = find_out_dir(out_dir)
@@ -194,6 +193,11 @@ class GatewayClient:
         self.demo = demo
         self.budget = budget
         self.prices = prices
+        self._live_prices = (
+            LivePrices(self.base_url, clock=clock, label=DEMO_LABEL if demo else LIVE_LABEL)
+            if live_prices
+            else None
+        )
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         #: How many generations of this account run at once from submit to saved file (the
@@ -211,6 +215,11 @@ class GatewayClient:
         self._submitted: dict[str, _Submitted] = {}
         #: What was last journalled per generation (status, credits, video URL, error).
         self._recorded: dict[str, tuple[Any, ...]] = {}
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        """What must be scrubbed from every text that came from the network: the key."""
+        return (self.__key,)
 
     def __repr__(self) -> str:  # never the key
         mode = ", demo=True" if self.demo else ""
@@ -276,16 +285,71 @@ class GatewayClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _send(self, method: str, **kwargs: Any) -> httpx.Response:
-        """One HTTP call to the endpoint path; maps transport failures and error statuses."""
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One API call whose body is read only up to :data:`MAX_JSON_BYTES` (decoded): a huge
+        or endless answer costs a megabyte of memory, not the kernel."""
+        api = self._clients().api
+        request = api.build_request(method, path, **kwargs)
+        streamed = await api.send(request, stream=True)
         try:
-            response = await self._clients().api.request(method, self.path, **kwargs)
+            body = bytearray()
+            async for chunk in streamed.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JSON_BYTES:
+                    raise errors.InvalidResponseError(
+                        f"HTTP {streamed.status_code} with a body of more than {MAX_JSON_BYTES} bytes"
+                    )
+        finally:
+            await streamed.aclose()
+        kept = [(name, value) for name, value in streamed.headers.raw
+                if name.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")]
+        return httpx.Response(streamed.status_code, headers=kept, content=bytes(body), request=request)
+
+    async def _send(self, method: str, path: str | None = None, **kwargs: Any) -> httpx.Response:
+        """One HTTP call to the endpoint path (or ``path``); maps transport failures and error
+        statuses."""
+        try:
+            response = await self._request(method, path or self.path, **kwargs)
         except httpx.TransportError as exc:
             raise _connection_error(exc) from exc
         _refuse_redirect(response)
         if response.status_code >= 400:
-            raise _status_error(response)
+            raise status_error(response, secrets=self._secrets)
         return response
+
+    # -- prices and service reads ----------------------------------------------------------
+
+    async def price_table(self, models: Iterable[str] = ()) -> PriceTable:
+        """The price table in force for ``models``: the client's, with the gateway's live
+        prices over it when this client reads them (``live_prices=True``)."""
+        if self._live_prices is None:
+            return self.prices
+        return self.prices.with_rates(await self._live_prices.rates(self._clients().plain, models))
+
+    async def estimate(self, request: GenerationRequest, count: int = 1) -> CostEstimate:
+        """What ``request`` is expected to cost, following its model (and audio), labelled with
+        where the price comes from. Sends nothing paid."""
+        table = await self.price_table([request.model])
+        return table.estimate_request(request, count)
+
+    async def service_get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """A free read of one of the gateway's service routes (``/v1/key``, ``/v2/usage``) with
+        this client's key; transient faults are retried (bounded)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._clients().api.get(path, params=params)
+            except httpx.TransportError as exc:
+                failure: errors.KlingError = _connection_error(exc)
+            else:
+                _refuse_redirect(response)
+                if response.status_code < 400:
+                    return json_object(response, path)
+                failure = status_error(response, secrets=self._secrets)
+            if not _is_transient(failure) or attempt >= self.retry.max_attempts:
+                raise failure
+            await self._clock.sleep(self.retry.delay(attempt, getattr(failure, "retry_after", None)))
 
     # -- create -----------------------------------------------------------------------------
 
@@ -302,7 +366,8 @@ class GatewayClient:
         for note in request.endpoint_notes(self.endpoint):
             warnings.warn(note, IgnoredFieldWarning, stacklevel=2)
         limits = self.image_limits or request.image_limits
-        encoded = request.with_changes(image_limits=limits).prepare()
+        limited = request.with_changes(image_limits=limits)
+        encoded = limited.prepare()
         info = encoded.info
         if encoded.is_url and self.check_url_images:
             if probed is None:
@@ -310,11 +375,19 @@ class GatewayClient:
             else:
                 probed.check(limits)
                 info = probed
+        end = limited.prepare_end_image()
+        end_info = end.info if end else None
+        if end is not None and end.is_url and self.check_url_images:
+            try:
+                end_info = await fetch_url_image(end.api_value, self._clients().plain, limits)
+            except errors.ValidationError as error:
+                raise errors.ValidationError("end_image", error.given, error.limit) from error
         return Prepared(
             request=request,
-            payload=request.to_payload(encoded.api_value),
-            estimate=self.prices.estimate(request.duration),
+            payload=request.to_payload(encoded.api_value, end.api_value if end else None),
+            estimate=await self.estimate(request),
             image=info,
+            end_image=end_info,
         )
 
     async def submit(
@@ -343,12 +416,22 @@ class GatewayClient:
         reservations = reserve_all(budgets, prepared.estimate)
         journal = self.journal
         row: int | None = None
+        # Sent with the POST and kept in the journal first: the gateway's logs find the attempt by
+        # it when the answer is lost (see kling_notebook.runtime.settle).
+        client_request_id = f"kn-{uuid.uuid4().hex}"
         if journal is not None:
             summary = prepared.request.summary()
             estimate = dataclasses.asdict(prepared.estimate)
             try:
                 row = await journal.run(
-                    lambda: journal.begin(summary, endpoint=self.endpoint, base_url=self.base_url, estimate=estimate),
+                    lambda: journal.begin(
+                        summary,
+                        endpoint=self.endpoint,
+                        base_url=self.base_url,
+                        estimate=estimate,
+                        client_request_id=client_request_id,
+                        demo=self.demo,
+                    ),
                     undo=lambda begun: journal.not_submitted(begun, "cancelled before it was sent"),
                 )
             except BaseException:
@@ -370,7 +453,7 @@ class GatewayClient:
                 await journal.run(lambda: mark(row, reason))
 
         try:
-            body = await self._post_once(prepared, record_outcome)
+            body = await self._post_once(prepared, client_request_id, record_outcome)
         except errors.SubmissionUncertainError as exc:
             await record_outcome(True, exc.reason)
             raise
@@ -378,13 +461,16 @@ class GatewayClient:
             # Everything _post_once lets through unrecorded provably created nothing.
             await record_outcome(False, type(exc).__name__)
             raise
-        generation = Generation.from_api(body)
+        generation = generation_from(body, secrets=self._secrets)
         for reservation in reservations:
             reservation.commit(generation.credits_used)
         if journal is not None and row is not None:
             try:
                 await journal.run(lambda: journal.submitted(row, generation.id, generation.status))
                 self._recorded[generation.id] = (generation.status, None, None, None)
+            except IdTaken as taken:  # the gateway says this is a generation the journal has
+                log.warning("the gateway answered with %s", taken)
+                await journal.run(functools.partial(journal.duplicate, row, taken))
             except Exception:  # the generation exists and is paid: never lose its id to a disk error
                 log.exception("could not journal %s: note this id to recover the video", generation.id)
         self._submitted[generation.id] = _Submitted(prepared.request.duration, self._clock.now(), reservations)
@@ -392,14 +478,15 @@ class GatewayClient:
         return generation
 
     async def _post_once(
-        self, prepared: Prepared, record_outcome: Callable[[bool, str], Awaitable[None]]
+        self, prepared: Prepared, client_request_id: str, record_outcome: Callable[[bool, str], Awaitable[None]]
     ) -> dict[str, Any]:
         """POST, retrying only what provably created nothing; anything else is uncertain."""
         attempt = 0
+        headers = {"X-Client-Request-Id": client_request_id}
         while True:
             attempt += 1
             try:
-                response = await self._clients().api.post(self.path, json=prepared.payload)
+                response = await self._request("POST", self.path, json=prepared.payload, headers=headers)
             except _NEVER_SENT as exc:
                 if attempt >= self.retry.max_attempts:
                     raise _connection_error(exc) from exc
@@ -418,23 +505,63 @@ class GatewayClient:
                 await self._clock.sleep(self.retry.delay(attempt, retry_after))
                 continue
             if response.status_code >= 500 or response.status_code in (408,):
+                detail = status_error(response, secrets=self._secrets).detail
                 raise errors.SubmissionUncertainError(
-                    f"HTTP {response.status_code} from the gateway: {_status_error(response).message}",
+                    f"HTTP {response.status_code} from the gateway" + (f": {detail}" if detail else ""),
                     prepared.request,
                 )
             if response.status_code >= 400:
-                raise _status_error(response)
+                raise self._refusal(response, prepared.request)
             try:
-                return _json(response)
+                return _reply(response)
             except errors.InvalidResponseError as exc:
+                inference_id = response.headers.get("x-inference-id", "").strip()
+                if _is_id(inference_id):
+                    # The body was lost on the way, its header was not: for an async generation the
+                    # gateway's inference id is the generation id.
+                    log.warning("create answer unreadable (%s); its x-inference-id names the generation", exc.message)
+                    return {"id": inference_id, "status": "queued"}
                 raise errors.SubmissionUncertainError(exc.message, prepared.request) from exc
+
+    def _refusal(self, response: httpx.Response, request: GenerationRequest) -> errors.APIStatusError:
+        """The typed error of a refused create, saying when the chosen provider is the likely
+        cause: Kling's native API no longer lists some models the gateway still serves."""
+        error = status_error(response, secrets=self._secrets)
+        if request.provider in ("kling", "klingai") and response.status_code in (400, 404, 422):
+            error.hint = (
+                f"{error.hint} provider={request.provider!r} may not serve {request.model} any more (it is "
+                "missing from Kling's current capability map): try provider='auto' (the default), which "
+                "can use the fal mirror."
+            ).strip()
+        return error
 
     # -- read -------------------------------------------------------------------------------
 
+    async def sightings(self, attempts: dict[str, datetime], model: str = MODEL_ID) -> dict[str, Sighting]:
+        """What the gateway's usage logs say of each attempt (client request id -> when it was
+        sent): whether it made a generation and its id. A free read; raises the usual typed
+        errors when the logs cannot be read (no access with this key, unreachable)."""
+        if not attempts:
+            return {}
+        start = min(attempts.values()) - timedelta(minutes=1)
+        end = datetime.now(timezone.utc) + timedelta(minutes=1)
+        rows: list[Any] = []
+        page = 0
+        while True:
+            response = await self._send("GET", LOGS_PATH, params=query(start, end, model, page))
+            body = read_json(response)
+            data = body.get("data") if isinstance(body, dict) else None
+            rows += data if isinstance(data, list) else []
+            if pages_done(body, page):
+                return search_logs(rows, attempts)
+            page += 1
+
     async def _get_once(self, generation_id: str) -> tuple[Generation, float | None]:
         response = await self._send("GET", params={"generation_id": generation_id})
-        generation = Generation.from_api(_json(response))
-        return generation, parse_retry_after(response.headers.get("retry-after"))
+        generation = generation_from(_reply(response, asked=generation_id), secrets=self._secrets)
+        # A hint on a success only spaces the next poll: capped like any other Retry-After.
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return generation, None if retry_after is None else min(retry_after, self.retry.max_retry_after)
 
     async def get(self, generation: Generation | str) -> Generation:
         """The current state of a generation: a free read that writes nothing anywhere (not even a
@@ -513,6 +640,12 @@ class GatewayClient:
         15 min for 5 s videos, 30 for 10 s (see :meth:`origin`).
         """
         generation_id = generation.id if isinstance(generation, Generation) else generation
+        if isinstance(generation, Generation) and generation.status in TERMINAL_STATUSES:
+            # A create answer can already say completed (with its video): nothing to poll for.
+            await self._record(generation)
+            if on_update:
+                on_update(generation)
+            return self._ended(generation)
         since, duration = await self.origin(generation_id, duration)
         poll = poll or self.poll
         started = self._clock.now()
@@ -541,12 +674,8 @@ class GatewayClient:
                 await self._record(found)
                 if on_update:
                     on_update(found)
-                if found.is_completed:
-                    if not found.video_url:
-                        raise errors.MissingVideoError(generation_id)
-                    return found
-                if found.is_failed:
-                    raise errors.GenerationFailedError(generation_id, found.error_name, found.error_message)
+                if found.status in TERMINAL_STATUSES:
+                    return self._ended(found)
                 if found.status not in RUNNING_STATUSES and found.status not in warned:
                     warned.add(found.status)
                     log.warning("unknown status %r for %s: treated as running", found.status, generation_id)
@@ -555,6 +684,19 @@ class GatewayClient:
                 raise errors.WaitTimeoutError(generation_id, now - started, last_status)
             delay = poll.next_delay(now - since, duration, retry_after)
             await self._clock.sleep(min(delay, deadline - now))
+
+    def _ended(self, generation: Generation) -> Generation:
+        """A generation that has ended: returned when it has its video, else its typed error. A
+        failed one is not billed (the gateway releases its hold), so its reservations are
+        refunded."""
+        if generation.is_failed:
+            mine = self._submitted.get(generation.id)
+            for reservation in mine.reservations if mine else ():
+                reservation.refund()
+            raise errors.GenerationFailedError(generation.id, generation.error_name, generation.error_message)
+        if not generation.video_url:
+            raise errors.MissingVideoError(generation.id)
+        return generation
 
     # -- download ---------------------------------------------------------------------------
 

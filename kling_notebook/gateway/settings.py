@@ -23,10 +23,15 @@ __all__ = [
     "find_base_url",
     "endpoint_path",
     "is_loopback",
+    "check_transport_security",
+    "ALLOW_HTTP_ENV_VAR",
 ]
 
 KEY_ENV_VARS = ("AIMLAPI_KEY", "AIML_API_KEY", "AIMLAPI_API_KEY")
-BASE_URL_ENV_VARS = ("AIMLAPI_BASE_URL", "AIML_API_BASE")
+#: The base URL's names: ours first, then the gateway SDK's two (whose values end in ``/v1``).
+BASE_URL_ENV_VARS = ("AIMLAPI_BASE_URL", "AIML_API_BASE", "AIMLAPI_API_BASE")
+#: Set to 1 to allow an http:// base URL that is not this machine (the key then travels in clear).
+ALLOW_HTTP_ENV_VAR = "KLING_NOTEBOOK_ALLOW_HTTP"
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 
 Endpoint = Literal["universal", "legacy"]
@@ -50,13 +55,25 @@ def find_api_key(explicit: str | None = None) -> str | None:
 
 
 def require_api_key(explicit: str | None = None) -> str:
+    """The key to use, checked before any request: it goes into an HTTP header, where a line
+    break or a non-ASCII character would make the request fail (and leak the key into the error
+    of the HTTP library) after nothing was sent. The message never shows the key."""
     key = find_api_key(explicit)
     if key is None:
         raise ConfigurationError(
-            "No API key: pass api_key=... or set one of " + ", ".join(KEY_ENV_VARS) + ".",
+            "No API key: set one of " + ", ".join(KEY_ENV_VARS) + " (or give api_key= in Python).",
             hint="Without a key, kling_notebook.connect() and the panel run in demo mode "
             "(a local emulator, simulated videos, no credits used).",
         )
+    for position, char in enumerate(key, 1):
+        if not "!" <= char <= "~":  # visible ASCII only
+            what = "a line break" if char in "\r\n" else "a space" if char.isspace() else (
+                "a control character" if char.isascii() else "a non-ASCII character"
+            )
+            raise ConfigurationError(
+                f"The API key has {what} at character {position} of {len(key)}; nothing was sent.",
+                hint="Copy the key again from the AI/ML API dashboard (keys are plain ASCII, without spaces).",
+            )
     return key
 
 
@@ -92,3 +109,17 @@ def is_loopback(base_url: str) -> bool:
     """Whether ``base_url`` points at this machine (a local emulator, which ends with its process)."""
     host = urlsplit(base_url).hostname or ""
     return host.startswith("127.") or host in ("localhost", "::1")
+
+
+def check_transport_security(base_url: str, allow_http: bool = False) -> None:
+    """Refuse an ``http://`` base URL that is not this machine: the key would cross the network
+    in clear text. ``allow_http`` (or ``$KLING_NOTEBOOK_ALLOW_HTTP=1``) is the explicit opt-in."""
+    if not base_url.startswith("http://") or is_loopback(base_url):
+        return
+    if allow_http or os.environ.get(ALLOW_HTTP_ENV_VAR, "").strip() in ("1", "true", "yes"):
+        return
+    raise ConfigurationError(
+        f"The base URL http://{urlsplit(base_url).hostname} is plain http:// to another machine: "
+        "the key would travel unencrypted.",
+        hint="Use https://, or opt in with allow_http=True (or KLING_NOTEBOOK_ALLOW_HTTP=1) for a trusted network.",
+    )

@@ -38,6 +38,7 @@ from typing import Any
 
 from ..domain import errors
 from ..domain.cost import Budget
+from ..domain.errors import shell_quote
 from ..domain.events import EventHandler, JobEvent, Phase, describe
 from ..domain.generation import GenerationResult
 from ..domain.polling import PollPolicy
@@ -47,13 +48,16 @@ from .engine import spawn
 from .gate import AdaptiveLimit
 from .pipeline import Reporter, resume_generation, run_generation
 
-__all__ = ["Job", "JobRunner", "live_generation_ids", "MAX_REFUSALS"]
+__all__ = ["Job", "JobRunner", "live_generation_ids", "MAX_REFUSALS", "WAITING_FOR_A_SLOT"]
 
 log = logging.getLogger("kling_notebook")
 
 #: How often one job's submit may be refused with 429 (and queued again) before the job fails
 #: with that RateLimitError; None: until it goes through or is cancelled.
 MAX_REFUSALS: int | None = None
+#: What a job held by the gateway's 429 says first (the account's keys share one limit: a class
+#: on one account queues, it does not fail).
+WAITING_FOR_A_SLOT = "waiting for a free slot at the gateway"
 #: Backoff grows no further after this many refusals (the retry policy's max_delay caps it anyway).
 _MAX_BACKOFF_STEP = 10
 
@@ -195,7 +199,7 @@ class Job:
             self.refusals += 1
             gate.backed_off()
             delay = self.client.retry.delay(min(self.refusals, _MAX_BACKOFF_STEP), refused.retry_after)
-            self._say("held", started, "queued locally: the gateway's concurrency limit is reached "
+            self._say("held", started, f"{WAITING_FOR_A_SLOT}: the account's concurrency limit is reached "
                       f"(HTTP 429, nothing was created); submitting again in {delay:.0f} s. Cancel stops "
                       "it; nothing is charged.")
             await self._held(started, self.client.clock.sleep(delay))
@@ -227,6 +231,19 @@ class Job:
     def cancel(self) -> bool:
         """Stop waiting. There is no cancel endpoint: a submitted job may still finish server-side."""
         return self._future.cancel() if self._future else False
+
+    def stopped_waiting(self) -> str:
+        """What stopping this job means, in one sentence (said when a wait for it is interrupted)."""
+        if self.generation_id:
+            return (
+                f"Stopped waiting: generation {self.generation_id} goes on at the gateway (and is "
+                "charged); kling_notebook.resume() or "
+                f"`kling-notebook wait {shell_quote(self.generation_id)}` saves its video later."
+            )
+        if self.last_event is not None and self.last_event.phase == "submitting":
+            return ("Stopped while the request was being sent: it may or may not have started a generation; "
+                    "kling_notebook.resume() looks it up before anything is sent again.")
+        return "Stopped before anything was sent: nothing is charged."
 
     def done(self) -> bool:
         return self._future is not None and self._future.done()

@@ -27,17 +27,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..domain import errors
+from ..domain.errors import shell_quote
 from ..domain.generation import GenerationResult
 from ..gateway.client import GatewayClient
 from ..gateway.settings import is_loopback
+from ..store.claims import held_elsewhere
 from ..store.history import HistoryItem, request_from_summary
 from ..store.journal import SUBMITTING, Journal, JournalEntry
 from ..store.outputs import find_out_dir
 from ..store.partials import remove_abandoned
+from ..store.processes import is_running
 from .client import AsyncKlingClient
 from .connect import connect
 from .engine import run_blocking
 from .jobs import Job, live_generation_ids
+from .settle import Settled, settle_from_logs
 
 __all__ = [
     "ElsewhereError",
@@ -76,7 +80,7 @@ class ElsewhereError(errors.KlingError):
         self.base_url = base_url
         super().__init__(
             f"{generation_id} was made through {base_url} ({endpoint} endpoint), not this client's address.",
-            hint=f"Resume it with the key for that gateway and AIMLAPI_BASE_URL={base_url}"
+            hint=f"Resume it with the key for that gateway and AIMLAPI_BASE_URL={shell_quote(base_url)}"
             + (" and --endpoint legacy" if endpoint == "legacy" else "") + ".",
         )
 
@@ -100,19 +104,19 @@ class UncertainEntry:
         """What the user must check, in one paragraph."""
         item = HistoryItem(self.entry)
         what = f"prompt {item.prompt!r}" if item.prompt else "no prompt"
-        why = (
-            "the process stopped while submitting"
-            if self.entry.status == SUBMITTING
-            else self.entry.error or "no answer"
-        )
+        if self.entry.status != SUBMITTING:
+            why = self.entry.error or "no answer"
+        elif is_running(self.entry.submitter) is False:
+            why = "the process that sent it stopped before its answer was recorded"
+        else:
+            why = "no answer was recorded"
         row = self.entry.row
         return (
             f"Row {row}: submitted at {self.entry.created_at} ({what}, {item.duration or '?'} s) "
             f"to {self.entry.base_url}; the outcome is unknown ({why}). Check your account's "
             "generations for one created then: if it exists, record its id with "
-            f"`kling-notebook settle {row} --id ID` and resume saves it; if not, record that "
-            f"with `kling-notebook settle {row} --not-created`, and submitting again is safe. "
-            "Resume never resubmits it."
+            f"`kling-notebook settle {row} --id ID` and resume saves it; if it does not, record "
+            f"that with `kling-notebook settle {row} --not-created`. Resume never resubmits it."
         )
 
 
@@ -123,6 +127,8 @@ class ResumeReport:
     recovered: tuple[GenerationResult, ...]
     failures: tuple[ResumeFailure, ...]
     uncertain: tuple[UncertainEntry, ...]
+    #: Uncertain attempts looked up in the gateway's logs first, and what they said.
+    settled: tuple[Settled, ...] = ()
 
     @property
     def not_resumable(self) -> list[ResumeFailure]:
@@ -139,6 +145,7 @@ class ResumeReport:
             f"resume: {len(self.recovered)} recovered, {len(self.failures)} failed, "
             f"{len(self.uncertain)} uncertain"
         ]
+        lines += [f"  settled by the gateway's logs: {outcome}" for outcome in self.settled]
         lines += [f"  saved {result.path} ({result.id})" for result in self.recovered]
         lines += [f"  failed {f.entry.generation_id}: {f.error}" for f in self.failures]
         lines += [f"  uncertain: {u.advice}" for u in self.uncertain]
@@ -167,9 +174,11 @@ class Survey:
 
     #: This client resumes them (waiting and downloading are free).
     here: tuple[JournalEntry, ...]
-    #: A job of this process (another panel, a cell) already waits for them: left to it.
+    #: A job of this process (another panel, a cell) or of another process on this machine already
+    #: waits for them: left to it.
     running: tuple[JournalEntry, ...]
-    #: Made by a local emulator that has stopped: nothing to save, nothing was paid.
+    #: Made by a local emulator that has stopped (and not by the demo emulator, which answers for
+    #: the demo emulators before it): nothing to save, nothing was paid.
     gone: tuple[JournalEntry, ...]
     #: Made through another gateway address: only a client for that address resumes them.
     elsewhere: tuple[JournalEntry, ...]
@@ -196,7 +205,7 @@ class Survey:
                 notes.append(
                     f"{_generations(count)} were made through {base_url} ({endpoint} endpoint); the key is "
                     "never sent to another address, so resume them with the key for that gateway "
-                    f"(AIMLAPI_BASE_URL={base_url} kling-notebook resume)."
+                    f"(AIMLAPI_BASE_URL={shell_quote(base_url)} kling-notebook resume)."
                 )
         return notes
 
@@ -221,14 +230,19 @@ async def survey(journal: Journal, client: GatewayClient, *, shown: Iterable[str
     for entry in unfinished:
         if entry.generation_id in skip:
             continue
-        if entry.generation_id in live:
+        if entry.generation_id in live or held_elsewhere(journal.path.parent, entry.generation_id or ""):
             running.append(entry)
         elif is_here(entry, client):
             here.append(entry)
         elif is_loopback(entry.base_url):
             if entry.base_url not in reachable:
                 reachable[entry.base_url] = await _reachable(entry.base_url)
-            (elsewhere if reachable[entry.base_url] else gone).append(entry)
+            if reachable[entry.base_url]:
+                elsewhere.append(entry)
+            elif entry.demo and client.demo:  # this process's demo emulator answers for it
+                here.append(entry)
+            else:
+                gone.append(entry)
         else:
             elsewhere.append(entry)
     return Survey(
@@ -272,6 +286,8 @@ async def resume_async(
     try:
         if journal is None:
             return ResumeReport((), (), ())
+        lost = [u.entry for u in (await survey(journal, client)).uncertain if is_here(u.entry, client)]
+        settled = tuple(await settle_from_logs(client, lost)) if lost else ()
         found = await survey(journal, client)
         chosen = list(entries) if entries is not None else list(found.here)
         jobs = []
@@ -304,6 +320,7 @@ async def resume_async(
             recovered=tuple(o for o in outcomes if isinstance(o, GenerationResult)),
             failures=tuple(failures),
             uncertain=found.uncertain,
+            settled=settled,
         )
     finally:
         if made:

@@ -7,7 +7,10 @@ gateway's dashboard: ``found`` (its id, so resume finishes it) or ``not_created`
 the download update the same row, so a crash at any point leaves enough behind to resume without
 paying twice. The journal holds the base URL and endpoint pair but never the API key.
 
-Storage is sqlite3 in WAL mode with ``synchronous=FULL`` (every commit is fsync'd). Journal writes
+Storage is sqlite3 with a rollback journal (so the ``.sqlite3`` file alone, copied by a backup, a
+sync tool or JupyterLab's Download, holds every row) and ``synchronous=FULL`` (every commit is
+fsync'd); beside it, :mod:`~kling_notebook.store.record` keeps a second, append-only copy of every
+attempt and id, from which an emptied, damaged or deleted journal is rebuilt. Journal writes
 are rare, so durability wins over speed: a poll writes only when it changed something (status,
 credits, video URL, error), so ``last_seen`` is when a poll last brought news. One connection per
 :class:`Journal`, guarded by a lock, serves all threads; other processes open their own. Writes
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -32,8 +36,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..domain import errors
 from ..domain.generation import FAILED_STATUSES
 from .outputs import find_out_dir, scrub
+from .processes import is_running, this_process
+from .record import FILENAME as RECORD_FILENAME
+from .record import Record
 
 __all__ = [
     "Journal",
@@ -42,6 +50,8 @@ __all__ = [
     "SUBMITTING",
     "UNCERTAIN",
     "NOT_SUBMITTED",
+    "DUPLICATE",
+    "IdTaken",
     "FOUND",
     "NOT_CREATED",
     "COMPLETED",
@@ -53,6 +63,8 @@ FILENAME = "journal.sqlite3"
 SUBMITTING = "submitting"
 UNCERTAIN = "uncertain"
 NOT_SUBMITTED = "not_submitted"
+#: The POST was answered with the id of a generation another row holds (see Journal.duplicate).
+DUPLICATE = "duplicate"
 #: The user found an uncertain attempt's generation; its state is read at the next poll.
 FOUND = "found"
 #: The user confirmed an uncertain attempt created nothing.
@@ -102,10 +114,19 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # The .part file a download streams into, so a later process continues it or deletes it.
     ("ALTER TABLE generations ADD COLUMN partial TEXT",),
+    # The X-Client-Request-Id sent with the POST (the gateway's logs find it by that), and who sent it.
+    (
+        "ALTER TABLE generations ADD COLUMN client_request_id TEXT",
+        "ALTER TABLE generations ADD COLUMN submitter TEXT",
+        # Made by the demo emulator (simulated, free): another process's demo emulator answers it.
+        "ALTER TABLE generations ADD COLUMN demo INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 _T = TypeVar("_T")
+
+log = logging.getLogger("kling_notebook")
 
 
 def _now() -> str:
@@ -117,6 +138,22 @@ def _stale_cutoff(seconds: float) -> str:
     return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat(
         timespec="microseconds"
     )
+
+
+class IdTaken(ValueError):
+    """A generation id the journal already holds for another row."""
+
+    def __init__(self, generation_id: str, row: int) -> None:
+        super().__init__(f"{generation_id} already belongs to journal row {row}")
+        self.generation_id = generation_id
+        self.row = row
+
+
+def _writable(folder: Path) -> bool:
+    """Whether ``folder`` can be written, or made in its nearest existing parent."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
 
 
 def _is_terminal(status: str) -> bool:
@@ -148,6 +185,11 @@ class JournalEntry:
     path: str | None
     estimate: dict[str, Any] | None
     partial: str | None
+    client_request_id: str | None = None
+    #: The process that sent the POST (see :mod:`~kling_notebook.store.processes`).
+    submitter: str | None = None
+    #: Made by the demo emulator (simulated videos, nothing charged).
+    demo: bool = False
 
     @property
     def age(self) -> float:
@@ -176,21 +218,115 @@ class Journal:
     (open one per process: a connection must not cross a ``fork``). A thread waiting for
     another process's lock holds this object's lock meanwhile; writes are short, so that is rare."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool | None = None) -> None:
+        """Open (or create) the journal at ``path``. ``readonly`` (default: when its folder is not
+        writable) reads without ever writing: a copy of someone's outputs can still be listed.
+
+        A journal that is missing, empty or unreadable is rebuilt from its record (moved aside
+        first, never deleted; :attr:`notice` says what happened); without a record to rebuild
+        from, or a newer schema, another program's database or a folder in its place, this raises
+        :class:`~kling_notebook.errors.JournalDamagedError` saying what to do."""
         self.path = Path(path).absolute()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.record = Record(self.path.with_name(RECORD_FILENAME))
+        folder = self.path.parent
+        self.readonly = not _writable(folder) if readonly is None else readonly
+        #: What opening found and did (a rebuild), for the front ends to show; None when nothing.
+        self.notice: str | None = None
         self._lock = threading.RLock()
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._conn = sqlite3.connect(
-            self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
-        self._conn.row_factory = sqlite3.Row
+        self._recording = True
+        if self.path.is_dir():
+            raise errors.JournalDamagedError(
+                f"{self.path} is a folder, not a journal.",
+                hint="Move it away (or choose another outputs folder) and open the journal again.",
+            )
+        damage = self._damage()
+        if not self.readonly:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise errors.StorageError(f"Could not create {folder} ({exc.strerror or exc}).") from exc
+        events = self.record.events() if damage or not self.path.exists() else []
+        if damage and not events:
+            raise errors.JournalDamagedError(
+                f"{self.path.name} in {folder} {damage}, and there is no {RECORD_FILENAME} to rebuild it from.",
+                hint="Its generations are not lost at the gateway: each video's sidecar (.json) holds "
+                "its id, and `kling-notebook wait ID` saves one by id. Move the file aside to start a new journal.",
+            )
+        aside = self._move_aside() if damage and not self.readonly else None
+        self._conn = self._connect()
         try:
-            self._retry(self._configure)
-            self._write(self._migrate)
+            if not self.readonly:
+                self._retry(self._configure)
+                self._write(self._migrate)
+            if not self.readonly and not self.record.path.exists():
+                self._seed_record()
+            if events and not self.readonly:
+                self._replay(events)
+                what = f"{damage}: it was moved aside as {aside.name}" if aside else "was missing"
+                self.notice = f"{self.path.name} {what} and was rebuilt from {RECORD_FILENAME}."
+                log.warning("%s", self.notice)
         except BaseException:
             self._conn.close()
             raise
+
+    def _damage(self) -> str | None:
+        """Why the file at :attr:`path` cannot be used as a journal, or None (missing is fine).
+        A newer schema or another program's database is an error: neither is ours to rebuild."""
+        if not self.path.exists():
+            return None
+        if self.path.stat().st_size == 0:
+            return "is empty (0 bytes)"
+        try:
+            probe = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+            try:
+                tables = {name for (name,) in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                version = probe.execute("PRAGMA user_version").fetchone()[0]
+                healthy = probe.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            finally:
+                probe.close()
+        except sqlite3.DatabaseError:
+            return "is not a readable sqlite database"
+        if tables and "generations" not in tables:
+            raise errors.JournalDamagedError(
+                f"{self.path} is another program's database, not a kling_notebook journal.",
+                hint="Choose another outputs folder (out_dir= or $KLING_NOTEBOOK_OUTPUTS), or move the file away.",
+            )
+        if version > SCHEMA_VERSION:
+            raise errors.JournalDamagedError(
+                f"{self.path} was written by a newer kling_notebook (schema {version}, this one reads {SCHEMA_VERSION}).",
+                hint="Upgrade kling_notebook (pip install -U kling_notebook) to use it.",
+            )
+        return None if healthy else "is damaged (sqlite's integrity check failed)"
+
+    def _move_aside(self) -> Path:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        try:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                source = Path(f"{self.path}{suffix}")
+                if source.exists():
+                    os.replace(source, f"{aside}{suffix}")
+        except OSError as exc:
+            raise errors.StorageError(f"Could not move the damaged {self.path.name} aside ({exc.strerror or exc}).") from exc
+        return aside
+
+    def _connect(self) -> sqlite3.Connection:
+        """A connection to the journal (read-only ones never create it: they see no rows)."""
+        try:
+            if self.readonly:
+                target = f"{self.path.as_uri()}?mode=ro" if self.path.exists() else "file::memory:"
+                conn = sqlite3.connect(target, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+                if not self.path.exists():
+                    for statements in _MIGRATIONS:
+                        for statement in statements:
+                            conn.execute(statement)
+            else:
+                conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise errors.StorageError(f"Could not open {self.path} ({exc}).") from exc
+        conn.row_factory = sqlite3.Row
+        return conn
 
     @classmethod
     def in_dir(cls, out_dir: str | os.PathLike[str] | None = None) -> Journal:
@@ -234,7 +370,8 @@ class Journal:
 
     def _retry(self, work: Callable[[], _T]) -> _T:
         """Run ``work`` under the thread lock, retrying while another process holds sqlite's
-        lock for longer than the busy timeout."""
+        lock for longer than the busy timeout. A full disk, a read-only file or a vanished folder
+        is a :class:`~kling_notebook.errors.StorageError`."""
         with self._lock:
             attempt = 0
             while True:
@@ -242,12 +379,24 @@ class Journal:
                     return work()
                 except sqlite3.OperationalError as exc:
                     if not _is_locked(exc) or attempt == _LOCK_RETRIES:
-                        raise
+                        raise errors.StorageError(f"The journal {self.path} could not be used ({exc}).") from exc
+                except sqlite3.IntegrityError:  # a rule of the journal's own, said by its caller
+                    raise
+                except sqlite3.DatabaseError as exc:
+                    raise errors.JournalDamagedError(
+                        f"The journal {self.path} is damaged ({exc}).",
+                        hint=f"Open it again: a damaged journal is moved aside and rebuilt from {RECORD_FILENAME}.",
+                    ) from exc
                 time.sleep(min(0.05 * 2**attempt, 1.0))
                 attempt += 1
 
     def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``work`` in one write transaction, committed (and fsync'd) before returning."""
+        if self.readonly:
+            raise errors.StorageError(
+                f"The journal {self.path} is read-only here: nothing can be recorded.",
+                hint="Use a writable outputs folder (out_dir= or $KLING_NOTEBOOK_OUTPUTS) to generate or resume.",
+            )
 
         def transaction() -> _T:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -266,15 +415,15 @@ class Journal:
 
     def _configure(self) -> None:
         self._conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA journal_mode = DELETE")  # no separate log a copy could miss
         self._conn.execute("PRAGMA synchronous = FULL")
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self.path} was written by a newer kling_notebook (schema {version}); "
-                "upgrade kling_notebook to use it."
+            raise errors.JournalDamagedError(
+                f"{self.path} was written by a newer kling_notebook (schema {version}).",
+                hint="Upgrade kling_notebook (pip install -U kling_notebook) to use it.",
             )
         for statements in _MIGRATIONS[version:]:
             for statement in statements:
@@ -294,6 +443,7 @@ class Journal:
         return None if stored is None else str(self.path.parent / stored)
 
     def _entry(self, row: sqlite3.Row) -> JournalEntry:
+        columns = row.keys()  # a read-only journal may be of an older schema
         return JournalEntry(
             row=row["row"],
             generation_id=row["generation_id"],
@@ -310,12 +460,26 @@ class Journal:
             error=row["error"],
             path=self._absolute(row["path"]),
             estimate=None if row["estimate"] is None else json.loads(row["estimate"]),
-            partial=self._absolute(row["partial"]),
+            partial=self._absolute(row["partial"]) if "partial" in columns else None,
+            client_request_id=row["client_request_id"] if "client_request_id" in columns else None,
+            submitter=row["submitter"] if "submitter" in columns else None,
+            demo=bool(row["demo"]) if "demo" in columns else False,
         )
 
     def _select(self, where: str, params: Iterable[Any] = ()) -> list[JournalEntry]:
         rows = self._query(f"SELECT * FROM generations WHERE {where} ORDER BY row", params)
-        return [self._entry(row) for row in rows]
+        return self._entries(rows)
+
+    def _entries(self, rows: Iterable[sqlite3.Row]) -> list[JournalEntry]:
+        """The entries of ``rows``; a row that cannot be read (its request is not JSON, say) is
+        skipped with a warning, so one bad row never hides the others."""
+        entries = []
+        for row in rows:
+            try:
+                entries.append(self._entry(row))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("journal row %s of %s cannot be read (%s): skipped", row["row"], self.path, exc)
+        return entries
 
     @staticmethod
     def _find(conn: sqlite3.Connection, generation_id: str) -> sqlite3.Row:
@@ -348,50 +512,120 @@ class Journal:
         endpoint: str,
         base_url: str,
         estimate: dict[str, Any] | None = None,
+        client_request_id: str | None = None,
+        demo: bool = False,
     ) -> int:
         """Record an attempt before its POST is sent; returns the row to pass to the next call.
+        The attempt is in the journal and its record (with ``client_request_id``, the id the POST
+        carries, and this process as its submitter) before this returns, or nothing is sent.
 
         Image bytes in ``request`` are replaced by placeholders; a credential raises ValueError.
         """
-        request_json = json.dumps(scrub(request))
-        estimate_json = None if estimate is None else json.dumps(scrub(estimate))
-        at = _now()
-
-        def insert(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "INSERT INTO generations (status, request, endpoint, base_url, created_at,"
-                " updated_at, history, estimate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    SUBMITTING,
-                    request_json,
-                    endpoint,
-                    base_url,
-                    at,
-                    at,
-                    json.dumps([[at, SUBMITTING]]),
-                    estimate_json,
-                ),
-            )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
-
-        row = self._write(insert)
+        fields = {
+            "request": scrub(request),
+            "endpoint": endpoint,
+            "base_url": base_url,
+            "estimate": None if estimate is None else scrub(estimate),
+            "client_request_id": client_request_id,
+            "submitter": this_process(),
+            "demo": demo,
+            "created_at": _now(),
+        }
+        row = self._write(lambda conn: self._insert_attempt(conn, None, fields))
+        try:
+            self._remember("begin", row=row, **fields)
+        except BaseException:
+            self._record_outcome(row, NOT_SUBMITTED, error="its record could not be written")
+            raise
         with _in_flight_lock:
             _in_flight.add((self.path, row))
         return row
+
+    @staticmethod
+    def _insert_attempt(conn: sqlite3.Connection, row: int | None, fields: dict[str, Any]) -> int:
+        at = fields["created_at"]
+        cursor = conn.execute(
+            "INSERT INTO generations (row, status, request, endpoint, base_url, created_at, updated_at,"
+            " history, estimate, client_request_id, submitter, demo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row,
+                SUBMITTING,
+                json.dumps(fields["request"]),
+                fields["endpoint"],
+                fields["base_url"],
+                at,
+                at,
+                json.dumps([[at, SUBMITTING]]),
+                None if fields["estimate"] is None else json.dumps(fields["estimate"]),
+                fields["client_request_id"],
+                fields["submitter"],
+                int(bool(fields.get("demo"))),
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def _remember(self, event: str, **fields: Any) -> None:
+        """Append ``event`` to the record (not while the journal is being rebuilt from it)."""
+        if self._recording:
+            self.record.append(event, **fields)
+
+    def _replay(self, events: list[dict[str, Any]]) -> None:
+        """Rebuild the rows the record describes, in the order they happened."""
+        self._recording = False
+        try:
+            for event in events:
+                try:
+                    self._apply(event)
+                except (KeyError, ValueError, TypeError, errors.StorageError) as exc:
+                    log.warning("%s: event %r not replayed (%s)", RECORD_FILENAME, event.get("event"), exc)
+        finally:
+            self._recording = True
+
+    def _seed_record(self) -> None:
+        """Start the record of a journal made before records were kept: one ``row`` event per
+        row it holds, so a rebuild loses none of them."""
+        for row in self._query("SELECT * FROM generations ORDER BY row"):
+            self.record.append("row", columns=dict(row))
+
+    def _apply(self, event: dict[str, Any]) -> None:
+        kind = event["event"]
+        if kind == "row":
+            columns: dict[str, Any] = event["columns"]
+            known = {info["name"] for info in self._query("PRAGMA table_info(generations)")}
+            if not set(columns) <= known:  # names go into SQL: only the journal's own
+                raise ValueError(f"unknown columns {sorted(set(columns) - known)}")
+            names = ", ".join(columns)
+            marks = ", ".join("?" * len(columns))
+            self._write(lambda conn: conn.execute(
+                f"INSERT OR REPLACE INTO generations ({names}) VALUES ({marks})", tuple(columns.values())
+            ))
+        elif kind == "begin":
+            self._write(lambda conn: self._insert_attempt(conn, int(event["row"]), event))
+        elif kind == "outcome":
+            self._record_outcome(int(event["row"]), event["status"], generation_id=event.get("generation_id"),
+                                 error=event.get("error"))
+        elif kind == "verdict":
+            self._settle_uncertain(int(event["row"]), event["status"], event.get("generation_id"))
+        elif kind == "adopt":
+            self.adopt(event["generation_id"], event["status"], endpoint=event["endpoint"], base_url=event["base_url"])
+        elif kind == "saved":
+            self.downloaded(event["generation_id"], self._absolute(event["path"]) or "")
 
     def _in_flight_here(self) -> set[int]:
         """Rows of this file whose POST this process may still be sending (never uncertain)."""
         with _in_flight_lock:
             return {row for path, row in _in_flight if path == self.path}
 
-    def _lost(self, row: int, status: str, created_at: str, cutoff: str) -> bool:
+    def _lost(self, row: int, status: str, created_at: str, cutoff: str, submitter: str | None = None) -> bool:
         """Whether an attempt may have been paid without us knowing the id: marked uncertain, or
-        still ``submitting`` since before ``cutoff`` and not being sent by this process (so the
-        process that sent it died)."""
+        still ``submitting`` since before ``cutoff`` and being sent neither by this process nor by
+        another one still running (its POST may yet come back with the id, after 429s say)."""
         if status == UNCERTAIN:
             return True
-        return status == SUBMITTING and created_at <= cutoff and row not in self._in_flight_here()
+        if status != SUBMITTING or created_at > cutoff or row in self._in_flight_here():
+            return False
+        return submitter == this_process() or is_running(submitter) is not True
 
     def _record_outcome(
         self, row: int, status: str, *, generation_id: str | None = None, error: str | None = None
@@ -404,6 +638,10 @@ class Journal:
             ).fetchone()
             if found is None:
                 raise ValueError(f"journal row {row} does not exist or already has an id")
+            if generation_id is not None:
+                other = conn.execute("SELECT row FROM generations WHERE generation_id = ?", (generation_id,)).fetchone()
+                if other is not None:
+                    raise IdTaken(generation_id, other["row"])
             at = _now()
             conn.execute(
                 "UPDATE generations SET generation_id = ?, status = ?, error = ?, updated_at = ?,"
@@ -421,6 +659,7 @@ class Journal:
 
         try:
             self._write(change)
+            self._remember("outcome", row=row, status=status, generation_id=generation_id, error=error)
         finally:
             with _in_flight_lock:
                 _in_flight.discard((self.path, row))
@@ -432,6 +671,11 @@ class Journal:
     def uncertain(self, row: int, reason: str) -> None:
         """The POST outcome is unknown: it may have created (and charged) a generation."""
         self._record_outcome(row, UNCERTAIN, error=reason)
+
+    def duplicate(self, row: int, taken: IdTaken) -> None:
+        """The POST was answered with the id of a generation another row already holds: the
+        gateway says both attempts are that one generation, which that row follows."""
+        self._record_outcome(row, DUPLICATE, error=f"the gateway answered with the id of journal row {taken.row}")
 
     def not_submitted(self, row: int, reason: str) -> None:
         """The POST provably created nothing (validation, 4xx, connect error): nothing was paid."""
@@ -459,7 +703,7 @@ class Journal:
             current = conn.execute("SELECT * FROM generations WHERE row = ?", (row,)).fetchone()
             if current is None:
                 raise ValueError(f"journal row {row} does not exist")
-            lost = self._lost(row, current["status"], current["created_at"], cutoff)
+            lost = self._lost(row, current["status"], current["created_at"], cutoff, current["submitter"])
             if current["status"] not in (FOUND, NOT_CREATED) and not lost:
                 raise ValueError(
                     f"journal row {row} is {current['status']!r}, not an attempt awaiting a check"
@@ -476,6 +720,7 @@ class Journal:
             self._assign(conn, row, new)
 
         self._write(change)
+        self._remember("verdict", row=row, status=status, generation_id=generation_id)
 
     @staticmethod
     def _fold_adopted(conn: sqlite3.Connection, row: int, generation_id: str) -> dict[str, Any]:
@@ -496,23 +741,28 @@ class Journal:
         """Journal a generation created elsewhere (``wait ID``) so it can be resumed; returns its
         row, which already exists if the id was journalled before."""
 
-        def insert(conn: sqlite3.Connection) -> int:
-            self._insert_adopted(conn, generation_id, status, endpoint, base_url)
-            return int(self._find(conn, generation_id)["row"])
+        def insert(conn: sqlite3.Connection) -> tuple[int, bool]:
+            new = self._insert_adopted(conn, generation_id, status, endpoint, base_url)
+            return int(self._find(conn, generation_id)["row"]), new
 
-        return self._write(insert)
+        row, new = self._write(insert)
+        if new:
+            self._remember("adopt", generation_id=generation_id, status=status, endpoint=endpoint, base_url=base_url)
+        return row
 
     @staticmethod
     def _insert_adopted(
         conn: sqlite3.Connection, generation_id: str, status: str, endpoint: str, base_url: str
-    ) -> None:
+    ) -> bool:
+        """Insert the row of a generation created elsewhere; False when the id was known."""
         at = _now()
-        conn.execute(
+        cursor = conn.execute(
             "INSERT OR IGNORE INTO generations (generation_id, status, request, endpoint,"
             " base_url, created_at, updated_at, last_seen, history)"
             " VALUES (?, ?, '{}', ?, ?, ?, ?, ?, ?)",
             (generation_id, status, endpoint, base_url, at, at, at, json.dumps([[at, status]])),
         )
+        return cursor.rowcount == 1
 
     # -- after submit ---------------------------------------------------------------------------
 
@@ -534,9 +784,12 @@ class Journal:
         it is a KeyError. Callers skip polls that bring no news (the client remembers what it
         recorded), so a poll costs at most this one write."""
 
+        adopted = False
+
         def change(conn: sqlite3.Connection) -> None:
+            nonlocal adopted
             if endpoint is not None and base_url is not None:
-                self._insert_adopted(conn, generation_id, status, endpoint, base_url)
+                adopted = self._insert_adopted(conn, generation_id, status, endpoint, base_url)
             current = self._find(conn, generation_id)
             keep_final = _is_terminal(current["status"]) and not _is_terminal(status)
             final_status: str = current["status"] if keep_final else status
@@ -555,10 +808,14 @@ class Journal:
             self._assign(conn, current["row"], new)
 
         self._write(change)
+        if adopted:
+            self._remember("adopt", generation_id=generation_id, status=status, endpoint=endpoint, base_url=base_url)
 
     def downloaded(self, generation_id: str, path: str | os.PathLike[str]) -> None:
         """The video is on disk at ``path`` (its partial download is gone: renamed to it)."""
-        self._set_files(generation_id, path=self._stored(path), partial=None)
+        stored = self._stored(path)
+        self._set_files(generation_id, path=stored, partial=None)
+        self._remember("saved", generation_id=generation_id, path=stored)
 
     def record_partial(self, generation_id: str, partial: str | os.PathLike[str] | None) -> None:
         """A download of the video streams into ``partial`` (None: that file is gone), so a
@@ -600,7 +857,9 @@ class Journal:
         :meth:`_lost`; a ``submitting`` row counts once it is ``stale_after`` seconds old)."""
         cutoff = _stale_cutoff(stale_after)
         found = self._select("status IN (?, ?)", (UNCERTAIN, SUBMITTING))
-        return [entry for entry in found if self._lost(entry.row, entry.status, entry.created_at, cutoff)]
+        return [
+            entry for entry in found if self._lost(entry.row, entry.status, entry.created_at, cutoff, entry.submitter)
+        ]
 
     def entries(
         self, limit: int = 200, offset: int = 0, *, exclude: Iterable[str] = ()
@@ -612,7 +871,7 @@ class Journal:
             f"SELECT * FROM generations WHERE {where} ORDER BY row DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [self._entry(row) for row in rows]
+        return self._entries(rows)
 
     def count(self, *, exclude: Iterable[str] = ()) -> int:
         """How many entries :meth:`entries` pages through (for "page 2 of 9")."""

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_DIR_NAME",
     "find_out_dir",
     "video_filename",
+    "sidecar_path",
     "place",
     "write_sidecar",
     "read_sidecar",

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from fakes import GEN_ID, MP4_HEAD, VIDEO_URL
 
-from kling_notebook import Generation, errors
+from kling_notebook import errors
+from kling_notebook.gateway.replies import generation_from
 from kling_notebook.store.journal import COMPLETED, FAILED
 
 FAILURE = {"name": "ModerationError", "message": "image violates the content policy"}
@@ -54,18 +55,18 @@ async def test_every_completion_wording_with_a_url_completes(gateway, fake_clien
 
 
 def test_the_gateways_own_word_is_kept_in_raw():
-    found = Generation.from_api(body("succeeded", video={"url": VIDEO_URL}))
+    found = generation_from(body("succeeded", video={"url": VIDEO_URL}))
     assert found.status == "completed" and found.raw["status"] == "succeeded"
-    failed = Generation.from_api(body("generating", error={"message": "quota"}))
+    failed = generation_from(body("generating", error={"message": "quota"}))
     assert failed.is_failed and not failed.is_running and failed.raw["status"] == "generating"
 
 
 @pytest.mark.parametrize("error", [None, {}, {"name": None, "message": ""}, ""])
 def test_an_empty_error_field_is_not_a_failure(error):
-    found = Generation.from_api(body("generating", error=error))
+    found = generation_from(body("generating", error=error))
     assert found.status == "generating" and found.is_running and not found.is_failed
 
 
 def test_a_video_with_an_error_note_is_still_a_completion():
-    found = Generation.from_api(body("completed", video={"url": VIDEO_URL}, error={"message": "upscaler skipped"}))
+    found = generation_from(body("completed", video={"url": VIDEO_URL}, error={"message": "upscaler skipped"}))
     assert found.is_completed and not found.is_failed

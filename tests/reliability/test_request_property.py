@@ -88,8 +88,8 @@ def check_image(sent: str, jpeg: Any) -> None:
     if isinstance(jpeg, str):
         assert sent == jpeg.strip()
         return
-    header, _, data = sent.partition(",")
-    assert header == "data:image/jpeg;base64"
+    header, comma, data = sent.partition(",")
+    assert header.startswith("data:image/") and header.endswith(";base64") and comma
     assert base64.b64decode(data, validate=True) == jpeg
 
 

@@ -28,7 +28,10 @@ from kling_notebook import (
 )
 from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.gateway import client as client_module
+from kling_notebook.runtime.classroom import Classroom
 from kling_notebook.runtime.jobs import Job
+from kling_notebook.store.claims import claim
+from kling_notebook.store.journal import Journal
 
 from ._support import API_PATH, FAST_POLL, KEY, TIME_SCALE, Recorder
 
@@ -59,7 +62,7 @@ async def test_key_only_in_the_authorization_header_of_api_calls(
     recorder = Recorder()
     async with make_client(emulator, transport=recorder) as client:
         result = await client.generate(image=url, prompt="a cat")
-        written_while_open = files_under(tmp_path / "outputs")  # the journal's WAL is still there
+        written_while_open = files_under(tmp_path / "outputs")  # the journal still open
     api = [r for r in recorder.requests if r.url.path == API_PATH]
     others = [r for r in recorder.requests if r.url.path != API_PATH]
     assert {r.method for r in api} == {"POST", "GET"}
@@ -73,7 +76,7 @@ async def test_key_only_in_the_authorization_header_of_api_calls(
         assert_no_key(request.url, request.content, request.headers)
     assert image_requests and all("Authorization" not in h for h in image_requests)
     assert_no_key(image_requests)
-    assert any(path.name.endswith("-wal") for path in written_while_open)
+    assert {"journal.sqlite3", "attempts.jsonl"} <= {path.name for path in written_while_open}
     assert any(path.suffix == ".json" for path in written_while_open)  # the sidecar
     for path, data in {**written_while_open, **files_under(tmp_path / "outputs")}.items():
         assert_no_key(path, data)
@@ -130,6 +133,14 @@ async def _wrong_key(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
         return await client.submit(image=jpeg)
 
 
+async def _over_the_key_limit(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
+    emulator = make_emulator(api_key=KEY)
+    async with Classroom(emulator.management_key, emulator.base_url) as teacher:
+        (seat,) = (await teacher.create(1, 0.5, "day")).seats
+    async with make_client(emulator, api_key=seat.key) as client:
+        return await client.submit(image=jpeg)
+
+
 async def _closed_port(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     async with AsyncKlingClient(KEY, "http://127.0.0.1:9", retry=ONCE, journal=False) as client:
         return await client.get("gen-1")
@@ -171,6 +182,24 @@ async def _bad_request(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any
         return await client.submit(image=jpeg, duration=7)
 
 
+async def _full_disk(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
+    """The journal cannot be written (as on a full disk): a StorageError before anything is sent."""
+    async with make_client(make_emulator(), journal=Journal(Path.cwd() / "ro" / "journal.sqlite3", readonly=True)) as client:
+        return await client.submit(image=jpeg)
+
+
+async def _emptied_journal(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
+    (Path.cwd() / "journal.sqlite3").write_bytes(b"")
+    return Journal.in_dir(Path.cwd())
+
+
+async def _claimed_elsewhere(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
+    async with make_client(make_emulator()) as client:
+        generation = await client.submit(image=jpeg)
+        with claim(client.out_dir, generation.id):  # as another process's job holds it
+            return await client.runner.resume(generation.id).wait()
+
+
 def _faulty(spec: str, call: str, **options: Any) -> ErrorMaker:
     return functools.partial(_with_faults, spec, call, **options)
 
@@ -181,6 +210,7 @@ ERRORS: dict[type[errors.KlingError], ErrorMaker] = {
     errors.BadRequestError: _empty_id,
     errors.AuthenticationError: _wrong_key,
     errors.InsufficientCreditsError: _faulty("credits_after=0", "generate"),
+    errors.KeyLimitError: _over_the_key_limit,
     errors.NotFoundError: _unknown_id,
     errors.RateLimitError: _faulty("get:429=1,retry_after=0", "get", retry=ONCE),
     errors.ServerError: _faulty("get:500=1", "get", retry=ONCE),
@@ -194,6 +224,9 @@ ERRORS: dict[type[errors.KlingError], ErrorMaker] = {
     errors.SubmissionUncertainError: _faulty("post:reset_after=1", "generate"),
     errors.DownloadError: _bad_video_url,
     errors.BudgetExceededError: _over_budget,
+    errors.StorageError: _full_disk,
+    errors.JournalDamagedError: _emptied_journal,
+    errors.BusyElsewhereError: _claimed_elsewhere,
 }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from kling_notebook import errors
 from kling_notebook.store.journal import (
     _MIGRATIONS,
     FILENAME,
@@ -83,11 +84,11 @@ def raw_bytes(journal: Journal) -> bytes:
 # -- schema and durability ----------------------------------------------------------------------
 
 
-def test_schema_is_versioned_and_in_wal_mode(journal: Journal) -> None:
+def test_schema_is_versioned_and_in_one_file(journal: Journal) -> None:
     assert journal.path.name == FILENAME
     with sqlite3.connect(journal.path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # no -wal a copy misses
         columns = {row[1] for row in conn.execute("PRAGMA table_info(generations)")}
     assert {"generation_id", "endpoint", "base_url", "history", "credits_used"} <= columns
     assert not [name for name in columns if "key" in name or "auth" in name]
@@ -103,7 +104,7 @@ def test_reopening_keeps_rows_and_refuses_newer_schema(tmp_path: Path) -> None:
         assert (entry.endpoint, entry.base_url) == (ENDPOINT, BASE_URL)
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(RuntimeError, match="newer kling_notebook"):
+    with pytest.raises(errors.JournalDamagedError, match="newer kling_notebook"):
         Journal(path)
 
 
@@ -142,8 +143,13 @@ def test_id_survives_sigkill_right_after_submitted(tmp_path: Path) -> None:
     )
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == -signal.SIGKILL, stderr
-    # The killed process never checkpointed: the row lives only in the write-ahead log.
-    assert (tmp_path / f"{FILENAME}-wal").stat().st_size > 0
+    # No write-ahead log to lose: a copy of the .sqlite3 file alone holds the row.
+    assert not (tmp_path / f"{FILENAME}-wal").exists()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / FILENAME).write_bytes((tmp_path / FILENAME).read_bytes())
+    with Journal.in_dir(copy) as copied:
+        assert copied.get(GEN_ID) is not None
     with Journal.in_dir(tmp_path) as journal:
         entry = journal.get(GEN_ID)
         assert entry is not None

@@ -16,10 +16,12 @@ from typing import Any
 from ...domain import errors
 from ...domain.cost import Budget, cost_notice, credits_text
 from ...domain.generation import GenerationResult
+from ...domain.models import DEFAULT_MODEL
 from ...domain.request import GenerationRequest
 from ...runtime.client import AsyncKlingClient
 from ...runtime.connect import connect
 from ..textprogress import TextProgress
+from .arguments import usd
 from .exits import exit_code
 
 __all__ = ["build_parser", "main"]
@@ -39,17 +41,6 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="output folder (default: $KLING_NOTEBOOK_OUTPUTS or ./kling_outputs)")
 
 
-def _usd(text: str) -> float:
-    """A dollar amount for ``--budget``: a finite number, not negative."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a dollar amount: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more dollars, got {text!r}")
-    return value
-
-
 def _client(args: argparse.Namespace, **options: Any) -> AsyncKlingClient:
     """The key comes only from the environment: a key on the command line ends up in shell history."""
     client = connect(demo=args.demo, base_url=args.base_url, endpoint=args.endpoint, out_dir=args.out, **options)
@@ -66,10 +57,13 @@ async def _generate(args: argparse.Namespace) -> int:
         cfg_scale=args.cfg_scale,
         provider=args.provider,
         image_encoding="raw" if args.raw_base64 else None,  # None: a data URI
+        model=args.model,
+        end_image=args.end_image,
+        generate_audio=args.audio,
     )
     budget = Budget(usd=args.budget) if args.budget is not None else None  # the client refuses past it
     async with _client(args, budget=budget) as client:
-        notice = cost_notice(client.prices.estimate(request.duration), demo=client.demo, charged_when="when it is submitted")
+        notice = cost_notice(await client.estimate(request), demo=client.demo, charged_when="when it is submitted")
         print(f"kling-notebook: {notice}", file=sys.stderr)
         result = await client.generate(request, timeout=args.timeout, on_event=TextProgress())
     _print_result(args, _saved(result), client.demo)
@@ -116,7 +110,7 @@ def _print_result(args: argparse.Namespace, fields: dict[str, Any], simulated: b
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kling-notebook",
-        description="Kling v2.1 master image-to-video through the AI/ML API gateway. The key is read "
+        description="Kling image-to-video (v2.1 master by default) through the AI/ML API gateway. The key is read "
         "from AIMLAPI_KEY / AIML_API_KEY / AIMLAPI_API_KEY; without one, demo mode is used.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -125,7 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--image", required=True, help="http(s) URL or local jpg/png file")
     gen.add_argument("--prompt", default=None)
     gen.add_argument("--negative-prompt", default=None)
-    gen.add_argument("--duration", type=int, choices=(5, 10), default=5)
+    gen.add_argument(
+        "--duration", type=int, default=5, help="seconds: 5 or 10 (3 to 15 on v3 models)"
+    )
+    gen.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL}; see `kling-notebook models`)"
+    )
+    gen.add_argument("--end-image", default=None, help="the last frame: URL or local file (models with an end frame)")
+    gen.add_argument(
+        "--audio", action=argparse.BooleanOptionalAction, default=None,
+        help="audio with the video (models that take generate_audio; their default is on)",
+    )
     gen.add_argument("--cfg-scale", type=float, default=None)
     gen.add_argument("--provider", choices=("auto", "kling", "klingai", "fal"), default=None)
     gen.add_argument(
@@ -136,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--timeout", type=float, default=None, help="seconds to wait (default 15/30 min)")
     gen.add_argument(
         "--budget",
-        type=_usd,
+        type=usd,
         default=None,
         metavar="USD",
         help="refuse to submit when the estimated cost is more than this (demo mode costs nothing)",
@@ -149,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     wait = commands.add_parser("wait", help="wait for a submitted generation and save its video")
     wait.add_argument("id")
-    wait.add_argument("--duration", type=int, choices=(5, 10), default=None)
+    wait.add_argument("--duration", type=int, choices=range(1, 16), default=None, metavar="SECONDS")
     wait.add_argument("--timeout", type=float, default=None)
     wait.set_defaults(run=_wait)
 
@@ -158,9 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print the result as JSON")
 
     from ...emulator._cli import register
+    from .classroom import register as register_class
     from .journal import register as register_journal
+    from .models import register as register_models
 
     register_journal(commands)
+    register_models(commands)
+    register_class(commands)
     register(commands)
     return parser
 

@@ -19,6 +19,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (errors.SubmissionUncertainError, 7),
     (errors.DownloadError, 9),
     (errors.NotFoundError, 10),
+    (errors.StorageError, 11),  # a full disk, a read-only folder, a damaged journal
     (errors.KlingError, 8),  # connection, server, rate limit, bad response
 ]
 

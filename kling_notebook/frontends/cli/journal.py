@@ -60,6 +60,9 @@ def _report_json(report: ResumeReport) -> dict[str, Any]:
             {"row": u.entry.row, "created_at": u.entry.created_at, "advice": u.advice}
             for u in report.uncertain
         ],
+        "settled": [
+            {"row": s.entry.row, "verdict": s.verdict, "detail": s.detail} for s in report.settled
+        ],
     }
 
 

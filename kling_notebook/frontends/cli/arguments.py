@@ -1,0 +1,18 @@
+"""Argument types the CLI's commands share."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["usd"]
+
+
+def usd(text: str) -> float:
+    """A dollar amount (``--budget``, ``--limit-usd``): a finite number, not negative."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a dollar amount: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more dollars, got {text!r}")
+    return value
