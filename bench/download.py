@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 MB = 1024 * 1024
 RUNS, QUICK_RUNS = 15, 5
-#: The first box of an MP4 (size 24, type ftyp, brand isom): what makes a file look like a video.
-FTYP = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+#: The boxes of an MP4 around the media: ``ftyp`` (size 24, brand isom), an empty ``moov``, and
+#: the head of the ``mdat`` holding the rest (its 32-bit size filled in per file).
+FTYP = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x08moov"
+MDAT = b"mdat"
 SIZES = (16, 64)  # MB: a real 5 s 1080p clip is about 16 MB
 
 
@@ -34,13 +36,14 @@ SIZES = (16, 64)  # MB: a real 5 s 1080p clip is about 16 MB
 def served_files(*sizes_mb: int, tls: bool = False) -> Iterator[tuple[str, Path, Path | None]]:
     """Random (incompressible) files of ``sizes_mb`` MB named ``video-N.mp4`` behind a child-process
     file server; yields its base URL, a scratch folder for the downloads and, with ``tls`` (the
-    server then speaks HTTPS), the new self-signed certificate to trust. Each file starts with an
-    MP4 ``ftyp`` box, since the client refuses to save a body that is not an MP4."""
+    server then speaks HTTPS), the new self-signed certificate to trust. Each file is laid out as
+    an MP4 (its boxes tile it), since the client refuses to save a body that is not a whole MP4."""
     with tempfile.TemporaryDirectory(prefix="kling-bench-") as folder:
         root = Path(folder)
         (root / "files").mkdir()
         for size in sizes_mb:
-            body = FTYP + os.urandom(size * MB - len(FTYP))
+            media = size * MB - len(FTYP)
+            body = FTYP + media.to_bytes(4, "big") + MDAT + os.urandom(media - 8)
             (root / "files" / f"video-{size}.mp4").write_bytes(body)
         (root / "out").mkdir()
         pair = _certificate(root) if tls else None

@@ -7,6 +7,7 @@ the clock advances instantly while recording every delay the client asked for.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 from collections.abc import AsyncIterator
@@ -22,8 +23,12 @@ GEN_ID = "8c4a3f1e-0b7d-4c1e-9a55-2f1d3b7e6a10:kling-video/v2.1/master/image-to-
 VIDEO_URL = "https://cdn.test/generations/out.mp4"
 IMAGE_URL = "https://images.test/frame.jpg"
 UNIVERSAL = "/v2/video/generations"
-#: How every MP4 starts: a box size, then "ftyp" (the download checks it before saving).
-MP4_HEAD = b"\x00\x00\x00\x18ftypmp42"
+#: The top-level boxes of an MP4 (the download checks them before saving): ``ftyp``, an empty
+#: ``moov``, and the header of an ``mdat`` box that runs to the end of the file (size 0), so any
+#: bytes appended make a whole MP4.
+MP4_HEAD = (
+    b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x00\x08moov" + b"\x00\x00\x00\x00mdat"
+)
 LEGACY = "/v2/generate/video/kling/generation"
 
 
@@ -103,9 +108,9 @@ class FakeGateway:
 
     ``post(...)`` / ``get(...)`` queue steps for the API; once the queue is empty the last step
     played repeats.
-    ``serve(url, data)`` publishes a file; ``faults[url]`` lists what goes wrong on the next
-    requests for it: ("cut", n) stops after n bytes, ("short", n) sends n bytes but announces all,
-    an int answers that status.
+    ``serve(url, data)`` publishes a file (with a strong ETag of its bytes, honouring ``If-Range``);
+    ``faults[url]`` lists what goes wrong on the next requests for it: ("cut", n) stops after n
+    bytes, ("short", n) sends n bytes but announces all, an int answers that status.
     """
 
     def __init__(self) -> None:
@@ -187,11 +192,14 @@ class FakeGateway:
             return httpx.Response(fault, text="file host trouble")
         status, start = 200, 0
         wanted = request.headers.get("range")
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        if request.headers.get("if-range", etag) != etag:
+            wanted = None  # the kept bytes are of another version: the whole file
         if wanted and self.honour_range:
             start = int(wanted.removeprefix("bytes=").split("-")[0])
             status = 206
         body = data[start:]
-        headers = {"content-type": content_type, "content-length": str(len(body))}
+        headers = {"content-type": content_type, "content-length": str(len(body)), "etag": etag}
         if status == 206:
             headers["content-range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
         if fault and fault[0] == "cut":

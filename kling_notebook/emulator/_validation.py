@@ -192,18 +192,17 @@ def _camera(check: _Checker) -> CameraControl | None:
     if not isinstance(value, dict):
         check.fail("camera_control", "object", value, _kind(value))
         return None
-    kind = value.get("type")
-    if kind not in CAMERA_TYPES:
-        check.fail(
-            "camera_control.type",
-            " | ".join(CAMERA_TYPES),
-            kind,
-            None if "type" in value else "undefined",
-        )
-        return None
     config = value.get("config", {})
     if not isinstance(config, dict):
         check.fail("camera_control.config", "object", config, _kind(config))
+        return None
+    # The schemas make ``type`` optional: without one, a config is read as the one type that
+    # takes a config (simple), and an empty camera_control moves nothing.
+    kind = value.get("type", "simple" if any(config.get(axis) for axis in AXES) else None)
+    if kind is None:
+        return None
+    if kind not in CAMERA_TYPES:
+        check.fail("camera_control.type", " | ".join(CAMERA_TYPES), kind)
         return None
     axes: list[tuple[str, float]] = []
     for axis in AXES:

@@ -46,10 +46,10 @@ from ..domain.request import (
 from ..domain.retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, parse_retry_after
 from ..store.history import HistoryItem
 from ..store.journal import IdTaken, Journal
-from ..store.outputs import find_out_dir
-from ..store.partials import claimed, partial_path
+from ..store.outputs import find_out_dir, place
+from ..store.partials import claimed, partial_path, write_validator
 from ._pool import GatedAsyncClient
-from .download import fetch_video
+from .download import DownloadPolicy, fetch_video, require_http_url
 from .image_url import fetch_url_image
 from .logs import LOGS_PATH, Sighting, pages_done, query, search_logs
 from .prices import DEMO_LABEL, LIVE_LABEL, LivePrices
@@ -151,7 +151,8 @@ class GatewayClient:
     read the gateway's live price of each model (``GET /v1/models``, no key) and let it win over
     the table, which stays the fallback; ``concurrency``: how many generations run at once (see
     the runtime's job runner); ``allow_http``: send the key to a plain http:// base URL that is
-    not this machine (refused otherwise).
+    not this machine (refused otherwise); ``download_policy``: the minimum rate a video download
+    must keep and the largest video accepted.
     """
 
     def __init__(
@@ -175,6 +176,7 @@ class GatewayClient:
         concurrency: int = 4,
         allow_http: bool = False,
         live_prices: bool = False,
+        download_policy: DownloadPolicy | None = None,
     ) -> None:
         self.__key = require_api_key(api_key)
         self.base_url = find_base_url(base_url)
@@ -201,6 +203,8 @@ class GatewayClient:
         #: How many generations of this account run at once from submit to saved file (the
         #: runtime's job runner holds the rest locally, unsent).
         self.concurrency = concurrency
+        #: What a video download must show to be going on, and the largest video accepted.
+        self.download_policy = download_policy or DownloadPolicy()
         self._transport = transport
         self._clock: Clock = clock or SystemClock()
         self._journal_setting = journal
@@ -704,12 +708,17 @@ class GatewayClient:
     ) -> Path:
         """Stream the video to ``path`` (via ``path.part``, resumed with Range after a fault).
 
-        The file appears under its final name only when complete (its size matches the server's).
-        The journal names the ``.part`` meanwhile, so when this process dies or gives up, the next
-        download of the generation continues those bytes (see :mod:`kling_notebook.store.partials`).
+        The file appears under its final name only when it is provably whole (see
+        :mod:`~kling_notebook.gateway.download`), and never in place of a file of another
+        generation: when ``path`` holds one, the video is saved beside it under a numbered name,
+        which is returned. The journal names the ``.part`` meanwhile, so when this process dies or
+        gives up, the next download of the generation continues those bytes (see
+        :mod:`kling_notebook.store.partials`). A link the host refuses (an expired signed URL) is
+        replaced by a fresh one from a status read.
         """
         if not generation.video_url:
             raise errors.MissingVideoError(generation.id)
+        url = require_http_url(generation.id, generation.video_url)
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = partial_path(target)
@@ -719,14 +728,24 @@ class GatewayClient:
             await self._record(generation)  # adopts a generation this journal has not seen yet
             entry = await journal.run(lambda: journal.get(generation.id))
         earlier = Path(entry.partial) if entry and entry.partial else None
+
+        async def fresh_url() -> str:
+            found = await self.get(generation.id)
+            if found.video_url and found.video_url != url:
+                await self._record(found)
+            return found.video_url or url
+
         with claimed(generation.id, partial, earlier):
             if journal and earlier != partial:
                 await journal.run(lambda: journal.record_partial(generation.id, partial))
             total = await fetch_video(
-                self._clients().plain, generation.id, generation.video_url, partial,
-                retry=self.retry, clock=self._clock, on_progress=on_progress,
+                self._clients().plain, generation.id, url, partial,
+                retry=self.retry, clock=self._clock, policy=self.download_policy,
+                expected_size=generation.file_size, refresh=fresh_url, on_progress=on_progress,
             )
-            os.replace(partial, target)
+            mine = {Path(entry.path)} if entry and entry.path else set()
+            target = place(partial, target, generation.id, mine)
+            write_validator(partial, None)  # the bytes it described have their final name
         if journal:
             await journal.run(lambda: journal.downloaded(generation.id, str(target)))
         log.info("saved %s (%d bytes)", target, total)

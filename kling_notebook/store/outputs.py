@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "find_out_dir",
     "video_filename",
     "sidecar_path",
+    "place",
     "write_sidecar",
     "read_sidecar",
     "scrub",
@@ -68,16 +70,69 @@ def _slug(text: str | None) -> str:
     return slug or "video"
 
 
+def _id_label(generation_id: str) -> str:
+    """A readable and unique label of a generation id, for its file name: the first characters
+    of its own part (a uuid, a numeric Kling id or a nanoid; the model path after ``:`` is the
+    same for every generation) as the panel shows them, and a digest of the whole id, so ids
+    that share their start (numeric ids made in the same second) or differ only in case (nanoids,
+    on a case-insensitive disk) never share a name."""
+    own = generation_id.split(":", 1)[0]
+    readable = re.sub(r"[^a-z0-9]", "", own.lower())[:_ID_CHARS] or "noid"
+    digest = hashlib.sha256(generation_id.encode("utf-8", "surrogatepass")).hexdigest()[:_ID_CHARS]
+    return f"{readable}-{digest}"
+
+
 def video_filename(generation_id: str, prompt: str | None, created: datetime) -> str:
-    """A readable, sortable, collision-resistant file name such as
-    ``20261123-193000_mona-lisa-puts-on_b906d239.mp4``.
+    """A readable, sortable file name unique to the generation, such as
+    ``20261123-193000_mona-lisa-puts-on_b906d239-5a1ff582.mp4``.
 
     Only ``[a-z0-9-_.]`` survive, so a hostile prompt or id cannot escape the output folder. The
-    time is formatted as given (pass local time for names that match the user's clock).
+    time is formatted as given (pass local time for names that match the user's clock). Nothing
+    comes from the video's URL (its query string is no name), and the extension is always
+    ``.mp4``: a download is saved only once it is checked to be one.
     """
-    uuid_part = generation_id.split(":", 1)[0]
-    short_id = re.sub(r"[^a-z0-9]", "", uuid_part.lower())[:_ID_CHARS] or "noid"
-    return f"{created:%Y%m%d-%H%M%S}_{_slug(prompt)}_{short_id}.mp4"
+    return f"{created:%Y%m%d-%H%M%S}_{_slug(prompt)}_{_id_label(generation_id)}.mp4"
+
+
+def _owned(path: Path, generation_id: str, mine: Collection[Path]) -> bool:
+    """Whether the file at ``path`` is known to be ``generation_id``'s: one of ``mine`` (what the
+    journal says this generation saved) or described so by its sidecar."""
+    if any(path.absolute() == Path(own).absolute() for own in mine):
+        return True
+    sidecar = read_sidecar(path)
+    return sidecar is not None and sidecar.get("id") == generation_id
+
+
+def _names(target: Path) -> Iterator[Path]:
+    yield target
+    for number in itertools.count(2):
+        yield target.with_name(f"{target.stem}-{number}{target.suffix}")
+
+
+def place(finished: Path, target: Path, generation_id: str, mine: Collection[Path] = ()) -> Path:
+    """Give the whole video ``finished`` the name ``target`` and return the name it took.
+
+    A file already there is replaced only when it is this generation's own (``mine``, or its
+    sidecar says so); any other (another generation's video, a file of the user's) stays, and the
+    video takes the first free ``<name>-2.mp4``, ``-3``... Taking a free name is atomic (a hard
+    link, which fails when the name exists), so two processes never take the same one.
+    """
+    for name in _names(target):
+        if name.exists():
+            if not _owned(name, generation_id, mine):
+                continue
+            os.replace(finished, name)
+            return name
+        try:
+            os.link(finished, name)
+        except FileExistsError:
+            continue  # taken since it was looked at
+        except OSError:  # a file system without hard links: the narrow race is accepted there
+            os.replace(finished, name)
+            return name
+        finished.unlink()
+        return name
+    raise AssertionError("unreachable: the names never run out")
 
 
 def _is_secret_key(key: str) -> bool:

@@ -7,22 +7,39 @@ and asks only for the rest with a Range request. ``resume`` deletes the partials
 that will not be downloaded again. While a download writes its partial it holds an advisory lock
 on it (``flock``; Windows has none, so there a partial is not guarded), so another process never
 takes over or deletes a download that is still alive.
+
+Beside a partial, ``<video>.part.validator`` says which object its bytes came from (the host's
+ETag, Last-Modified and total size): a resumed download sends it as ``If-Range`` so the host
+sends the rest of that object or the whole new one, never the rest of another file. Bytes whose
+origin is not known are not continued.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..domain import errors
 from .journal import Journal
 
-__all__ = ["claimed", "discard", "partial_path", "remove_abandoned", "try_lock"]
+__all__ = [
+    "Validator",
+    "claimed",
+    "discard",
+    "partial_path",
+    "read_validator",
+    "remove_abandoned",
+    "try_lock",
+    "write_validator",
+]
 
 SUFFIX = ".part"
+_VALIDATOR_SUFFIX = ".validator"
 
 if sys.platform == "win32":
 
@@ -44,6 +61,67 @@ else:
 def partial_path(target: Path) -> Path:
     """Where the download of ``target`` streams before it takes that name."""
     return target.with_name(target.name + SUFFIX)
+
+
+@dataclass(frozen=True)
+class Validator:
+    """What identifies the object a partial's bytes came from, as its host described it."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    total: int | None = None
+
+    @property
+    def if_range(self) -> str | None:
+        """The ``If-Range`` value: a strong ETag, else the Last-Modified date (a weak ETag may
+        not be used there); None when the host gave neither, so the bytes cannot be continued."""
+        if self.etag and not self.etag.startswith("W/"):
+            return self.etag
+        return self.last_modified or None
+
+    def differs(self, other: Validator) -> bool:
+        """Whether ``other`` (a later answer's) provably describes another object: a validator or
+        the total both give disagrees."""
+        return any(a != b for a, b in _given(self, other, "etag", "last_modified", "total"))
+
+    def same_object(self, other: Validator) -> bool:
+        """Whether ``other`` provably describes this object: they share an ETag or Last-Modified
+        date, and nothing both give disagrees."""
+        return bool(_given(self, other, "etag", "last_modified")) and not self.differs(other)
+
+
+def _given(one: Validator, other: Validator, *names: str) -> list[tuple[object, object]]:
+    """The values of ``names`` that both validators give, as pairs."""
+    pairs = [(getattr(one, name), getattr(other, name)) for name in names]
+    return [(a, b) for a, b in pairs if a is not None and b is not None]
+
+
+def _validator_path(partial: Path) -> Path:
+    return partial.with_name(partial.name + _VALIDATOR_SUFFIX)
+
+
+def read_validator(partial: Path) -> Validator | None:
+    """The origin recorded for ``partial``'s bytes; None when missing or unreadable."""
+    try:
+        data = json.loads(_validator_path(partial).read_text(encoding="utf-8"))
+        found = Validator(**{name: data.get(name) for name in ("etag", "last_modified", "total")})
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    text_ok = all(isinstance(v, (str, type(None))) for v in (found.etag, found.last_modified))
+    total_ok = found.total is None or (isinstance(found.total, int) and found.total >= 0)
+    return found if text_ok and total_ok else None
+
+
+def write_validator(partial: Path, validator: Validator | None) -> None:
+    """Record (or with None, forget) where ``partial``'s bytes come from: called before the first
+    byte of an object is written, so bytes on disk never outlive the knowledge of their origin."""
+    path = _validator_path(partial)
+    if validator is None:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(asdict(validator)), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _lock(path: Path, *, create: bool) -> int | None:
@@ -69,6 +147,10 @@ def _take_over(earlier: Path, partial: Path) -> int | None:
     except OSError:  # another file system: not worth a copy, the download starts over
         os.close(held)
         return None
+    try:
+        os.replace(_validator_path(earlier), _validator_path(partial))
+    except OSError:  # no record of the bytes' origin: they will not be continued
+        write_validator(partial, None)
     return held
 
 
@@ -85,6 +167,7 @@ def claimed(generation_id: str, partial: Path, earlier: Path | None) -> Iterator
         moved = _take_over(earlier, partial) if earlier is not None else None
         if moved is None:
             os.ftruncate(held, 0)
+            write_validator(partial, None)
         else:  # the lock that counts is on the inode now named ``partial``
             os.close(held)
             held = moved
@@ -101,6 +184,8 @@ def discard(partial: Path) -> bool:
         return not partial.exists()
     try:
         partial.unlink()
+        with suppress(OSError):
+            write_validator(partial, None)
     finally:
         os.close(held)
     return True

@@ -94,7 +94,7 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("universal", {"cfg_scale": 1.5}, "cfg_scale"),
     ("legacy", {"cfg_scale": "0.5"}, "cfg_scale"),
     ("universal", {"camera_control": {"type": "orbit"}}, "camera_control.type"),
-    ("universal", {"camera_control": {"config": {"zoom": 1}}}, "camera_control.type"),
+    ("universal", {"camera_control": {"config": {"zoom": 1, "pan": 2}}}, "camera_control.config"),
     ("universal", {"camera_control": "zoom"}, "camera_control"),
     ("legacy", {"camera_control": {"type": "simple", "config": {"zoom": 2, "pan": 1}}},
      "camera_control.config"),

@@ -224,7 +224,7 @@ def test_key_is_in_no_repr():
 async def test_key_is_in_no_error_and_no_log_record(gateway, fake_client, clock, caplog, tmp_path):
     """A full generate with failures of every kind along the way, logging at DEBUG."""
     caplog.set_level(logging.DEBUG)
-    video = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40
+    video = MP4_HEAD + bytes(range(256)) * 40
     gateway.serve(VIDEO_URL, video).serve(IMAGE_URL, image_bytes(), "image/jpeg")
     gateway.faults[VIDEO_URL] = [("cut", 1000), 503]
     gateway.post(httpx.ConnectError, error_response(429), gen_body("queued"))

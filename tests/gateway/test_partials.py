@@ -16,7 +16,7 @@ from kling_notebook import AsyncKlingClient, Generation, RetryPolicy, errors
 from kling_notebook.emulator import Emulator
 from kling_notebook.runtime.resume import resume_async
 from kling_notebook.store.journal import Journal
-from kling_notebook.store.partials import claimed, remove_abandoned
+from kling_notebook.store.partials import Validator, claimed, remove_abandoned, write_validator
 
 NO_RETRIES = RetryPolicy(max_attempts=1, base_delay=0.01)
 KEEP = 1 << 16  # bytes of a video that reach the disk before the connection breaks
@@ -139,13 +139,32 @@ async def test_kept_bytes_that_do_not_fit_start_over(
     client: AsyncKlingClient, emulator: Emulator, out_dir: Path, image: Path
 ) -> None:
     done = await completed(client, emulator, image)
-    assert done.file_size is not None and client.journal is not None
+    assert done.file_size is not None and done.video_url is not None and client.journal is not None
     target = out_dir / "v.mp4"
     earlier = out_dir / "earlier.mp4.part"
     earlier.write_bytes(b"x" * (done.file_size + 10))
+    async with httpx.AsyncClient() as http:  # the bytes claim to be of the object served now
+        etag = (await http.head(done.video_url)).headers["etag"]
+    write_validator(earlier, Validator(etag=etag, total=done.file_size))
     client.journal.record_partial(done.id, earlier)
 
     path = await client.download(done, target)
     assert path.stat().st_size == done.file_size and path.read_bytes()[4:8] == b"ftyp"
     assert emulator.stats()["requests"]["GET /cdn"] == {"416": 1, "200": 1}
-    assert not earlier.exists() and not list(out_dir.glob("*.part"))
+    assert not earlier.exists() and not list(out_dir.glob("*.part*"))
+
+
+async def test_kept_bytes_of_unknown_origin_are_not_continued(
+    client: AsyncKlingClient, emulator: Emulator, out_dir: Path, image: Path
+) -> None:
+    """No record of which object the bytes came from: a Range could splice two files, so the
+    download starts over without asking for one."""
+    done = await completed(client, emulator, image)
+    assert done.file_size is not None and client.journal is not None
+    earlier = out_dir / "earlier.mp4.part"
+    earlier.write_bytes(b"\0" * (done.file_size // 2))
+    client.journal.record_partial(done.id, earlier)
+
+    path = await client.download(done, out_dir / "v.mp4")
+    assert path.stat().st_size == done.file_size
+    assert emulator.stats()["requests"]["GET /cdn"] == {"200": 1}

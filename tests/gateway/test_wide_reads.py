@@ -14,6 +14,7 @@ from loopback import loopback_server
 
 from kling_notebook import AsyncKlingClient, Generation
 from kling_notebook.gateway._wide_reads import READ_BYTES, WideReadBackend, widen_reads
+from kling_notebook.gateway.download import DownloadPolicy
 
 
 class RecordingStream(httpcore.AsyncNetworkStream):
@@ -93,7 +94,10 @@ def video_server() -> Iterator[str]:
 async def test_a_real_download_arrives_in_pieces_larger_than_64_kib(video_server, tmp_path):
     steps: list[int] = []
     done = Generation(id="wide", status="completed", video_url=video_server)
-    async with AsyncKlingClient("key-0123456789", "http://127.0.0.1:9", journal=False) as client:
+    unthrottled = DownloadPolicy(progress_interval=0)  # every piece reported, to measure them
+    async with AsyncKlingClient(
+        "key-0123456789", "http://127.0.0.1:9", journal=False, download_policy=unthrottled
+    ) as client:
         seen = [0]
 
         def on_progress(received: int, total: int | None) -> None:

@@ -4,7 +4,9 @@ Each case runs JOBS ``client.generate()`` calls at once and checks, from both si
 every job ends with a saved video or with the one typed error that fault means; the emulator
 received exactly one create call per job (plus refused 429s) and created exactly the generations
 the client meant to; every id the client learned is in the journal, and every create whose
-outcome the client could not know is journalled as uncertain.
+outcome the client could not know is journalled as uncertain. No broken file is ever saved as
+complete: every saved video is a whole MP4, byte for byte the object its CDN serves; and a
+generation whose download failed stays unfinished in the journal, so resume fetches it again.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from kling_notebook import GenerationResult, errors
 from kling_notebook.emulator._faults import SCOPES
+from kling_notebook.gateway.download import DownloadPolicy
 from kling_notebook.store.journal import NOT_SUBMITTED, UNCERTAIN, Journal
+from kling_notebook.store.mp4 import require_mp4
 
 from ._support import API_PATH
 
@@ -45,6 +50,8 @@ class Case:
 
 
 UNCERTAIN_2 = {"SubmissionUncertainError": 2}
+#: A download must bring 2 KiB each second: a stalled or trickling CDN is left within one.
+BRISK = {"download_policy": DownloadPolicy(window=1.0, min_rate=2048)}
 CASES: dict[str, Case] = {
     **{
         f"post:{status}": Case(_two("post", status), UNCERTAIN_2, created=JOBS - 2)
@@ -71,6 +78,14 @@ CASES: dict[str, Case] = {
     "job:no_video": Case(_two("job", "no_video"), {"MissingVideoError": 2}),
     "download:fail_once": Case("download:fail_once=0.5"),
     "download:reset_once": Case("download:reset_once=0.5"),
+    # The CDN cuts, pads, replaces or starves the first download of half the videos: each is
+    # noticed (sizes, MP4 boxes, validators, the minimum rate) and resumed or restarted.
+    **{
+        f"download:{kind}": Case(f"download:{kind}=0.5", client=BRISK)
+        for kind in ("no_length", "short_length", "long_body", "changed", "stall", "trickle")
+    },
+    # For good: those two videos cannot be fetched; their generations stay unfinished.
+    "download:redirect_loop": Case(_two("download", "redirect_loop"), {"DownloadError": 2}),
     "credits_after": Case("credits_after=7", {"InsufficientCreditsError": JOBS - 7}, created=7),
 }
 
@@ -115,8 +130,14 @@ async def test_fault(name: str, make_emulator: Any, make_client: Any, jpeg: byte
     assert all(isinstance(o, errors.KlingError) for o in outcomes if isinstance(o, BaseException))
     results = [o for o in outcomes if isinstance(o, GenerationResult)]
     assert len(results) == JOBS - sum(case.errors.values())
-    for result in results:
-        assert result.path.is_file() and result.path.stat().st_size == result.generation.file_size
+    async with httpx.AsyncClient() as cdn:
+        for result in results:  # whole, and the CDN's object now (a changed one: its new version)
+            require_mp4(result.path)
+            served = await cdn.get(result.generation.video_url or "")
+            assert result.path.read_bytes() == served.content
+            if name != "download:changed":
+                assert result.path.stat().st_size == result.generation.file_size
+    assert len({r.path for r in results}) == len(results)  # no two share a file
 
     assert stats["faults"].get(case.fault or name, 0) > 0, stats["faults"]
     assert post_count(stats) == case.posts
@@ -139,3 +160,14 @@ async def test_fault(name: str, make_emulator: Any, make_client: Any, jpeg: byte
         if isinstance(outcome, errors.GenerationFailedError):  # MissingVideoError included
             assert outcome.generation_id in created
             assert by_id[outcome.generation_id].path is None
+    unfinished = {e.generation_id for e in journal_unfinished(tmp_path)}
+    for outcome in outcomes:
+        if isinstance(outcome, errors.DownloadError):  # paid, not saved, and resume will fetch it
+            entry = by_id[outcome.generation_id]
+            assert entry.status == "completed" and entry.path is None
+            assert outcome.generation_id in unfinished
+
+
+def journal_unfinished(tmp_path: Path) -> list[Any]:
+    with Journal.in_dir(tmp_path / "outputs") as journal:
+        return journal.unfinished()

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import ipywidgets as widgets
 import pytest
+from fakes import MP4_HEAD
 
 from kling_notebook import (
     AsyncKlingClient,
@@ -66,7 +67,7 @@ def assert_escaped(pieces: Iterator[str] | list[str], *expected: str) -> None:
 class _Video(httpx.AsyncByteStream):
     """A streamed body (``content=`` bytes are pre-read by httpx and cannot be streamed raw)."""
 
-    data = b"\0\0\0\x18ftypmp42" + b"\0" * 2000
+    data = MP4_HEAD + b"\0" * 2000
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self.data
@@ -77,14 +78,14 @@ def gateway(outcome: str) -> httpx.MockTransport:
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.url.host == "cdn.test":
-            return httpx.Response(200, stream=_Video(), headers={"Content-Length": "2012"})
+            return httpx.Response(200, stream=_Video(), headers={"Content-Length": str(len(_Video.data))})
         if request.method == "POST":
             return httpx.Response(200, json={"id": BAD_ID, "status": "queued"})
         body: dict[str, Any] = {"id": BAD_ID, "status": outcome}
         if outcome == "error":
             body["error"] = {"name": HOSTILE[0], "message": HOSTILE[1]}
         else:
-            body["video"] = {"url": VIDEO_URL, "file_size": 2012}
+            body["video"] = {"url": VIDEO_URL, "file_size": len(_Video.data)}
         return httpx.Response(200, json=body)
 
     return httpx.MockTransport(handle)

@@ -13,12 +13,12 @@ import time
 
 import httpx
 import pytest
-from fakes import GEN_ID, KEY, VIDEO_URL, FakeClock, gen_body
+from fakes import GEN_ID, KEY, MP4_HEAD, VIDEO_URL, FakeClock, gen_body
 
 from kling_notebook import GenerationRequest, PollPolicy, errors
 from kling_notebook.runtime.jobs import Job, JobRunner
 
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 600
+VIDEO = MP4_HEAD + bytes(range(256)) * 600
 
 
 def compress(phases: list[str]) -> list[str]:

@@ -8,13 +8,13 @@ import json
 import threading
 
 import pytest
-from fakes import API, GEN_ID, KEY, VIDEO_URL, FakeClock, gen_body
+from fakes import API, GEN_ID, KEY, MP4_HEAD, VIDEO_URL, FakeClock, gen_body
 from loopback import loopback_server
 
 from kling_notebook import AsyncKlingClient, KlingClient
 from kling_notebook.runtime.engine import engine_loop, in_engine_thread, run_blocking
 
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"frames" * 2000
+VIDEO = MP4_HEAD + b"frames" * 2000
 
 
 @pytest.fixture

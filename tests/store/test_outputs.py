@@ -24,7 +24,7 @@ from kling_notebook.store.outputs import (
 
 CREATED = datetime(2026, 11, 23, 19, 30, 0)
 GEN_ID = "b906d239-1c2d-4e5f-8a9b-0c1d2e3f4a5b:kling-video/v2.1/master/image-to-video"
-SAFE_NAME = re.compile(r"\d{8}-\d{6}_[a-z0-9]+(-[a-z0-9]+)*_[a-z0-9]+\.mp4")
+SAFE_NAME = re.compile(r"\d{8}-\d{6}_[a-z0-9]+(-[a-z0-9]+)*_[a-z0-9]+-[0-9a-f]{8}\.mp4")
 
 
 # -- where outputs go ---------------------------------------------------------------------------
@@ -65,11 +65,35 @@ def test_relative_and_home_paths_become_absolute(
 
 def test_filename_example() -> None:
     name = video_filename(GEN_ID, "Mona Lisa puts on sunglasses and smiles", CREATED)
-    assert name == "20261123-193000_mona-lisa-puts-on_b906d239.mp4"
+    assert name == "20261123-193000_mona-lisa-puts-on_b906d239-5a1ff582.mp4"
     assert video_filename(GEN_ID, "Café crème brûlée", CREATED) == (
-        "20261123-193000_cafe-creme-brulee_b906d239.mp4"
+        "20261123-193000_cafe-creme-brulee_b906d239-5a1ff582.mp4"
     )
-    assert video_filename(GEN_ID, None, CREATED) == "20261123-193000_video_b906d239.mp4"
+    assert video_filename(GEN_ID, None, CREATED) == "20261123-193000_video_b906d239-5a1ff582.mp4"
+
+
+#: The three id shapes the gateway sends, each with a neighbour that starts the same: numeric Kling
+#: ids made in the same second share their leading digits; nanoids may differ only in case.
+ID_SHAPES = {
+    "uuid": (GEN_ID, "b906d239-ffff-4e5f-8a9b-0c1d2e3f4a5b:kling-video/v2.1/master/image-to-video"),
+    "numeric": ("789392067490349060", "789392067490349061"),
+    "nanoid": ("gg6lldgKC2tRmvJwBjK7-", "gg6lldgKC2tRmvJwBjK7_"),
+    "nanoid by case": ("gg6lldgKC2tRmvJwBjK7-", "GG6lldgKC2tRmvJwBjK7-"),
+}
+
+
+@pytest.mark.parametrize("shape", list(ID_SHAPES))
+def test_two_generations_never_share_a_name(shape: str) -> None:
+    """Same second, same prompt: the names still differ (case-insensitively, as on macOS and
+    Windows disks), and each stays readable: it shows the id's start as the panel does."""
+    one, other = ID_SHAPES[shape]
+    names = [video_filename(generation_id, "a cat", CREATED) for generation_id in (one, other)]
+    assert names[0].lower() != names[1].lower(), names
+    for generation_id, name in zip((one, other), names, strict=True):
+        assert SAFE_NAME.fullmatch(name), name
+        readable = re.sub(r"[^a-z0-9]", "", generation_id.split(":")[0].lower())[:8]
+        assert f"_{readable}-" in name
+        assert "kling-video" not in name and "image-to-video" not in name
 
 
 @pytest.mark.parametrize(
