@@ -28,6 +28,7 @@ __all__ = [
     "WaitTimeoutError",
     "SubmissionUncertainError",
     "DownloadError",
+    "BusyElsewhereError",
     "BudgetExceededError",
     "ConfigurationError",
     "StorageError",
@@ -226,6 +227,18 @@ class SubmissionUncertainError(KlingError):
             hint="Before submitting again, check the generations list of your account: a second "
             f"submit may pay twice. Then record what you found: `{settle} --id ID` (resume then "
             f"saves the video) or `{settle} --not-created` (`kling-notebook resume` lists the row).",
+        )
+
+
+class BusyElsewhereError(KlingError):
+    """Another job (another kernel or terminal on this machine) is already waiting for this
+    generation and saves its video; following it here too would save it twice."""
+
+    def __init__(self, generation_id: str) -> None:
+        self.generation_id = generation_id
+        super().__init__(
+            f"Generation {generation_id} is being waited for by another process on this machine.",
+            hint="It is saved there; look for it in the outputs folder once that process is done.",
         )
 
 

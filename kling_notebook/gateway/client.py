@@ -354,6 +354,7 @@ class GatewayClient:
                         base_url=self.base_url,
                         estimate=estimate,
                         client_request_id=client_request_id,
+                        demo=self.demo,
                     ),
                     undo=lambda begun: journal.not_submitted(begun, "cancelled before it was sent"),
                 )

@@ -8,6 +8,8 @@ the client's one :class:`~kling_notebook.runtime.jobs.JobRunner`: ``generate()``
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -23,6 +25,8 @@ from .batch import BatchResult, run_batch
 from .jobs import Job, JobRunner
 
 __all__ = ["AsyncKlingClient"]
+
+log = logging.getLogger("kling_notebook")
 
 _runner_lock = threading.Lock()
 
@@ -84,7 +88,11 @@ class AsyncKlingClient(GatewayClient):
         generation goes on at the gateway and ``resume()`` saves it.
         """
         job = self.start(request, out_dir=out_dir, poll=poll, timeout=timeout, on_event=on_event, **fields)
-        return await job.wait()
+        try:
+            return await job.wait()
+        except asyncio.CancelledError:  # an interrupted cell: say what goes on, and how to get it
+            log.warning("%s", job.stopped_waiting())
+            raise
 
     async def batch(
         self,

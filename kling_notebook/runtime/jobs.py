@@ -38,6 +38,7 @@ from typing import Any
 
 from ..domain import errors
 from ..domain.cost import Budget
+from ..domain.errors import shell_quote
 from ..domain.events import EventHandler, JobEvent, Phase, describe
 from ..domain.generation import GenerationResult
 from ..domain.polling import PollPolicy
@@ -227,6 +228,19 @@ class Job:
     def cancel(self) -> bool:
         """Stop waiting. There is no cancel endpoint: a submitted job may still finish server-side."""
         return self._future.cancel() if self._future else False
+
+    def stopped_waiting(self) -> str:
+        """What stopping this job means, in one sentence (said when a wait for it is interrupted)."""
+        if self.generation_id:
+            return (
+                f"Stopped waiting: generation {self.generation_id} goes on at the gateway (and is "
+                "charged); kling_notebook.resume() or "
+                f"`kling-notebook wait {shell_quote(self.generation_id)}` saves its video later."
+            )
+        if self.last_event is not None and self.last_event.phase == "submitting":
+            return ("Stopped while the request was being sent: it may or may not have started a generation; "
+                    "kling_notebook.resume() looks it up before anything is sent again.")
+        return "Stopped before anything was sent: nothing is charged."
 
     def done(self) -> bool:
         return self._future is not None and self._future.done()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -23,9 +24,12 @@ from ..domain.generation import Generation, GenerationResult
 from ..domain.polling import PollPolicy
 from ..domain.request import GenerationRequest, Prepared
 from ..gateway.client import GatewayClient
-from ..store.outputs import find_out_dir, video_filename, write_sidecar
+from ..store.claims import claim
+from ..store.outputs import find_out_dir, sidecar_path, video_filename, write_sidecar
 
 __all__ = ["Reporter", "run_generation", "resume_generation"]
+
+log = logging.getLogger("kling_notebook")
 
 
 class Reporter:
@@ -78,10 +82,30 @@ async def resume_generation(
     poll: PollPolicy | None = None,
     timeout: float | None = None,
 ) -> GenerationResult:
-    """Resume an already submitted generation by id: wait for it and save its video."""
+    """Resume an already submitted generation by id: wait for it and save its video (or, when
+    its video is saved already, return that file: nothing is downloaded twice)."""
     generation = Generation(id=generation_id, status="unknown")
     with _final_event(report, generation_id):
+        saved = await _saved(client, generation_id, request)
+        if saved is not None:
+            report("completed", generation_id=generation_id, generation=saved.generation, result=saved,
+                   fraction=1.0, eta=0.0, message="saved already")
+            return saved
         return await _follow(client, generation, request, report, out_dir, poll, timeout, duration)
+
+
+async def _saved(client: GatewayClient, generation_id: str, request: GenerationRequest | None) -> GenerationResult | None:
+    """The result of a generation whose video the journal says is saved and is on disk."""
+    journal = client.journal
+    entry = await journal.run(lambda: journal.get(generation_id)) if journal else None
+    if entry is None or entry.status != "completed" or not entry.path or not Path(entry.path).is_file():
+        return None
+    generation = Generation(id=generation_id, status="completed", video_url=entry.video_url,
+                            credits_used=entry.credits_used)
+    path = Path(entry.path)
+    sidecar = sidecar_path(path)
+    return GenerationResult(path=path, generation=generation, request=request,
+                            sidecar=sidecar if sidecar.is_file() else None, simulated=client.demo)
 
 
 @contextlib.contextmanager
@@ -114,6 +138,22 @@ async def _follow(
     timeout: float | None,
     duration: int | None = None,
 ) -> GenerationResult:
+    with claim(client.out_dir, generation.id) as mine:
+        if not mine:
+            raise errors.BusyElsewhereError(generation.id)
+        return await _follow_claimed(client, generation, request, report, out_dir, poll, timeout, duration)
+
+
+async def _follow_claimed(
+    client: GatewayClient,
+    generation: Generation,
+    request: GenerationRequest | None,
+    report: Reporter,
+    out_dir: str | os.PathLike[str] | None,
+    poll: PollPolicy | None,
+    timeout: float | None,
+    duration: int | None,
+) -> GenerationResult:
     poll = poll or client.poll
     # On the clock wait() polls by, so estimate and schedule agree (a resumed job is not at zero).
     submitted, length = await client.origin(generation.id, duration or (request.duration if request else None))
@@ -142,7 +182,11 @@ async def _follow(
 
     path = await client.download(done, target, on_progress=on_progress)
     details = _sidecar(done, request, client, report.elapsed, created)
-    sidecar = await asyncio.to_thread(write_sidecar, path, details)  # an fsync: off the loop
+    try:
+        sidecar: Path | None = await asyncio.to_thread(write_sidecar, path, details)  # an fsync: off the loop
+    except OSError as exc:  # the video is saved and journalled: a missing sidecar loses nothing
+        log.warning("no sidecar for %s (%s); the journal keeps its details", path, exc.strerror or exc)
+        sidecar = None
     result = GenerationResult(
         path=Path(path), generation=done, request=request, elapsed=report.elapsed, sidecar=sidecar, simulated=client.demo
     )

@@ -31,6 +31,7 @@ from ..domain.errors import shell_quote
 from ..domain.generation import GenerationResult
 from ..gateway.client import GatewayClient
 from ..gateway.settings import is_loopback
+from ..store.claims import held_elsewhere
 from ..store.history import HistoryItem, request_from_summary
 from ..store.journal import SUBMITTING, Journal, JournalEntry
 from ..store.outputs import find_out_dir
@@ -173,9 +174,11 @@ class Survey:
 
     #: This client resumes them (waiting and downloading are free).
     here: tuple[JournalEntry, ...]
-    #: A job of this process (another panel, a cell) already waits for them: left to it.
+    #: A job of this process (another panel, a cell) or of another process on this machine already
+    #: waits for them: left to it.
     running: tuple[JournalEntry, ...]
-    #: Made by a local emulator that has stopped: nothing to save, nothing was paid.
+    #: Made by a local emulator that has stopped (and not by the demo emulator, which answers for
+    #: the demo emulators before it): nothing to save, nothing was paid.
     gone: tuple[JournalEntry, ...]
     #: Made through another gateway address: only a client for that address resumes them.
     elsewhere: tuple[JournalEntry, ...]
@@ -227,14 +230,19 @@ async def survey(journal: Journal, client: GatewayClient, *, shown: Iterable[str
     for entry in unfinished:
         if entry.generation_id in skip:
             continue
-        if entry.generation_id in live:
+        if entry.generation_id in live or held_elsewhere(journal.path.parent, entry.generation_id or ""):
             running.append(entry)
         elif is_here(entry, client):
             here.append(entry)
         elif is_loopback(entry.base_url):
             if entry.base_url not in reachable:
                 reachable[entry.base_url] = await _reachable(entry.base_url)
-            (elsewhere if reachable[entry.base_url] else gone).append(entry)
+            if reachable[entry.base_url]:
+                elsewhere.append(entry)
+            elif entry.demo and client.demo:  # this process's demo emulator answers for it
+                here.append(entry)
+            else:
+                gone.append(entry)
         else:
             elsewhere.append(entry)
     return Survey(

@@ -53,7 +53,12 @@ class KlingClient:
         return run_blocking(self.async_client.download(generation, path, **options))
 
     def generate(self, request: GenerationRequest | None = None, /, **options: Any) -> GenerationResult:
-        return run_blocking(self.async_client.generate(request, **options))
+        job = self.async_client.start(request, **options)
+        try:
+            return run_blocking(job.wait())
+        except KeyboardInterrupt:  # Ctrl-C, or Jupyter's stop button: say what goes on
+            job.cancel()
+            raise KeyboardInterrupt(job.stopped_waiting()) from None
 
     def batch(self, requests: Iterable[GenerationRequest], **options: Any) -> BatchResult:
         return run_blocking(self.async_client.batch(requests, **options))

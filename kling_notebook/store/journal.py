@@ -118,6 +118,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         "ALTER TABLE generations ADD COLUMN client_request_id TEXT",
         "ALTER TABLE generations ADD COLUMN submitter TEXT",
+        # Made by the demo emulator (simulated, free): another process's demo emulator answers it.
+        "ALTER TABLE generations ADD COLUMN demo INTEGER NOT NULL DEFAULT 0",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -186,6 +188,8 @@ class JournalEntry:
     client_request_id: str | None = None
     #: The process that sent the POST (see :mod:`~kling_notebook.store.processes`).
     submitter: str | None = None
+    #: Made by the demo emulator (simulated videos, nothing charged).
+    demo: bool = False
 
     @property
     def age(self) -> float:
@@ -459,6 +463,7 @@ class Journal:
             partial=self._absolute(row["partial"]) if "partial" in columns else None,
             client_request_id=row["client_request_id"] if "client_request_id" in columns else None,
             submitter=row["submitter"] if "submitter" in columns else None,
+            demo=bool(row["demo"]) if "demo" in columns else False,
         )
 
     def _select(self, where: str, params: Iterable[Any] = ()) -> list[JournalEntry]:
@@ -508,6 +513,7 @@ class Journal:
         base_url: str,
         estimate: dict[str, Any] | None = None,
         client_request_id: str | None = None,
+        demo: bool = False,
     ) -> int:
         """Record an attempt before its POST is sent; returns the row to pass to the next call.
         The attempt is in the journal and its record (with ``client_request_id``, the id the POST
@@ -522,6 +528,7 @@ class Journal:
             "estimate": None if estimate is None else scrub(estimate),
             "client_request_id": client_request_id,
             "submitter": this_process(),
+            "demo": demo,
             "created_at": _now(),
         }
         row = self._write(lambda conn: self._insert_attempt(conn, None, fields))
@@ -539,7 +546,7 @@ class Journal:
         at = fields["created_at"]
         cursor = conn.execute(
             "INSERT INTO generations (row, status, request, endpoint, base_url, created_at, updated_at,"
-            " history, estimate, client_request_id, submitter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " history, estimate, client_request_id, submitter, demo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row,
                 SUBMITTING,
@@ -552,6 +559,7 @@ class Journal:
                 None if fields["estimate"] is None else json.dumps(fields["estimate"]),
                 fields["client_request_id"],
                 fields["submitter"],
+                int(bool(fields.get("demo"))),
             ),
         )
         assert cursor.lastrowid is not None

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_DIR_NAME",
     "find_out_dir",
     "video_filename",
+    "sidecar_path",
     "write_sidecar",
     "read_sidecar",
     "scrub",

@@ -180,3 +180,17 @@ def test_settle_needs_exactly_one_outcome(out_dir: Path) -> None:
     for outcome in ({}, {"generation_id": " "}, {"generation_id": "x", "not_created": True}):
         with pytest.raises(errors.ValidationError, match="either the generation id"):
             settle_uncertain(1, out_dir=out_dir, **outcome)
+
+
+async def test_demo_generations_of_an_earlier_process_are_resumed_by_this_ones_demo_emulator(
+    out_dir: Path, image: Path, tmp_path: Path
+) -> None:
+    registry = tmp_path / "demo-registry"  # what the demo emulators of one user share
+    with Emulator(time_scale=600, video_width=SMALL_VIDEO, registry=registry) as earlier:
+        async with client_for(earlier, out_dir, demo=True) as client:
+            generation = await client.submit(image=image, prompt="demo from an earlier kernel")
+    with Emulator(time_scale=600, video_width=SMALL_VIDEO, registry=registry) as now:
+        async with client_for(now, out_dir, demo=True) as client:
+            report = await resume_async(client)
+    assert [r.id for r in report.recovered] == [generation.id] and report.failures == ()
+    assert report.recovered[0].path.is_file()

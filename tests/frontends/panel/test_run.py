@@ -15,7 +15,7 @@ from kling_notebook.emulator import Emulator
 from kling_notebook.frontends.panel import DEMO_IMAGE, KlingPanel, ProgressRow, ResultView
 from kling_notebook.runtime.engine import run_blocking
 
-from .conftest import html_values, wait_for
+from .conftest import demo_client_for, html_values, wait_for
 
 HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
 
@@ -102,7 +102,7 @@ def test_hostile_error_message_is_escaped(tmp_path: Path) -> None:
         job.result(timeout=30)
     row = only_row(panel)
     wait_for(lambda: "failed" in row.phase.value, what="the failed phase")
-    assert "HTTP 400" in row.message.value and "fix the field it names" in row.message.value
+    assert "HTTP 400" in row.message.value and "nothing was created" in row.message.value
     assert "Traceback" not in row.message.value
     assert_escaped_everywhere(panel)
 
@@ -135,8 +135,8 @@ def test_cancel_says_the_job_may_still_finish(tmp_path: Path) -> None:
         assert row.cancel_button.layout.display == "none"
 
 
-def test_cancel_while_waiting_for_a_slot_sends_nothing(demo_client: AsyncKlingClient) -> None:
-    panel = KlingPanel(demo_client, concurrency=1)
+def test_cancel_while_waiting_for_a_slot_sends_nothing(fast_emulator: Emulator, tmp_path: Path) -> None:
+    panel = KlingPanel(demo_client_for(fast_emulator, tmp_path, 60, concurrency=1))  # one at a time
     first, second = panel.generate(), panel.generate(again=True)
     assert first is not None and second is not None
     panel.rows.children[1].cancel_button.click()
