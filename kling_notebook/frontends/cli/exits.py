@@ -20,6 +20,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (errors.DownloadError, 9),
     (errors.NotFoundError, 10),
     (errors.StorageError, 11),  # a full disk, a read-only folder, a damaged journal
+    (errors.BusyElsewhereError, 12),
     (errors.KlingError, 8),  # connection, server, rate limit, bad response
 ]
 
@@ -42,6 +43,7 @@ EXIT_MEANINGS: dict[int, str] = {
     9: "the download failed: the video is not lost (`kling-notebook wait ID`)",
     10: "no such generation",
     11: "a file or folder could not be read or written (full disk, read-only folder, damaged journal)",
+    12: "another process on this machine is already waiting for that generation (it saves the video)",
     INTERRUPTED: "interrupted (Ctrl+C): a submitted generation goes on (`kling-notebook resume`)",
 }
 

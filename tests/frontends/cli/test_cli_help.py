@@ -9,6 +9,7 @@ import argparse
 import pytest
 
 import kling_notebook
+from kling_notebook import errors
 from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.frontends.cli.exits import EXIT_CODES, EXIT_MEANINGS
 
@@ -66,6 +67,17 @@ def test_every_command_lists_the_exit_codes(name: str | None) -> None:
 
 def test_every_exit_code_the_cli_returns_is_explained() -> None:
     assert {code for _, code in EXIT_CODES} <= set(EXIT_MEANINGS)
+
+
+def test_only_gateway_and_network_errors_share_the_generic_code() -> None:
+    """A new error kind needs a code of its own, or a place in this list: 8 means the gateway or
+    the network failed, and a script reacting to it retries later."""
+    kinds = [getattr(errors, name) for name in errors.__all__]
+    generic = {kind.__name__ for kind in kinds if next(code for k, code in EXIT_CODES if issubclass(kind, k)) == 8}
+    assert generic == {
+        "KlingError", "APIStatusError", "BadRequestError", "RateLimitError", "ServerError",
+        "GatewayTimeoutError", "APIConnectionError", "APITimeoutError", "InvalidResponseError",
+    }
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
