@@ -27,7 +27,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 # Only what the demo needs: the package, its demo extra (the emulator's video stack) and
 # JupyterLab. Quiet (errors still show); bytecode is compiled on first import instead.
 $(VENV)/.demo: pyproject.toml | $(BIN)/python
-	@echo "Setting up $(VENV) for the demo: the package and JupyterLab (once, about half a minute)..."
+	@echo "Setting up $(VENV) for the demo: the package and JupyterLab (once, under a minute)."
 	@$(BIN)/pip install --quiet --quiet --no-compile -e '.[demo]' 'jupyterlab>=4.4,<5'
 	@touch $@
 
