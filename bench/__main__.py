@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 
-from . import download, notebook_growth, poll_delay, responsiveness, scale, startup
+from . import classroom, download, notebook_growth, poll_delay, responsiveness, scale, startup
 from ._common import REPO, machine_facts
 
 BENCHMARKS: dict[str, ModuleType] = {
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "download": download,
     "notebook_growth": notebook_growth,
     "startup": startup,
+    "classroom": classroom,
 }
 RECORD = REPO / "BENCHMARKS.md"
 _SECTION = re.compile(r"<!-- bench:(\w+) -->\n(.*?)<!-- /bench:\1 -->\n", re.S)

@@ -33,7 +33,10 @@ from .runtime.sync import KlingClient
 from .store.journal import Journal, JournalEntry
 
 if TYPE_CHECKING:
+    from . import classroom
     from .emulator import Emulator
+    from .frontends.compare import compare_models
+    from .frontends.models import models
     from .frontends.panel import KlingPanel
     from .frontends.panel._batch import BatchView
     from .frontends.panel._history import HistoryGallery
@@ -76,6 +79,9 @@ __all__ = [
     "BatchItem",
     "BatchResult",
     "ConfirmationRequiredError",
+    "models",
+    "compare_models",
+    "classroom",
     "Emulator",
     "KlingPanel",
     "HistoryGallery",
@@ -85,6 +91,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "models": ("kling_notebook.frontends.models", "models"),
+    "compare_models": ("kling_notebook.frontends.compare", "compare_models"),
     "Emulator": ("kling_notebook.emulator", "Emulator"),
     "KlingPanel": ("kling_notebook.frontends.panel", "KlingPanel"),
     "HistoryGallery": ("kling_notebook.frontends.panel._history", "HistoryGallery"),
@@ -99,7 +107,7 @@ def _publish(value: Any) -> None:
 
 
 for _name in __all__:
-    if _name not in _LAZY and not _name.startswith("__") and _name != "errors":
+    if _name not in _LAZY and not _name.startswith("__") and _name not in ("errors", "classroom"):
         _publish(globals()[_name])
 for _name in errors.__all__:
     getattr(errors, _name).__module__ = errors.__name__
@@ -107,6 +115,12 @@ for _name in errors.__all__:
 
 def __getattr__(name: str) -> Any:
     """Load the heavier parts (emulator, panel) only when they are asked for."""
+    if name == "classroom":  # a module: ``kling_notebook.classroom.create(...)``
+        import importlib
+
+        public = importlib.import_module("kling_notebook.classroom")
+        globals()[name] = public
+        return public
     if name in _LAZY:
         import importlib
 

@@ -26,3 +26,24 @@ def schema(name: str) -> dict[str, Any]:
 def image(name: str) -> bytes:
     """An input image under ``tests/data/images`` (``mushroom.jpg``, ``mona_lisa_extended.jpg``)."""
     return data_file("images", name).read_bytes()
+
+
+#: The multi-image model's schema sits beside the image-to-video ones; it takes a list of images.
+MULTI_IMAGE = "kling-video/v1.6/standard/multi-image-to-video"
+
+
+def model_schemas() -> dict[str, dict[str, Any]]:
+    """Each image-to-video model's request fields, required fields and 200 reply schema, by
+    model id (two files describe v2.6 pro: their fields are taken together)."""
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted((DATA / "api" / "models").glob("*.json")):
+        post = schema(f"models/{path.name}")["paths"]["/v2/video/generations"]["post"]
+        request = post["requestBody"]["content"]["application/json"]["schema"]
+        (model,) = request["properties"]["model"]["enum"]
+        if model == MULTI_IMAGE:
+            continue
+        entry = found.setdefault(model, {"fields": {}, "required": set(), "file": path.name})
+        entry["fields"].update(request["properties"])
+        entry["required"].update(request["required"])
+        entry["response"] = post["responses"]["200"]["content"]["application/json"]["schema"]
+    return found

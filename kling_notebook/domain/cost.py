@@ -1,19 +1,26 @@
 """Price estimates shown before every submit, and a budget that refuses to submit past a limit.
 
-The gateway publishes no credits-per-video figure for this model, so the default table holds the
+The gateway publishes no credits-per-video figure, so the default table holds v2.1 master's
 published fal.ai mirror price in dollars and leaves credits unknown unless the user sets
-``credits_per_second``. Every figure is labelled as an estimate.
+``credits_per_second`` (v2.1 master) or ``credits_per_usd`` (every model). Other models are priced
+per second of video: by ``rates`` (the gateway's live prices land there, see
+:mod:`kling_notebook.gateway.prices`), else by the catalogue's built-in figures. Every figure is
+labelled with where it comes from.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from .errors import BudgetExceededError, ConfigurationError
+from .models import DEFAULT_MODEL, ModelRate, get_model
 
 __all__ = [
     "PriceTable",
+    "Priced",
     "CostEstimate",
     "Budget",
     "Reservation",
@@ -66,32 +73,78 @@ class CostEstimate:
         )
 
 
+class Priced(Protocol):
+    """What a price depends on (a :class:`~kling_notebook.domain.request.GenerationRequest`)."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def duration(self) -> int: ...
+
+    @property
+    def generate_audio(self) -> bool | None: ...
+
+
 @dataclass(frozen=True)
 class PriceTable:
-    """Prices per video; override any field to match your account's real prices."""
+    """Prices per video; override any field to match your account's real prices.
+
+    The first five fields price v2.1 master (the default model); ``rates`` prices any model per
+    second of video, v2.1 master included when it is listed there (the gateway's live prices
+    are); a model in neither is priced by its built-in catalogue rate."""
 
     usd_base: float = 1.40
     base_seconds: int = 5
     usd_per_extra_second: float = 0.28
     credits_per_second: float | None = None
     label: str = "estimate from the published fal.ai mirror price"
+    rates: Mapping[str, ModelRate] = field(default_factory=dict, hash=False)
+    #: Credits per USD, for a credits figure on every model (None: unknown).
+    credits_per_usd: float | None = None
 
-    def estimate(self, duration: int, count: int = 1) -> CostEstimate:
-        """The cost of ``count`` videos of ``duration`` seconds each (shorter than the base
-        duration still costs the base price)."""
+    def estimate(
+        self, duration: int, count: int = 1, *, model: str | None = None, audio: bool = False
+    ) -> CostEstimate:
+        """The cost of ``count`` videos of ``duration`` seconds each by ``model`` (v2.1 master
+        when None; for v2.1 master's table, shorter than the base duration still costs the base
+        price), with audio or not."""
         if duration <= 0 or count < 0:
             raise ValueError(f"duration must be > 0 and count >= 0 (got {duration}, {count})")
-        extra = max(0, duration - self.base_seconds)
-        per_video = self.usd_base + extra * self.usd_per_extra_second
         seconds = duration * count
-        credits = None if self.credits_per_second is None else self.credits_per_second * seconds
+        chosen = model or DEFAULT_MODEL
+        if chosen == DEFAULT_MODEL and chosen not in self.rates:
+            extra = max(0, duration - self.base_seconds)
+            per_video = self.usd_base + extra * self.usd_per_extra_second
+            label = self.label
+        else:
+            rate = self.rates.get(chosen) or get_model(chosen).rate
+            per_video = rate.per_second(audio) * duration
+            label = rate.label
+        usd = _money(per_video * count)
+        if self.credits_per_usd is not None:
+            credits: float | None = self.credits_per_usd * usd
+        elif self.credits_per_second is not None and chosen == DEFAULT_MODEL:
+            credits = self.credits_per_second * seconds
+        else:
+            credits = None
         return CostEstimate(
             count=count,
             duration_seconds_total=seconds,
-            usd=_money(per_video * count),
+            usd=usd,
             credits=None if credits is None else _money(credits),
-            label=self.label,
+            label=label,
         )
+
+    def estimate_request(self, request: Priced, count: int = 1) -> CostEstimate:
+        """The cost of ``request`` (its model, duration and audio: on unless turned off, as the
+        gateway's default is, where the model takes it)."""
+        audio = get_model(request.model).audio and request.generate_audio is not False
+        return self.estimate(request.duration, count, model=request.model, audio=audio)
+
+    def with_rates(self, rates: Mapping[str, ModelRate]) -> PriceTable:
+        """This table with ``rates`` in force over its own (the gateway's live prices)."""
+        return replace(self, rates={**self.rates, **rates}) if rates else self
 
 
 DEFAULT_PRICES = PriceTable()

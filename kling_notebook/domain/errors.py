@@ -16,6 +16,7 @@ __all__ = [
     "BadRequestError",
     "AuthenticationError",
     "InsufficientCreditsError",
+    "KeyLimitError",
     "NotFoundError",
     "RateLimitError",
     "ServerError",
@@ -142,6 +143,15 @@ class AuthenticationError(APIStatusError):
 
 class InsufficientCreditsError(APIStatusError):
     hint = "The account is out of credits: top it up before trying again. This is never retried."
+
+
+class KeyLimitError(InsufficientCreditsError):
+    """The key's own spending limit (set by whoever manages it, a teacher) refused the charge."""
+
+    hint = (
+        "This key's spending limit is reached; nothing was created. It resets as its limit says "
+        "(00:00 UTC), or whoever manages the key can raise it."
+    )
 
 
 class NotFoundError(APIStatusError):

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from ..domain.cost import credits_text
 from ..domain.formatting import format_bytes, format_seconds
+from ..domain.images import is_url
 
 if TYPE_CHECKING:
     from ..domain.generation import GenerationResult
@@ -90,9 +91,16 @@ def relative_url(path: Path) -> str:
     return quote(Path(relative).as_posix())
 
 
+def _remote_url(result: GenerationResult) -> str | None:
+    """The generation's own URL when it is http(s), else None: whatever a journal or sidecar
+    holds, no other scheme (``javascript:``, ``data:``) becomes a link or a media source."""
+    url = result.generation.video_url
+    return url.strip() if url and is_url(url) else None
+
+
 def _source(result: GenerationResult, mode: Literal["file", "embed", "url"]) -> tuple[str, str]:
     """The ``src`` for the video and a note on why it differs from what was asked (or "")."""
-    url = result.generation.video_url
+    url = _remote_url(result)
     if mode == "url" and url:
         return url, ""
     if mode == "embed":
@@ -114,7 +122,7 @@ def _link(result: GenerationResult, mode: Literal["file", "embed", "url"]) -> tu
     uses the generation's own URL when there is one (the embedded player's menu also saves it).
     """
     name = result.path.name
-    url = result.generation.video_url
+    url = _remote_url(result)
     if mode == "file" or not url:
         return relative_url(result.path), f"Download {name}"
     return url, f"Download {name} (from the generation's URL, which expires)"

@@ -57,7 +57,7 @@ class GatedAsyncClient(httpx.AsyncClient):
         except BaseException:
             self._gate.release()
             raise
-        if not stream:  # the body is read and the connection back in the pool
+        if not stream or response.is_closed:  # the body is read, the connection back in the pool
             self._gate.release()
             return response
         assert isinstance(response.stream, httpx.AsyncByteStream)

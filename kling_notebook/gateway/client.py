@@ -23,7 +23,7 @@ import os
 import uuid
 import warnings
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import httpx
 
 from ..domain import errors
-from ..domain.cost import DEFAULT_PRICES, Budget, PriceTable, Reservation, reserve_all
+from ..domain.cost import DEFAULT_PRICES, Budget, CostEstimate, PriceTable, Reservation, reserve_all
 from ..domain.generation import RUNNING_STATUSES, TERMINAL_STATUSES, Generation
 from ..domain.images import ImageInfo, ImageLimits
 from ..domain.polling import PollPolicy
@@ -52,7 +52,8 @@ from ._pool import GatedAsyncClient
 from .download import fetch_video
 from .image_url import fetch_url_image
 from .logs import LOGS_PATH, Sighting, pages_done, query, search_logs
-from .replies import generation_from, read_json, status_error
+from .prices import DEMO_LABEL, LIVE_LABEL, LivePrices
+from .replies import MAX_JSON_BYTES, generation_from, json_object, read_json, status_error
 from .settings import (
     Endpoint,
     check_transport_security,
@@ -146,9 +147,11 @@ class GatewayClient:
     (``/v2/video/generations``) or "legacy" (``/v2/generate/video/kling/generation``).
     ``journal``: True (a journal in ``out_dir``), False, or a :class:`Journal`.
     ``budget``: an optional :class:`Budget` every submit reserves from (refused past it);
-    ``prices``: the table behind the estimate journalled with every submit; ``concurrency``: how
-    many generations run at once (see the runtime's job runner); ``allow_http``: send the key to
-    a plain http:// base URL that is not this machine (refused otherwise).
+    ``prices``: the table behind the estimate journalled with every submit; ``live_prices``:
+    read the gateway's live price of each model (``GET /v1/models``, no key) and let it win over
+    the table, which stays the fallback; ``concurrency``: how many generations run at once (see
+    the runtime's job runner); ``allow_http``: send the key to a plain http:// base URL that is
+    not this machine (refused otherwise).
     """
 
     def __init__(
@@ -171,6 +174,7 @@ class GatewayClient:
         prices: PriceTable = DEFAULT_PRICES,
         concurrency: int = 4,
         allow_http: bool = False,
+        live_prices: bool = False,
     ) -> None:
         self.__key = require_api_key(api_key)
         self.base_url = find_base_url(base_url)
@@ -187,6 +191,11 @@ class GatewayClient:
         self.demo = demo
         self.budget = budget
         self.prices = prices
+        self._live_prices = (
+            LivePrices(self.base_url, clock=clock, label=DEMO_LABEL if demo else LIVE_LABEL)
+            if live_prices
+            else None
+        )
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         #: How many generations of this account run at once from submit to saved file (the
@@ -272,17 +281,71 @@ class GatewayClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One API call whose body is read only up to :data:`MAX_JSON_BYTES` (decoded): a huge
+        or endless answer costs a megabyte of memory, not the kernel."""
+        api = self._clients().api
+        request = api.build_request(method, path, **kwargs)
+        streamed = await api.send(request, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in streamed.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JSON_BYTES:
+                    raise errors.InvalidResponseError(
+                        f"HTTP {streamed.status_code} with a body of more than {MAX_JSON_BYTES} bytes"
+                    )
+        finally:
+            await streamed.aclose()
+        kept = [(name, value) for name, value in streamed.headers.raw
+                if name.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")]
+        return httpx.Response(streamed.status_code, headers=kept, content=bytes(body), request=request)
+
     async def _send(self, method: str, path: str | None = None, **kwargs: Any) -> httpx.Response:
         """One HTTP call to the endpoint path (or ``path``); maps transport failures and error
         statuses."""
         try:
-            response = await self._clients().api.request(method, path or self.path, **kwargs)
+            response = await self._request(method, path or self.path, **kwargs)
         except httpx.TransportError as exc:
             raise _connection_error(exc) from exc
         _refuse_redirect(response)
         if response.status_code >= 400:
             raise status_error(response, secrets=self._secrets)
         return response
+
+    # -- prices and service reads ----------------------------------------------------------
+
+    async def price_table(self, models: Iterable[str] = ()) -> PriceTable:
+        """The price table in force for ``models``: the client's, with the gateway's live
+        prices over it when this client reads them (``live_prices=True``)."""
+        if self._live_prices is None:
+            return self.prices
+        return self.prices.with_rates(await self._live_prices.rates(self._clients().plain, models))
+
+    async def estimate(self, request: GenerationRequest, count: int = 1) -> CostEstimate:
+        """What ``request`` is expected to cost, following its model (and audio), labelled with
+        where the price comes from. Sends nothing paid."""
+        table = await self.price_table([request.model])
+        return table.estimate_request(request, count)
+
+    async def service_get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """A free read of one of the gateway's service routes (``/v1/key``, ``/v2/usage``) with
+        this client's key; transient faults are retried (bounded)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._clients().api.get(path, params=params)
+            except httpx.TransportError as exc:
+                failure: errors.KlingError = _connection_error(exc)
+            else:
+                _refuse_redirect(response)
+                if response.status_code < 400:
+                    return json_object(response, path)
+                failure = status_error(response, secrets=self._secrets)
+            if not _is_transient(failure) or attempt >= self.retry.max_attempts:
+                raise failure
+            await self._clock.sleep(self.retry.delay(attempt, getattr(failure, "retry_after", None)))
 
     # -- create -----------------------------------------------------------------------------
 
@@ -299,7 +362,8 @@ class GatewayClient:
         for note in request.endpoint_notes(self.endpoint):
             warnings.warn(note, IgnoredFieldWarning, stacklevel=2)
         limits = self.image_limits or request.image_limits
-        encoded = request.with_changes(image_limits=limits).prepare()
+        limited = request.with_changes(image_limits=limits)
+        encoded = limited.prepare()
         info = encoded.info
         if encoded.is_url and self.check_url_images:
             if probed is None:
@@ -307,11 +371,19 @@ class GatewayClient:
             else:
                 probed.check(limits)
                 info = probed
+        end = limited.prepare_end_image()
+        end_info = end.info if end else None
+        if end is not None and end.is_url and self.check_url_images:
+            try:
+                end_info = await fetch_url_image(end.api_value, self._clients().plain, limits)
+            except errors.ValidationError as error:
+                raise errors.ValidationError("end_image", error.given, error.limit) from error
         return Prepared(
             request=request,
-            payload=request.to_payload(encoded.api_value),
-            estimate=self.prices.estimate(request.duration),
+            payload=request.to_payload(encoded.api_value, end.api_value if end else None),
+            estimate=await self.estimate(request),
             image=info,
+            end_image=end_info,
         )
 
     async def submit(
@@ -412,7 +484,7 @@ class GatewayClient:
         while True:
             attempt += 1
             try:
-                response = await self._clients().api.post(self.path, json=prepared.payload, headers=headers)
+                response = await self._request("POST", self.path, json=prepared.payload, headers=headers)
             except _NEVER_SENT as exc:
                 if attempt >= self.retry.max_attempts:
                     raise _connection_error(exc) from exc

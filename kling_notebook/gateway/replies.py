@@ -22,7 +22,7 @@ from ..domain.formatting import network_text
 from ..domain.generation import Generation, canonical_status
 from ..domain.retry import parse_retry_after
 
-__all__ = ["MAX_JSON_BYTES", "generation_from", "read_json", "status_error", "is_http_url"]
+__all__ = ["MAX_JSON_BYTES", "generation_from", "is_http_url", "json_object", "read_json", "status_error"]
 
 #: The largest JSON reply read from the API: a status body is a few hundred bytes.
 MAX_JSON_BYTES = 1 << 20
@@ -129,6 +129,14 @@ def read_json(response: httpx.Response) -> Any:
         raise errors.InvalidResponseError(f"HTTP {response.status_code} with a body that is not JSON") from exc
 
 
+def json_object(response: httpx.Response, path: str) -> dict[str, Any]:
+    """A service route's JSON object body (capped like every reply), or InvalidResponseError."""
+    body = read_json(response)
+    if not isinstance(body, dict):
+        raise errors.InvalidResponseError(f"{path}: a body that is not an object")
+    return body
+
+
 def _field_of(body: Mapping[str, Any], secrets: tuple[str, ...]) -> str | None:
     """The request field a 400 is about: in its ``errors`` list or a pydantic ``detail``."""
     for issue in body.get("errors") or ():
@@ -159,6 +167,8 @@ def status_error(response: httpx.Response, *, secrets: tuple[str, ...] = ()) -> 
     request_id = details.get("requestId")
     status = response.status_code
     cls = _STATUS_ERRORS.get(status) or (errors.ServerError if status >= 500 else errors.APIStatusError)
+    if status == 403 and "limit" in str(message or "").lower():  # a key's own limit, not the balance
+        cls = errors.KeyLimitError
     return cls(
         network_text(message, secrets=secrets) if message else "",
         status_code=status,

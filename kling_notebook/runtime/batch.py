@@ -20,6 +20,7 @@ from ..domain import errors
 from ..domain.cost import Budget, CostEstimate, PriceTable
 from ..domain.events import JobEvent
 from ..domain.generation import GenerationResult
+from ..domain.models import DEFAULT_MODEL
 from ..domain.request import GenerationRequest
 from .jobs import Job, JobRunner
 
@@ -105,24 +106,27 @@ def sweep(
     images: ImageInput | Sequence[ImageInput],
     prompts: str | Sequence[str | None] | None = None,
     durations: int | Sequence[int] = (5,),
+    models: str | Sequence[str] | None = None,
     **common: Any,
 ) -> list[GenerationRequest]:
-    """Every combination of ``prompts`` x ``images`` x ``durations`` (in that nesting order),
-    each with the ``common`` fields (``negative_prompt=``, ``provider=``...). Each request is
-    validated as it is built, so a bad value fails here, before anything is estimated or sent."""
+    """Every combination of ``prompts`` x ``images`` x ``durations`` x ``models`` (in that
+    nesting order), each with the ``common`` fields (``negative_prompt=``, ``provider=``...);
+    ``models`` None is the one model of ``common`` (v2.1 master by default). Each request is validated against its model as it is
+    built, so a bad value fails here, before anything is estimated or sent."""
+    chosen = _as_list(models) if models is not None else [common.pop("model", DEFAULT_MODEL)]
     return [
-        GenerationRequest.from_kwargs(image=image, prompt=prompt, duration=duration, **common)
-        for prompt, image, duration in itertools.product(
-            _as_list(prompts), _as_list(images), _as_list(durations)
+        GenerationRequest.from_kwargs(image=image, prompt=prompt, duration=duration, model=model, **common)
+        for prompt, image, duration, model in itertools.product(
+            _as_list(prompts), _as_list(images), _as_list(durations), chosen
         )
     ]
 
 
 def estimate_requests(requests: Iterable[GenerationRequest], prices: PriceTable) -> CostEstimate:
-    """The summed estimate of ``requests`` (what the user confirms)."""
+    """The summed estimate of ``requests`` (what the user confirms), each by its model."""
     total = prices.estimate(5, count=0)
     for request in requests:
-        total = total + prices.estimate(request.duration)
+        total = total + prices.estimate_request(request)
     return total
 
 
@@ -164,7 +168,7 @@ async def run_batch(
     """
     client = runner.client
     batch = list(requests)
-    estimate = estimate_requests(batch, client.prices)
+    estimate = estimate_requests(batch, await client.price_table(r.model for r in batch))
     if not confirm:
         raise ConfirmationRequiredError(estimate)
     caps = () if client.demo else (client.budget, budget)  # demo generations cost nothing

@@ -47,7 +47,9 @@ def connect(
     """A client for the gateway, or (``demo=True``, or no key anywhere) for the demo emulator.
 
     Demo mode without the ``demo`` extra raises ConfigurationError here, not at the first render.
+    Estimates follow the gateway's live prices (``live_prices=False`` keeps to the price table).
     """
+    options.setdefault("live_prices", True)
     if demo is None:
         demo = demo_wanted(api_key, base_url)
     if not demo:

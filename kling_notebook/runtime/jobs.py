@@ -48,13 +48,16 @@ from .engine import spawn
 from .gate import AdaptiveLimit
 from .pipeline import Reporter, resume_generation, run_generation
 
-__all__ = ["Job", "JobRunner", "live_generation_ids", "MAX_REFUSALS"]
+__all__ = ["Job", "JobRunner", "live_generation_ids", "MAX_REFUSALS", "WAITING_FOR_A_SLOT"]
 
 log = logging.getLogger("kling_notebook")
 
 #: How often one job's submit may be refused with 429 (and queued again) before the job fails
 #: with that RateLimitError; None: until it goes through or is cancelled.
 MAX_REFUSALS: int | None = None
+#: What a job held by the gateway's 429 says first (the account's keys share one limit: a class
+#: on one account queues, it does not fail).
+WAITING_FOR_A_SLOT = "waiting for a free slot at the gateway"
 #: Backoff grows no further after this many refusals (the retry policy's max_delay caps it anyway).
 _MAX_BACKOFF_STEP = 10
 
@@ -196,7 +199,7 @@ class Job:
             self.refusals += 1
             gate.backed_off()
             delay = self.client.retry.delay(min(self.refusals, _MAX_BACKOFF_STEP), refused.retry_after)
-            self._say("held", started, "queued locally: the gateway's concurrency limit is reached "
+            self._say("held", started, f"{WAITING_FOR_A_SLOT}: the account's concurrency limit is reached "
                       f"(HTTP 429, nothing was created); submitting again in {delay:.0f} s. Cancel stops "
                       "it; nothing is charged.")
             await self._held(started, self.client.clock.sleep(delay))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ..domain.cost import Budget
+from ..domain.cost import Budget, CostEstimate, PriceTable
 from ..domain.events import EventHandler
 from ..domain.generation import Generation, GenerationResult
 from ..domain.images import ImageInfo
@@ -79,6 +79,16 @@ class KlingClient:
     def close(self) -> None:
         """Close the HTTP connections (and a journal this client opened itself)."""
         run_blocking(self.async_client.aclose())
+
+    def price_table(self, models: Iterable[str] = ()) -> PriceTable:
+        """The price table in force for ``models``: the client's, with the gateway's live prices
+        over it when this client reads them (``live_prices=True``)."""
+        return run_blocking(self.async_client.price_table(models))
+
+    def estimate(self, request: GenerationRequest, count: int = 1) -> CostEstimate:
+        """What ``request`` is expected to cost, following its model (and audio), labelled with
+        where the price comes from. Sends nothing paid."""
+        return run_blocking(self.async_client.estimate(request, count))
 
     def check(
         self, request: GenerationRequest | None = None, /, *, probed: ImageInfo | None = None, **fields: Any

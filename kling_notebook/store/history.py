@@ -20,10 +20,11 @@ from .journal import COMPLETED, FAILED, NOT_SUBMITTED, Journal, JournalEntry
 __all__ = ["HistoryItem", "load_history", "request_from_summary"]
 
 #: Summary keys that are not GenerationRequest fields under the same name.
-_RENAMED = {"image_url": "image"}
+_RENAMED = {"image_url": "image", "tail_image_url": "end_image", "last_image_url": "end_image"}
 _FIELDS = frozenset(
     {"image", "prompt", "duration", "negative_prompt", "cfg_scale", "camera_control",
-     "static_mask", "dynamic_masks", "provider"}
+     "static_mask", "dynamic_masks", "provider", "model", "end_image", "generate_audio",
+     "multi_prompt", "elements", "shot_type"}
 )  # fmt: skip
 
 
@@ -44,8 +45,10 @@ def request_from_summary(summary: Mapping[str, Any]) -> GenerationRequest | None
 
 
 def _duration(value: Any) -> int | None:
-    if isinstance(value, (int, str)) and str(value).strip() in ("5", "10"):
-        return int(value)
+    """A video length in seconds as stored (5 or 10; 3 to 15 on v3 models)."""
+    if isinstance(value, (int, str)) and not isinstance(value, bool) and str(value).strip().isdigit():
+        seconds = int(value)
+        return seconds if 1 <= seconds <= 15 else None
     return None
 
 

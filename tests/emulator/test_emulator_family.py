@@ -12,34 +12,16 @@ import httpx
 import numpy as np
 import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
-from owned import DATA, schema
+from owned import model_schemas
 
 from kling_notebook.emulator import Emulator
 
 from ._support import PATHS, ManualClock, check_service, png
 
 UNIVERSAL = PATHS["universal"]
-MULTI_IMAGE = "kling-video/v1.6/standard/multi-image-to-video"
 
 
-def _schemas() -> dict[str, dict[str, Any]]:
-    """Each image-to-video model's request and response schema, by model id (two files describe
-    v2.6 pro: their fields are taken together)."""
-    found: dict[str, dict[str, Any]] = {}
-    for path in sorted((DATA / "api" / "models").glob("*.json")):
-        post = schema(f"models/{path.name}")["paths"]["/v2/video/generations"]["post"]
-        request = post["requestBody"]["content"]["application/json"]["schema"]
-        (model,) = request["properties"]["model"]["enum"]
-        if model == MULTI_IMAGE:
-            continue
-        entry = found.setdefault(model, {"fields": {}, "required": set(), "file": path.name})
-        entry["fields"].update(request["properties"])
-        entry["required"].update(request["required"])
-        entry["response"] = post["responses"]["200"]["content"]["application/json"]["schema"]
-    return found
-
-
-SCHEMAS = _schemas()
+SCHEMAS = model_schemas()
 MODELS = sorted(SCHEMAS)
 
 

@@ -106,3 +106,14 @@ async def test_a_real_download_arrives_in_pieces_larger_than_64_kib(video_server
     assert path.read_bytes() == BODY
     assert max(steps) > 1 << 16, f"every piece was at most 64 KiB: {sorted(set(steps))[-3:]}"
     assert max(steps) <= READ_BYTES
+
+
+async def test_streamed_api_calls_give_their_permit_back_whatever_the_transport() -> None:
+    """A transport that answers with a body already read (a mock, a cache) still frees the slot."""
+    from kling_notebook.gateway._pool import MAX_IN_FLIGHT, GatedAsyncClient
+
+    async with GatedAsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, json={}))) as http:
+        for _ in range(MAX_IN_FLIGHT + 5):
+            response = await http.send(http.build_request("GET", "https://api.test/"), stream=True)
+            await response.aclose()
+        assert http._gate._value == MAX_IN_FLIGHT

@@ -174,6 +174,32 @@ def _how_it_works(run: Run, keyed: bool) -> None:
     assert len(run.videos()) == 1
 
 
+def _compare(run: Run, keyed: bool) -> None:
+    text = run.text
+    assert "Kling v3 Omni 1080p" in text and "the demo emulator&#x27;s price (simulated)" in text  # the listing
+    assert "the models that do: kling-video/v1/standard/image-to-video" in text
+    assert "O1 sends its end frame as last_image_url" in text
+    assert "would submit 3 generations" in text
+    if keyed:
+        assert "nothing has been sent yet" in text and run.videos() == []
+        return
+    assert "3 models side by side" in text and text.count("<video controls") >= 3
+    assert "Time taken" in text and "credits used" in text
+    assert len(run.videos()) == 3
+
+
+def _teaching(run: Run, keyed: bool) -> None:
+    text = run.text
+    assert "3 keys created: ['student-1', 'student-2', 'student-3']" in text
+    assert "student,key_prefix,limit_usd,period" in text and "mode 0o600" in text
+    assert "$3.00 of $3.00 per week left" in text
+    assert "batch of 2: 2 saved, 0 failed" in text
+    assert "refused before sending: Budget exceeded" in text
+    assert 'class="kling-class"' in text and "$2.80" in text  # the usage table
+    assert "revoked 3 keys" in text
+    assert not re.search(r"emu[0-9a-f]{32}", text), "a key was shown"
+
+
 def _anything(run: Run, keyed: bool) -> None:
     assert run.outputs, "the notebook showed nothing"
 
@@ -183,4 +209,6 @@ CHECKS: dict[str, Callable[[Run, bool], None]] = {
     "02-python-api.ipynb": _python_api,
     "03-batch-and-gallery.ipynb": _batch,
     "04-how-it-works.ipynb": _how_it_works,
+    "05-compare-models.ipynb": _compare,
+    "06-teaching-a-class.ipynb": _teaching,
 }

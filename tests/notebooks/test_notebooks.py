@@ -3,7 +3,8 @@ once per test run: the quickstart and the Python API notebook in the Binder suit
 that venv's own kernel, as a Binder visitor runs them); notebook 03 here in demo mode (no API key,
 its outputs in a temporary folder); notebook 04 here with a key and a base URL pointing at a local
 emulator, as a user with a real key would run it (the default poll schedule), to show that nothing
-in the main path is demo-only and that the key never shows up in an output. What each must show
+in the main path is demo-only and that the key never shows up in an output; notebooks 05 (models
+side by side) and 06 (a teacher's class) here in demo mode. What each must show
 is in :mod:`runs`. With a key, notebook 03 must not confirm a paid batch by itself: its one paid
 step is guarded by ``client.demo``, checked in its source.
 """
@@ -98,6 +99,18 @@ def test_a_keyed_run_of_the_batch_notebook_confirms_nothing_by_itself() -> None:
 @pytest.mark.kernel
 def test_the_batch_notebook_runs_in_demo_mode(tmp_path: Path, kernel: str) -> None:
     path = ROOT / "notebooks" / "03-batch-and-gallery.ipynb"
+    execute(path, tmp_path, kernel).check(path.name, keyed=False)
+
+
+@pytest.mark.kernel
+def test_the_comparison_notebook_runs_in_demo_mode(tmp_path: Path, kernel: str) -> None:
+    path = ROOT / "notebooks" / "05-compare-models.ipynb"
+    execute(path, tmp_path, kernel).check(path.name, keyed=False)
+
+
+@pytest.mark.kernel
+def test_the_teachers_notebook_runs_in_demo_mode(tmp_path: Path, kernel: str) -> None:
+    path = ROOT / "notebooks" / "06-teaching-a-class.ipynb"
     execute(path, tmp_path, kernel).check(path.name, keyed=False)
 
 

@@ -214,3 +214,17 @@ def test_file_names_on_disk_stay_plain(tmp_path: Path) -> None:
 
     name = video_filename(BAD_ID, PROMPT, datetime.now(timezone.utc))
     assert all(c.isalnum() or c in "-_." for c in name) and name.endswith(".mp4")
+
+
+@pytest.mark.parametrize("scheme", ["javascript:alert(1)", "data:text/html,<script>x</script>", "vbscript:x", " JavaScript:alert(1)"])
+@pytest.mark.parametrize("mode", ["url", "embed", "file"])
+def test_no_other_scheme_than_http_becomes_a_link_or_a_source(tmp_path, scheme: str, mode: str) -> None:
+    """Whatever a journal or sidecar holds as the video URL, only http(s) is ever rendered."""
+    from kling_notebook import Generation, GenerationResult
+    from kling_notebook.frontends.display import video_html
+
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"\0\0\0\x18ftypmp42" + b"\0" * 100)
+    result = GenerationResult(path=path, generation=Generation(id="g", status="completed", video_url=scheme))
+    shown = video_html(result, mode).lower()
+    assert "javascript:" not in shown and "vbscript:" not in shown and "text/html" not in shown

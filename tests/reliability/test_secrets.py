@@ -28,7 +28,9 @@ from kling_notebook import (
 )
 from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.gateway import client as client_module
+from kling_notebook.runtime.classroom import Classroom
 from kling_notebook.runtime.jobs import Job
+from kling_notebook.store.claims import claim
 from kling_notebook.store.journal import Journal
 
 from ._support import API_PATH, FAST_POLL, KEY, TIME_SCALE, Recorder
@@ -131,6 +133,14 @@ async def _wrong_key(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
         return await client.submit(image=jpeg)
 
 
+async def _over_the_key_limit(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
+    emulator = make_emulator(api_key=KEY)
+    async with Classroom(emulator.management_key, emulator.base_url) as teacher:
+        (seat,) = (await teacher.create(1, 0.5, "day")).seats
+    async with make_client(emulator, api_key=seat.key) as client:
+        return await client.submit(image=jpeg)
+
+
 async def _closed_port(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
     async with AsyncKlingClient(KEY, "http://127.0.0.1:9", retry=ONCE, journal=False) as client:
         return await client.get("gen-1")
@@ -183,6 +193,13 @@ async def _emptied_journal(make_emulator: Any, make_client: Any, jpeg: bytes) ->
     return Journal.in_dir(Path.cwd())
 
 
+async def _claimed_elsewhere(make_emulator: Any, make_client: Any, jpeg: bytes) -> Any:
+    async with make_client(make_emulator()) as client:
+        generation = await client.submit(image=jpeg)
+        with claim(client.out_dir, generation.id):  # as another process's job holds it
+            return await client.runner.resume(generation.id).wait()
+
+
 def _faulty(spec: str, call: str, **options: Any) -> ErrorMaker:
     return functools.partial(_with_faults, spec, call, **options)
 
@@ -193,6 +210,7 @@ ERRORS: dict[type[errors.KlingError], ErrorMaker] = {
     errors.BadRequestError: _empty_id,
     errors.AuthenticationError: _wrong_key,
     errors.InsufficientCreditsError: _faulty("credits_after=0", "generate"),
+    errors.KeyLimitError: _over_the_key_limit,
     errors.NotFoundError: _unknown_id,
     errors.RateLimitError: _faulty("get:429=1,retry_after=0", "get", retry=ONCE),
     errors.ServerError: _faulty("get:500=1", "get", retry=ONCE),
@@ -208,6 +226,7 @@ ERRORS: dict[type[errors.KlingError], ErrorMaker] = {
     errors.BudgetExceededError: _over_budget,
     errors.StorageError: _full_disk,
     errors.JournalDamagedError: _emptied_journal,
+    errors.BusyElsewhereError: _claimed_elsewhere,
 }
 
 

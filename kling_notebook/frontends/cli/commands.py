@@ -16,10 +16,12 @@ from typing import Any
 from ...domain import errors
 from ...domain.cost import Budget, cost_notice, credits_text
 from ...domain.generation import GenerationResult
-from ...domain.request import DURATIONS, MAX_PROMPT_CHARS, PROVIDERS, GenerationRequest
+from ...domain.models import DEFAULT_MODEL
+from ...domain.request import MAX_PROMPT_CHARS, PROVIDERS, GenerationRequest
 from ...runtime.client import AsyncKlingClient
 from ...runtime.connect import connect
 from ..textprogress import TextProgress
+from .arguments import usd
 from .exits import INTERRUPTED, UNEXPECTED, exit_code, exit_codes_help
 from .options import (
     Formatter,
@@ -32,17 +34,6 @@ from .options import (
 __all__ = ["build_parser", "main"]
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
-
-
-def _usd(text: str) -> float:
-    """A dollar amount for ``--budget``: a finite number, not negative."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a dollar amount: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more dollars, got {text!r}")
-    return value
 
 
 def _client(args: argparse.Namespace, **options: Any) -> AsyncKlingClient:
@@ -62,10 +53,13 @@ async def _generate(args: argparse.Namespace) -> int:
         cfg_scale=args.cfg_scale,
         provider=args.provider,
         image_encoding="raw" if args.raw_base64 else None,  # None: a data URI
+        model=args.model,
+        end_image=args.end_image,
+        generate_audio=args.audio,
     )
     budget = Budget(usd=args.budget) if args.budget is not None else None  # the client refuses past it
     async with _client(args, budget=budget) as client:
-        estimate = client.prices.estimate(request.duration)
+        estimate = await client.estimate(request)
         notice = cost_notice(estimate, demo=client.demo, charged_when="when it is submitted")
         print(f"kling-notebook: {notice}", file=sys.stderr)
         if budget is not None and not client.demo:
@@ -123,6 +117,7 @@ emulator makes simulated videos from your image, and nothing is charged.
 EXAMPLES = """\
 examples:
   kling-notebook generate --image notebooks/images/mushroom.jpg --prompt "the mushroom sways"
+  kling-notebook models                  # the models, their fields, durations and prices
   kling-notebook history                 # what was made here, newest first
   kling-notebook resume                  # after a crash: save every unfinished generation
   kling-notebook emulator --port 8000    # a local stand-in for the gateway
@@ -163,9 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--duration",
         type=int,
-        choices=DURATIONS,
-        default=DURATIONS[0],
-        help=f"video length in seconds (default: {DURATIONS[0]})",
+        default=5,
+        metavar="SECONDS",
+        help="video length: 5 or 10 (3 to 15 on v3 models) (default: 5)",
+    )
+    gen.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"model id (default: {DEFAULT_MODEL}; see `kling-notebook models`)"
+    )
+    gen.add_argument(
+        "--end-image",
+        default=None,
+        metavar="FILE_OR_URL",
+        help="the last frame, on models with an end frame (default: none)",
+    )
+    gen.add_argument(
+        "--audio",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="audio with the video, on models that take generate_audio (default: the model's, on)",
     )
     gen.add_argument(
         "--cfg-scale",
@@ -196,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument(
         "--budget",
-        type=_usd,
+        type=usd,
         default=None,
         metavar="USD",
         help="refuse to submit when the estimated cost is more than this (default: no limit; demo "
@@ -222,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument(
         "--duration",
         type=int,
-        choices=DURATIONS,
+        choices=range(1, 16),
         default=None,
+        metavar="SECONDS",
         help="the video's length, for the poll schedule and the deadline (default: what the "
         "journal recorded, else 5)",
     )
@@ -241,9 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print the result as JSON")
 
     from ...emulator._cli import register
+    from .classroom import register as register_class
     from .journal import register as register_journal
+    from .models import register as register_models
 
     register_journal(commands)
+    register_models(commands)
+    register_class(commands)
     register(commands)
     finish_subcommands(parser, commands)
     return parser

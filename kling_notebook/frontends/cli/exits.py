@@ -35,7 +35,7 @@ EXIT_MEANINGS: dict[int, str] = {
     UNEXPECTED: "an unexpected error (a bug: please report it)",
     2: "invalid input or usage: nothing was sent",
     3: "configuration: no API key, a refused key, or a bad base URL",
-    4: "not enough credits, or over --budget: nothing was sent",
+    4: "not enough credits, over the key's own limit, or over --budget: nothing was charged",
     5: "the generation failed at the gateway",
     6: "the wait timed out: the generation may still finish (`kling-notebook wait ID`)",
     7: "the submission is uncertain: check before submitting again (`kling-notebook resume`)",

@@ -18,6 +18,7 @@ from ...runtime.resume import NotResumableError, ResumeReport, resume_async
 from ...runtime.settle import settle_uncertain
 from ...store.history import HistoryItem, load_history
 from ...store.journal import FOUND, Journal
+from .arguments import positive
 from .exits import exit_code
 from .options import BASE_URL_HELP, ENDPOINT_HELP, OUT_HELP, journal_folder, require_key_or_demo
 
@@ -166,17 +167,6 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    """A count for ``--limit`` / ``--concurrency``: a whole number, at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def register(commands: Any) -> None:
     """Add ``resume``, ``settle`` and ``history`` to the CLI's subcommands."""
     resume = commands.add_parser(
@@ -190,7 +180,7 @@ def register(commands: Any) -> None:
     resume.add_argument("--base-url", metavar="URL", help=BASE_URL_HELP)
     resume.add_argument("--endpoint", choices=("universal", "legacy"), default="universal", help=ENDPOINT_HELP)
     resume.add_argument(
-        "--concurrency", type=_positive, default=4, metavar="N", help="wait for at most N at once (default: 4)"
+        "--concurrency", type=positive, default=4, metavar="N", help="wait for at most N at once (default: 4)"
     )
     resume.add_argument(
         "--timeout",
@@ -229,7 +219,7 @@ def register(commands: Any) -> None:
     )
     history.add_argument("--out", default=None, metavar="FOLDER", help=OUT_HELP)
     history.add_argument(
-        "--limit", type=_positive, default=50, metavar="N", help="show at most N (default: 50)"
+        "--limit", type=positive, default=50, metavar="N", help="show at most N (default: 50)"
     )
     history.add_argument("--json", action="store_true", help="print the list as JSON")
     history.set_defaults(run=_history)

@@ -57,17 +57,30 @@ class Formatter(argparse.HelpFormatter):
 
 
 class Parser(argparse.ArgumentParser):
-    """A mistyped option is reported under the usage of the subcommand it was given to, not the
+    """A mistyped option is reported under the usage of the (sub)command it was given to, not the
     top-level usage (argparse's subparsers hand unknown options back to the top)."""
 
+    #: The top-level commands, by name (set by :func:`finish_subcommands`).
     subcommands: Mapping[str, argparse.ArgumentParser] = {}
 
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
-            where = self.subcommands.get(getattr(parsed, "command", None) or "", self)
-            where.error(f"unrecognized arguments: {' '.join(extras)}")
+            _chosen(self, parsed).error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse._SubParsersAction[Any]]:
+    return [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+
+
+def _chosen(parser: argparse.ArgumentParser, parsed: Any) -> argparse.ArgumentParser:
+    """The innermost (sub)command ``parsed`` chose (``class create`` in ``class create ...``)."""
+    for action in _subparsers(parser):
+        name = getattr(parsed, action.dest, None)
+        if name in action.choices:
+            return _chosen(action.choices[name], parsed)
+    return parser
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -84,13 +97,20 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def finish_subcommands(parser: Parser, commands: Any) -> None:
-    """Every subcommand lists the exit codes (unless it has its own) and reports its own usage
-    errors; the help keeps its layout."""
+    """Every (sub)command lists the exit codes (unless it has its own) and keeps the help
+    layout; the top-level commands are kept by name."""
     parser.subcommands = commands.choices
-    for sub in commands.choices.values():
+
+    def finish(sub: argparse.ArgumentParser) -> None:
         sub.formatter_class = Formatter
         if sub.epilog is None:
             sub.epilog = exit_codes_help()
+        for action in _subparsers(sub):
+            for inner in action.choices.values():
+                finish(inner)
+
+    for sub in commands.choices.values():
+        finish(sub)
 
 
 def require_key_or_demo(demo: bool | None, base_url: str | None) -> None:

@@ -14,11 +14,28 @@ from kling_notebook.frontends.cli import commands as cli
 from kling_notebook.frontends.cli.exits import EXIT_CODES, EXIT_MEANINGS
 
 PARSER = cli.build_parser()
-SUBCOMMANDS: dict[str, argparse.ArgumentParser] = dict(PARSER.subcommands)
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Every command by its words (``class create`` too)."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[prefix + name] = sub
+                found.update(_commands(sub, f"{prefix}{name} "))
+    return found
+
+
+SUBCOMMANDS = _commands(PARSER)
 
 
 def _options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [action for action in parser._actions if not isinstance(action, argparse._HelpAction)]
+    return [
+        action
+        for action in parser._actions
+        if not isinstance(action, (argparse._HelpAction, argparse._SubParsersAction))  # commands: their own help
+    ]
 
 
 def _in_required_group(parser: argparse.ArgumentParser, action: argparse.Action) -> bool:
@@ -93,6 +110,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["generate", "--image", "photo.jpg", "--promt", "waves"], "usage: kling-notebook generate"),
         (["history", "--lmit", "3"], "usage: kling-notebook history"),
         (["emulator", "--prot", "8000"], "usage: kling-notebook emulator"),
+        (["class", "usage", "--rooster", "r.csv"], "usage: kling-notebook class usage"),
     ],
 )
 def test_a_mistyped_option_is_reported_under_its_command(

@@ -139,7 +139,7 @@ def run(tmp_path: Path, image: Path):
         (["generate", "--image", "missing.jpg", "--demo"], {}, 2, "image: no such file"),
         (["generate", "--image", "photo.heic", "--demo"], {}, 2, "format is heic (the iPhone's photo format"),
         (["generate", "--image", "photo.jpg", "--demo", "--out", "a-file/videos"], {}, 11, "Not a directory"),
-        (["generate", "--image", "photo.jpg", "--duration", "7"], {}, 2, "invalid choice: 7"),
+        (["generate", "--image", "photo.jpg", "--duration", "7"], {}, 2, "duration: 5 or 10 (seconds)"),
         (["status", "abc"], {"AIMLAPI_BASE_URL": "http://127.0.0.1:9"}, 3, "No API key"),
         (["status", "abc", "--demo"], {}, 10, "HTTP 404"),
         (["history", "--out", "nowhere"], {}, 0, "No generations yet"),
