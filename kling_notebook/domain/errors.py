@@ -61,7 +61,11 @@ class KlingError(Exception):
         if hint is not None:
             self.hint = hint
         self.message = message
-        super().__init__(f"{message} {self.hint}".strip() if self.hint else message)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        """The message and what to do, read when shown (a hint may be added on the way up)."""
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
 
 
 class ConfigurationError(KlingError):

@@ -509,7 +509,7 @@ class GatewayClient:
                     prepared.request,
                 )
             if response.status_code >= 400:
-                raise status_error(response, secrets=self._secrets)
+                raise self._refusal(response, prepared.request)
             try:
                 return _reply(response)
             except errors.InvalidResponseError as exc:
@@ -520,6 +520,18 @@ class GatewayClient:
                     log.warning("create answer unreadable (%s); its x-inference-id names the generation", exc.message)
                     return {"id": inference_id, "status": "queued"}
                 raise errors.SubmissionUncertainError(exc.message, prepared.request) from exc
+
+    def _refusal(self, response: httpx.Response, request: GenerationRequest) -> errors.APIStatusError:
+        """The typed error of a refused create, saying when the chosen provider is the likely
+        cause: Kling's native API no longer lists some models the gateway still serves."""
+        error = status_error(response, secrets=self._secrets)
+        if request.provider in ("kling", "klingai") and response.status_code in (400, 404, 422):
+            error.hint = (
+                f"{error.hint} provider={request.provider!r} may not serve {request.model} any more (it is "
+                "missing from Kling's current capability map): try provider='auto' (the default), which "
+                "can use the fal mirror."
+            ).strip()
+        return error
 
     # -- read -------------------------------------------------------------------------------
 

@@ -141,57 +141,44 @@ async def _follow(
     with claim(client.out_dir, generation.id) as mine:
         if not mine:
             raise errors.BusyElsewhereError(generation.id)
-        return await _follow_claimed(client, generation, request, report, out_dir, poll, timeout, duration)
+        poll = poll or client.poll
+        # On the clock wait() polls by, so estimate and schedule agree (a resumed job is not at zero).
+        submitted, length = await client.origin(generation.id, duration or (request.duration if request else None))
 
+        def on_update(found: Generation) -> None:
+            estimate = poll.progress(client.clock.now() - submitted, length)
+            phase: Phase = "queued" if found.status == "queued" else "generating"
+            report(
+                phase,
+                generation_id=found.id,
+                status=found.status,
+                generation=found,
+                fraction=estimate.fraction,
+                eta=estimate.eta,
+                message="taking longer than documented" if estimate.overdue else "",
+            )
 
-async def _follow_claimed(
-    client: GatewayClient,
-    generation: Generation,
-    request: GenerationRequest | None,
-    report: Reporter,
-    out_dir: str | os.PathLike[str] | None,
-    poll: PollPolicy | None,
-    timeout: float | None,
-    duration: int | None,
-) -> GenerationResult:
-    poll = poll or client.poll
-    # On the clock wait() polls by, so estimate and schedule agree (a resumed job is not at zero).
-    submitted, length = await client.origin(generation.id, duration or (request.duration if request else None))
+        done = await client.wait(generation, timeout=timeout, poll=poll, on_update=on_update, duration=length)
+        folder = find_out_dir(out_dir) if out_dir is not None else client.out_dir
+        created = datetime.now(timezone.utc)
+        target = folder / video_filename(done.id, request.prompt if request else None, created)
+        report("downloading", generation_id=done.id, generation=done, bytes_done=0, bytes_total=done.file_size)
 
-    def on_update(found: Generation) -> None:
-        estimate = poll.progress(client.clock.now() - submitted, length)
-        phase: Phase = "queued" if found.status == "queued" else "generating"
-        report(
-            phase,
-            generation_id=found.id,
-            status=found.status,
-            generation=found,
-            fraction=estimate.fraction,
-            eta=estimate.eta,
-            message="taking longer than documented" if estimate.overdue else "",
+        def on_progress(got: int, total: int | None) -> None:
+            report("downloading", generation_id=done.id, bytes_done=got, bytes_total=total)
+
+        path = await client.download(done, target, on_progress=on_progress)
+        details = _sidecar(done, request, client, report.elapsed, created)
+        try:
+            sidecar: Path | None = await asyncio.to_thread(write_sidecar, path, details)  # an fsync: off the loop
+        except OSError as exc:  # the video is saved and journalled: a missing sidecar loses nothing
+            log.warning("no sidecar for %s (%s); the journal keeps its details", path, exc.strerror or exc)
+            sidecar = None
+        result = GenerationResult(
+            path=Path(path), generation=done, request=request, elapsed=report.elapsed, sidecar=sidecar, simulated=client.demo
         )
-
-    done = await client.wait(generation, timeout=timeout, poll=poll, on_update=on_update, duration=length)
-    folder = find_out_dir(out_dir) if out_dir is not None else client.out_dir
-    created = datetime.now(timezone.utc)
-    target = folder / video_filename(done.id, request.prompt if request else None, created)
-    report("downloading", generation_id=done.id, generation=done, bytes_done=0, bytes_total=done.file_size)
-
-    def on_progress(got: int, total: int | None) -> None:
-        report("downloading", generation_id=done.id, bytes_done=got, bytes_total=total)
-
-    path = await client.download(done, target, on_progress=on_progress)
-    details = _sidecar(done, request, client, report.elapsed, created)
-    try:
-        sidecar: Path | None = await asyncio.to_thread(write_sidecar, path, details)  # an fsync: off the loop
-    except OSError as exc:  # the video is saved and journalled: a missing sidecar loses nothing
-        log.warning("no sidecar for %s (%s); the journal keeps its details", path, exc.strerror or exc)
-        sidecar = None
-    result = GenerationResult(
-        path=Path(path), generation=done, request=request, elapsed=report.elapsed, sidecar=sidecar, simulated=client.demo
-    )
-    report("completed", generation_id=done.id, generation=done, result=result, fraction=1.0, eta=0.0)
-    return result
+        report("completed", generation_id=done.id, generation=done, result=result, fraction=1.0, eta=0.0)
+        return result
 
 
 def _sidecar(

@@ -11,30 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .partials import try_lock
+
 __all__ = ["CLAIMS_DIR", "claim", "held_elsewhere"]
 
 CLAIMS_DIR = ".claims"
-
-if sys.platform == "win32":
-
-    def _try_lock(fd: int) -> bool:
-        return True
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
 
 def _claim_path(folder: Path, generation_id: str) -> Path:
     digest = hashlib.sha256(generation_id.encode("utf-8")).hexdigest()[:32]
@@ -53,7 +38,7 @@ def claim(folder: Path, generation_id: str) -> Iterator[bool]:
         yield True
         return
     try:
-        yield _try_lock(fd)
+        yield try_lock(fd)
     finally:
         os.close(fd)
 

@@ -20,19 +20,20 @@ from pathlib import Path
 from ..domain import errors
 from .journal import Journal
 
-__all__ = ["claimed", "discard", "partial_path", "remove_abandoned"]
+__all__ = ["claimed", "discard", "partial_path", "remove_abandoned", "try_lock"]
 
 SUFFIX = ".part"
 
 if sys.platform == "win32":
 
-    def _try_lock(fd: int) -> bool:
+    def try_lock(fd: int) -> bool:
         return True
 
 else:
     import fcntl
 
-    def _try_lock(fd: int) -> bool:
+    def try_lock(fd: int) -> bool:
+        """Take ``fd``'s exclusive advisory lock if nobody (in any process) holds it."""
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -51,7 +52,7 @@ def _lock(path: Path, *, create: bool) -> int | None:
         fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o666)
     except FileNotFoundError:
         return None
-    if _try_lock(fd):
+    if try_lock(fd):
         return fd
     os.close(fd)
     return None

@@ -166,3 +166,12 @@ def test_validation_error_shortens_huge_values():
     assert "100002 chars" in str(exc)
     assert exc.field == "prompt" and exc.limit == "at most 2500 characters"
     assert isinstance(exc, ValueError)
+
+
+@pytest.mark.parametrize("provider", ["kling", "klingai"])
+async def test_a_create_refused_for_the_native_provider_suggests_auto(gateway, fake_client, jpeg, provider):
+    gateway.post(error_response(400, message="Model not available for this provider"))
+    async with fake_client() as client:
+        with pytest.raises(errors.BadRequestError) as caught:
+            await client.submit(image=jpeg, provider=provider)
+    assert f"provider={provider!r}" in str(caught.value) and "provider='auto'" in str(caught.value)
