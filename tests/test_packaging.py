@@ -22,7 +22,7 @@ PACKAGE = REPO / "kling_notebook"
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     # A copy of the sources, so no stale build/ folder in the checkout can hide a missing file.
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     shutil.copytree(PACKAGE, source / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path_factory.mktemp("wheel")
@@ -49,3 +49,9 @@ def test_wheel_declares_the_command_line_tool(wheel: zipfile.ZipFile) -> None:
     (entry_points,) = [name for name in wheel.namelist() if name.endswith(".dist-info/entry_points.txt")]
     text = wheel.read(entry_points).decode()
     assert "kling-notebook = kling_notebook.frontends.cli:main" in text
+
+
+def test_wheel_carries_the_licence(wheel: zipfile.ZipFile) -> None:
+    (metadata,) = [name for name in wheel.namelist() if name.endswith(".dist-info/METADATA")]
+    assert "License-Expression: MIT" in wheel.read(metadata).decode()
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in wheel.namelist())

@@ -50,12 +50,12 @@ class CostEstimate:
     label: str
 
     def __str__(self) -> str:
-        videos = "video" if self.count == 1 else "videos"
+        """E.g. "about $2.80 for 2 videos (10 s in all)": the seconds are the total, so two 5 s
+        videos never read like two of 10 s."""
+        videos = "1 video" if self.count == 1 else f"{self.count} videos"
+        seconds = f"{self.duration_seconds_total} s" + ("" if self.count == 1 else " in all")
         credits = f" (~{self.credits:g} credits)" if self.credits is not None else ""
-        return (
-            f"about ${self.usd:.2f}{credits} for {self.count} {videos} "
-            f"({self.duration_seconds_total} s) \u2014 {self.label}"
-        )
+        return f"about ${self.usd:.2f}{credits} for {videos} ({seconds}) \u2014 {self.label}"
 
     def __add__(self, other: CostEstimate) -> CostEstimate:
         """The estimate of both together (a sweep over several durations)."""

@@ -229,14 +229,18 @@ class SubmissionUncertainError(KlingError):
     was sent; the journal keeps it marked "uncertain".
     """
 
-    def __init__(self, reason: str, request: Any = None) -> None:
+    def __init__(self, reason: str, request: Any = None, *, row: int | None = None) -> None:
         self.reason = reason
         self.request = request
+        #: The journal row that keeps the attempt (None when nothing was journalled).
+        self.row = row
+        where = f" The journal keeps it as row {row}." if row is not None else ""
+        settle = f"kling-notebook settle {row if row is not None else 'ROW'}"
         super().__init__(
-            f"The submission may or may not have reached the gateway ({reason}).",
+            f"The submission may or may not have reached the gateway ({reason}).{where}",
             hint="Before submitting again, check the generations list of your account: a second "
-            "submit may pay twice. Then record what you found: `kling-notebook settle ROW --id ID` "
-            "(resume then saves the video) or `--not-created` (`kling-notebook resume` lists the row).",
+            f"submit may pay twice. Then record what you found: `{settle} --id ID` (resume then "
+            f"saves the video) or `{settle} --not-created` (`kling-notebook resume` lists the row).",
         )
 
 

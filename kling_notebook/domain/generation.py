@@ -35,6 +35,8 @@ COMPLETED_STATUSES = frozenset({"completed", "complete", "succeeded"})
 #: Statuses of a generation that ended without a video (the journal files these as failed).
 FAILED_STATUSES = frozenset({"error", "failed"})
 TERMINAL_STATUSES = frozenset({"completed"}) | FAILED_STATUSES
+#: How much of a video URL a repr shows (signed URLs run to hundreds of characters).
+_URL_CHARS = 80
 
 
 def canonical_status(given: Any, video_url: str | None, has_error: bool) -> str:
@@ -86,6 +88,29 @@ class Generation:
     def short_id(self) -> str:
         return self.id.split(":", 1)[0][:8]
 
+    def __str__(self) -> str:
+        """One line for ``print(generation)``: its short id, status and what came of it."""
+        facts = [f"generation {self.short_id}: {self.status}"]
+        if self.video_url:
+            facts.append("video ready")
+        if self.error_message or self.error_name:
+            facts.append(f"error: {self.error_message or self.error_name}")
+        if self.credits_used is not None:
+            facts.append(f"{self.credits_used:g} credits")
+        return ", ".join(facts)
+
+    def __repr__(self) -> str:
+        """The fields that hold something; a long (signed) video URL is cut, ``raw`` has it."""
+        shown = []
+        for name in ("id", "status", "video_url", "error_name", "error_message", "credits_used", "file_size", "duration"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name == "video_url" and len(value) > _URL_CHARS:
+                value = value[: _URL_CHARS - 3] + "..."
+            shown.append(f"{name}={value!r}")
+        return f"Generation({', '.join(shown)})"
+
 
 @dataclass(frozen=True)
 class GenerationResult:
@@ -102,6 +127,26 @@ class GenerationResult:
     @property
     def id(self) -> str:
         return self.generation.id
+
+    def __str__(self) -> str:
+        """One line for ``print(result)`` in a script: where the video is, and what it was."""
+        seconds = self.request.duration if self.request is not None else self.generation.duration
+        facts = [f"{seconds:g} s video"] if seconds else []
+        credits = self.generation.credits_used
+        if credits is not None:
+            facts.append(f"{credits:g} credits" + (" (simulated, nothing charged)" if self.simulated else ""))
+        if self.elapsed is not None:
+            facts.append(f"made in {self.elapsed:.0f} s")
+        return f"video saved to {self.path}" + (f" ({', '.join(facts)})" if facts else "")
+
+    def __repr__(self) -> str:
+        """Short: the saved file and the generation (the request, sidecar and timings are
+        attributes); the rich display in a notebook shows the video itself."""
+        simulated = ", simulated=True" if self.simulated else ""
+        return (
+            f"GenerationResult(path={str(self.path)!r}, id={self.id!r}, "
+            f"status={self.generation.status!r}{simulated})"
+        )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from ..frontends.display import result_mimebundle

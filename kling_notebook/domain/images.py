@@ -68,7 +68,7 @@ GATEWAY_LIMITS = ImageLimits(max_bytes=20 * MB, source="gateway docs for other m
 class ImageInfo:
     """What the probe found: enough to tell the user why Kling would refuse an image."""
 
-    format: str  # "jpeg", "png", "gif", "webp", "bmp" or "unknown"
+    format: str  # "jpeg", "png", "gif", "webp", "bmp", "heic", "avif", "tiff", "mp4" or "unknown"
     width: int
     height: int
     nbytes: int
@@ -81,7 +81,9 @@ class ImageInfo:
         """Every limit this image breaks, in words; empty when Kling would accept it."""
         found = []
         if self.format not in limits.formats:
-            found.append(f"format is {self.format}, must be {' or '.join(limits.formats)}")
+            note = _FORMAT_NOTES.get(self.format)
+            named = f"{self.format} ({note})" if note else self.format
+            found.append(f"format is {named}, must be {' or '.join(limits.formats)}")
         if self.nbytes > limits.max_bytes:
             found.append(
                 f"file is {self.nbytes / MB:.1f} MB, must be at most {limits.max_bytes / MB:g} MB"
@@ -108,7 +110,35 @@ class ImageInfo:
             raise ValidationError("image", self.summary(), "; ".join(found))
 
     def summary(self) -> str:
-        return f"{self.format} {self.width}x{self.height}, {self.nbytes / 1024:.0f} KB"
+        """Format, size in pixels (when the probe could read it) and bytes, e.g. "jpeg 640x480, 52 KB"."""
+        size = f" {self.width}x{self.height}" if self.width and self.height else ""
+        kind = "unknown format" if self.format == "unknown" else self.format
+        return f"{kind}{size}, {self.nbytes / 1024:.0f} KB"
+
+
+#: What to tell the user about a format that is neither JPEG nor PNG, when its name is not enough.
+_FORMAT_NOTES = {
+    "unknown": "not an image this tool recognizes",
+    "heic": "the iPhone's photo format: export it as JPEG first",
+    "avif": "export it as JPEG or PNG first",
+    "tiff": "export it as JPEG or PNG first",
+    "mp4": "a video file, not an image",
+}
+#: ISO base media file brands (the ``ftyp`` box) of the formats above.
+_HEIC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+_VIDEO_BRANDS = frozenset({b"isom", b"iso2", b"mp41", b"mp42", b"avc1", b"qt  ", b"M4V "})
+
+
+def _iso_media_format(data: bytes) -> str | None:
+    """HEIC, AVIF or an MP4 video, from the brands of an ``ftyp`` box (AVIF files also list
+    ``mif1``, so AVIF is looked for first)."""
+    size = int.from_bytes(data[:4], "big")
+    brands = {data[8:12]} | {data[i : i + 4] for i in range(16, min(size, 64), 4)}
+    for found, family in (("avif", _AVIF_BRANDS), ("heic", _HEIC_BRANDS), ("mp4", _VIDEO_BRANDS)):
+        if brands & family:
+            return found
+    return None
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int]:
@@ -159,6 +189,10 @@ def _size_by_format(data: bytes) -> tuple[str, int, int]:
     if data.startswith(b"BM") and len(data) >= 26:
         width, height = struct.unpack("<ii", data[18:26])
         return "bmp", width, abs(height)
+    if data[4:8] == b"ftyp":
+        return _iso_media_format(data) or "unknown", 0, 0
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff", 0, 0
     return "unknown", 0, 0
 
 

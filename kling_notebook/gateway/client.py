@@ -456,7 +456,9 @@ class GatewayClient:
             body = await self._post_once(prepared, client_request_id, record_outcome)
         except errors.SubmissionUncertainError as exc:
             await record_outcome(True, exc.reason)
-            raise
+            if row is None:
+                raise
+            raise errors.SubmissionUncertainError(exc.reason, exc.request, row=row) from exc.__cause__
         except BaseException as exc:
             # Everything _post_once lets through unrecorded provably created nothing.
             await record_outcome(False, type(exc).__name__)

@@ -29,7 +29,7 @@ def test_published_fal_prices(duration: int, count: int, usd: float, seconds: in
 
 def test_estimate_text() -> None:
     assert str(PRICES.estimate(5, 2)) == (
-        "about $2.80 for 2 videos (10 s) \u2014 estimate from the published fal.ai mirror price"
+        "about $2.80 for 2 videos (10 s in all) \u2014 estimate from the published fal.ai mirror price"
     )
     assert str(PRICES.estimate(10)).startswith("about $2.80 for 1 video (10 s)")
 
@@ -38,7 +38,7 @@ def test_user_prices_and_credits() -> None:
     table = PriceTable(usd_base=1.0, usd_per_extra_second=0.5, credits_per_second=21, label="mine")
     estimate = table.estimate(10, 2)
     assert (estimate.usd, estimate.credits, estimate.label) == (7.0, 420.0, "mine")
-    assert str(estimate) == "about $7.00 (~420 credits) for 2 videos (20 s) \u2014 mine"
+    assert str(estimate) == "about $7.00 (~420 credits) for 2 videos (20 s in all) \u2014 mine"
     assert PRICES.estimate(3).usd == pytest.approx(1.40)  # the base price is the minimum
 
 

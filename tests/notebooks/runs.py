@@ -134,13 +134,14 @@ def _python_api(run: Run, keyed: bool) -> None:
         "GenerationFailedError: Generation",
         "SubmissionUncertainError: The submission may or may not have reached the gateway",
         "WaitTimeoutError: Stopped waiting",
-        "resume: 1 recovered, 0 failed, 1 uncertain",
+        "resume: 2 recovered, 0 failed, 0 uncertain",  # the timed-out one, and the uncertain one
+        "settled by the gateway's logs: row",  # found in the logs by its client request id
     ):
         assert marker in text, marker
     assert run.shown("text/html") >= 3 and "<video controls" in text  # results display themselves
-    # generate, step by step, the blocking client, and the one resumed from the faulty emulator
+    # generate, step by step, the blocking client, and the two resumed from the faulty emulator
     names = [video.name for video in run.videos()]
-    assert len(names) == 4, names
+    assert len(names) == 5, names
     assert "step-by-step.mp4" in names
 
 

@@ -19,6 +19,7 @@ from ...gateway.keys import PERIODS
 from ...runtime.classroom import Classroom, PartialClassError, Roster
 from ..classroom import UsageTable
 from .arguments import usd
+from .options import BASE_URL_HELP
 
 __all__ = ["register"]
 
@@ -98,20 +99,21 @@ def register(commands: Any) -> None:
     create = actions.add_parser("create", help="create one capped key per student and a roster")
     create.add_argument("--students", type=_students, required=True, metavar="N|NAMES",
                         help="how many (student-1, ...) or their names, comma-separated")  # fmt: skip
-    create.add_argument("--limit-usd", type=usd, required=True, metavar="USD")
+    create.add_argument("--limit-usd", type=usd, required=True, metavar="USD",
+                        help="each student's spending limit in dollars, enforced by the gateway")  # fmt: skip
     create.add_argument("--period", choices=PERIODS, default="none",
-                        help="when each limit resets (00:00 UTC); none: never")  # fmt: skip
-    create.add_argument("--name", default="class", help="the class's name (in each key's name)")
+                        help="when each limit resets (00:00 UTC); none: never (default: none)")  # fmt: skip
+    create.add_argument("--name", default="class", help="the class's name, in each key's name (default: class)")
     create.add_argument("--keys-file", default=None, metavar="PATH",
-                        help="also write the keys here (a new file, mode 0600)")  # fmt: skip
+                        help="also write the keys here, a new file of mode 0600 (default: not written)")  # fmt: skip
     create.set_defaults(run=_create)
     usage = actions.add_parser("usage", help="each student's spend and what is left")
     usage.set_defaults(run=_usage)
     revoke = actions.add_parser("revoke", help="delete every key of the roster")
     revoke.set_defaults(run=_revoke)
     for action in (create, usage, revoke):
-        action.add_argument("--roster", default="roster.csv", help="the roster CSV (default roster.csv)")
-        action.add_argument("--base-url", help="gateway base URL (default: $AIMLAPI_BASE_URL or the public API)")
+        action.add_argument("--roster", default="roster.csv", metavar="CSV", help="the roster CSV (default: roster.csv)")
+        action.add_argument("--base-url", metavar="URL", help=BASE_URL_HELP)
         action.add_argument("--demo", action=argparse.BooleanOptionalAction, default=None,
                             help="the demo emulator (default: only with no keys configured)")  # fmt: skip
         action.add_argument("--json", action="store_true", help="print the result as JSON")

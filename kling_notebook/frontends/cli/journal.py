@@ -18,7 +18,9 @@ from ...runtime.resume import NotResumableError, ResumeReport, resume_async
 from ...runtime.settle import settle_uncertain
 from ...store.history import HistoryItem, load_history
 from ...store.journal import FOUND, Journal
+from .arguments import positive
 from .exits import exit_code
+from .options import BASE_URL_HELP, ENDPOINT_HELP, OUT_HELP, journal_folder, require_key_or_demo
 
 __all__ = ["register"]
 
@@ -78,8 +80,16 @@ def _resume_exit_code(report: ResumeReport) -> int:
 
 
 async def _resume(args: argparse.Namespace) -> int:
+    folder, has_journal = journal_folder(args.out)
+    if not has_journal:
+        if args.json:
+            print(json.dumps(_report_json(ResumeReport((), (), ()))))
+        else:
+            print(f"Nothing to resume: no journal in {folder}.")
+        return 0
+    require_key_or_demo(None, args.base_url)
     report = await resume_async(
-        out_dir=args.out,
+        out_dir=folder,
         on_job=_ManyProgress(),
         concurrency=args.concurrency,
         timeout=args.timeout,
@@ -91,8 +101,11 @@ async def _resume(args: argparse.Namespace) -> int:
 
 
 def _settle(args: argparse.Namespace) -> int:
+    folder, has_journal = journal_folder(args.out)
+    if not has_journal:
+        raise errors.ValidationError("--out", str(folder), "no journal there, so no row to settle")
     entry = settle_uncertain(
-        args.row, generation_id=args.id, not_created=args.not_created, out_dir=args.out
+        args.row, generation_id=args.id, not_created=args.not_created, out_dir=folder
     )
     if args.json:
         print(json.dumps({"row": entry.row, "status": entry.status, "id": entry.generation_id}))
@@ -126,9 +139,15 @@ def _history_line(item: HistoryItem) -> str:
 
 
 def _history(args: argparse.Namespace) -> int:
-    with Journal.in_dir(args.out) as journal:
-        items = load_history(journal, limit=args.limit)
-    if args.json:
+    folder, has_journal = journal_folder(args.out)
+    items: list[HistoryItem] = []
+    if has_journal:
+        with Journal.in_dir(folder) as journal:
+            items = load_history(journal, limit=args.limit)
+    if not items and not args.json:
+        where = "" if has_journal else " (it has no journal)"
+        print(f"No generations yet in {folder}{where}.")
+    elif args.json:
         rows = [
             {
                 "id": i.generation_id,
@@ -150,26 +169,37 @@ def _history(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add ``resume``, ``settle`` and ``history`` to the CLI's subcommands."""
-    out_help = "output folder (default: $KLING_NOTEBOOK_OUTPUTS or ./kling_outputs)"
     resume = commands.add_parser(
         "resume",
         help="wait for and save every unfinished generation in the journal (never resubmits)",
+        description="Read the journal of the outputs folder, wait for every unfinished "
+        "generation and save its video, and list the uncertain submissions with what to check. "
+        "Nothing is ever submitted.",
     )
-    resume.add_argument("--out", default=None, help=out_help)
+    resume.add_argument("--out", default=None, metavar="FOLDER", help=OUT_HELP)
+    resume.add_argument("--base-url", metavar="URL", help=BASE_URL_HELP)
+    resume.add_argument("--endpoint", choices=("universal", "legacy"), default="universal", help=ENDPOINT_HELP)
     resume.add_argument(
-        "--base-url", help="the gateway whose generations to resume (default: $AIMLAPI_BASE_URL or the public API)"
+        "--concurrency", type=positive, default=4, metavar="N", help="wait for at most N at once (default: 4)"
     )
-    resume.add_argument("--endpoint", choices=("universal", "legacy"), default="universal")
-    resume.add_argument("--concurrency", type=int, default=4)
-    resume.add_argument("--timeout", type=float, default=None, help="seconds to wait for each")
+    resume.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop waiting for each after this long (default: 15 min for a 5 s video, 30 min for 10 s)",
+    )
     resume.add_argument("--json", action="store_true", help="print the report as JSON")
     resume.set_defaults(run=_resume)
 
     settle = commands.add_parser(
         "settle",
         help="record what you found for an uncertain submission (the rows `resume` lists)",
+        description="An uncertain submission may or may not have created a generation. Once you "
+        "have checked your account's generations list, record the verdict: the id you found "
+        "(`resume` then saves its video) or that nothing was created.",
     )
-    settle.add_argument("row", type=int, help="the journal row of the uncertain attempt")
+    settle.add_argument("row", type=int, help="the journal row of the uncertain attempt (`resume` lists them)")
     outcome = settle.add_mutually_exclusive_group(required=True)
     outcome.add_argument(
         "--id", help="the generation your account lists for it: `resume` then saves its video"
@@ -177,12 +207,19 @@ def register(commands: Any) -> None:
     outcome.add_argument(
         "--not-created", action="store_true", help="nothing was created: stop listing it"
     )
-    settle.add_argument("--out", default=None, help=out_help)
+    settle.add_argument("--out", default=None, metavar="FOLDER", help=OUT_HELP)
     settle.add_argument("--json", action="store_true", help="print the entry as JSON")
     settle.set_defaults(run=_settle)
 
-    history = commands.add_parser("history", help="list past generations, newest first")
-    history.add_argument("--out", default=None, help=out_help)
-    history.add_argument("--limit", type=int, default=50)
+    history = commands.add_parser(
+        "history",
+        help="list past generations, newest first",
+        description="Every generation in the journal of the outputs folder: when, status, "
+        "length, credits, id, prompt and saved file. Reads only; nothing is created.",
+    )
+    history.add_argument("--out", default=None, metavar="FOLDER", help=OUT_HELP)
+    history.add_argument(
+        "--limit", type=positive, default=50, metavar="N", help="show at most N (default: 50)"
+    )
     history.add_argument("--json", action="store_true", help="print the list as JSON")
     history.set_defaults(run=_history)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ...runtime.catalogue import list_models
 from ..models import ModelTable
+from .options import BASE_URL_HELP
 
 __all__ = ["register"]
 
@@ -29,7 +30,7 @@ def register(commands: Any) -> None:
         "models", help="list the Kling image-to-video models: fields, durations, prices"
     )
     listing.add_argument(
-        "--base-url", help="gateway base URL (default: $AIMLAPI_BASE_URL or the public API)"
+        "--base-url", metavar="URL", help=BASE_URL_HELP
     )
     listing.add_argument(
         "--demo",

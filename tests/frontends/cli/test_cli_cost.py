@@ -27,6 +27,7 @@ def test_budget_refuses_past_it_and_sends_nothing(cli_on_emulator, emulator, ima
     assert cli.main(["generate", "--image", str(image), "--budget", "1.00"]) == 4
     err = capsys.readouterr().err
     assert "Budget exceeded" in err and "1.40 USD" in err and "Nothing was sent" in err
+    assert "submitting" not in err and "checking" not in err  # refused before any step begins
     assert posts(emulator) == {}
 
 
