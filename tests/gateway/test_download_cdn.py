@@ -92,7 +92,7 @@ async def test_a_video_url_that_is_not_http_is_never_fetched(fake_client, no_net
 async def test_progress_reaches_subscribers_a_few_times_a_second(make_emulator, out_dir, image):
     """A CDN sending a byte at a time: the pipeline's subscribers get a handful of progress
     events, not one per byte, and the last one has the whole size."""
-    emulator = make_emulator(faults="download:trickle=1,byte_delay=0.0002")
+    emulator = make_emulator(faults="download:trickle=1,byte_delay=0")
     events: list[Any] = []
     async with client_for(emulator, out_dir) as client:
         started = time.monotonic()
