@@ -47,7 +47,7 @@ from ..domain.retry import RETRYABLE_STATUS, Clock, RetryPolicy, SystemClock, pa
 from ..store.history import HistoryItem
 from ..store.journal import IdTaken, Journal
 from ..store.outputs import find_out_dir, place
-from ..store.partials import claimed, partial_path, write_validator
+from ..store.partials import continued, partial_path, started, write_validator
 from ._pool import GatedAsyncClient
 from .download import DownloadPolicy, fetch_video, require_http_url
 from .image_url import fetch_url_image
@@ -737,9 +737,18 @@ class GatewayClient:
                 await self._record(found)
             return found.video_url or url
 
-        with claimed(generation.id, partial, earlier):
-            if journal and earlier != partial:
+        if earlier is not None and (kept := continued(earlier)) is not None:
+            partial, held = earlier, kept
+        else:
+            if journal:  # named before it exists: a kill from here on leaves nothing unknown
                 await journal.run(lambda: journal.record_partial(generation.id, partial))
+            try:
+                held = started(generation.id, partial)
+            except errors.DownloadError:  # a live download holds that name: it stays its own
+                if journal:
+                    await journal.run(lambda: journal.record_partial(generation.id, earlier))
+                raise
+        try:
             total = await fetch_video(
                 self._clients().plain, generation.id, url, partial,
                 retry=self.retry, clock=self._clock, policy=self.download_policy,
@@ -748,6 +757,8 @@ class GatewayClient:
             mine = {Path(entry.path)} if entry and entry.path else set()
             target = place(partial, target, generation.id, mine)
             write_validator(partial, None)  # the bytes it described have their final name
+        finally:
+            os.close(held)
         if journal:
             await journal.run(lambda: journal.downloaded(generation.id, str(target)))
         log.info("saved %s (%d bytes)", target, total)

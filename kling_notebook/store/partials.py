@@ -2,7 +2,7 @@
 
 A download streams into ``<video>.part`` and renames it when complete; the journal names that
 file while it exists. When a process dies mid-download (or a download fails for good), the next
-download of the same generation (``resume``, ``wait ID``) moves those bytes to its own ``.part``
+download of the same generation (``resume``, ``wait ID``) continues those bytes in their file
 and asks only for the rest with a Range request. ``resume`` deletes the partials of generations
 that will not be downloaded again. While a download writes its partial it holds an advisory lock
 on it (``flock``; Windows has none, so there a partial is not guarded), so another process never
@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Collection
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,11 +29,12 @@ from .journal import Journal
 
 __all__ = [
     "Validator",
-    "claimed",
+    "continued",
     "discard",
     "partial_path",
     "read_validator",
     "remove_abandoned",
+    "started",
     "try_lock",
     "write_validator",
 ]
@@ -136,45 +137,22 @@ def _lock(path: Path, *, create: bool) -> int | None:
     return None
 
 
-def _take_over(earlier: Path, partial: Path) -> int | None:
-    """Move ``earlier``'s bytes to ``partial`` unless a live download holds them; returns the
-    descriptor that now holds ``partial``'s lock, or None."""
-    held = _lock(earlier, create=False)
-    if held is None:
-        return None
-    try:
-        os.replace(earlier, partial)
-    except OSError:  # another file system: not worth a copy, the download starts over
-        os.close(held)
-        return None
-    try:
-        os.replace(_validator_path(earlier), _validator_path(partial))
-    except OSError:  # no record of the bytes' origin: they will not be continued
-        write_validator(partial, None)
-    return held
+def continued(earlier: Path) -> int | None:
+    """The lock of ``earlier`` (the partial the journal names for this generation) when its bytes
+    can be continued where they lie: it exists and no live download holds it. None otherwise."""
+    return _lock(earlier, create=False)
 
 
-@contextmanager
-def claimed(generation_id: str, partial: Path, earlier: Path | None) -> Iterator[None]:
-    """Hold ``partial`` for one download of ``generation_id``. It keeps its bytes when the journal
-    names it as this generation's partial (``earlier``); it takes over ``earlier``'s bytes when that
-    is another file no live download holds; else it starts empty (a leftover of unknown origin
-    must not be continued). DownloadError when a live download holds ``partial``."""
+def started(generation_id: str, partial: Path) -> int:
+    """The lock of ``partial``, created empty. The journal must name it first, so that a process
+    killed from here on leaves no partial that resume does not know. DownloadError when a live
+    download holds it."""
     held = _lock(partial, create=True)
     if held is None:
         raise errors.DownloadError(generation_id, f"another download is writing {partial.name}")
-    if earlier != partial:
-        moved = _take_over(earlier, partial) if earlier is not None else None
-        if moved is None:
-            os.ftruncate(held, 0)
-            write_validator(partial, None)
-        else:  # the lock that counts is on the inode now named ``partial``
-            os.close(held)
-            held = moved
-    try:
-        yield
-    finally:
-        os.close(held)
+    os.ftruncate(held, 0)  # a leftover of unknown origin must not be continued
+    write_validator(partial, None)
+    return held
 
 
 def discard(partial: Path) -> bool:

@@ -123,6 +123,7 @@ async def test_a_key_over_its_limit_is_refused_until_midnight_utc(
     make_emulator: Callable[..., Emulator], body: dict[str, str]
 ) -> None:
     clock = ManualClock()
+    started = datetime.now(timezone.utc)  # the emulator's wall clock starts here and moves with `clock`
     emu = make_emulator(clock=clock, job_seconds=1)
     async with as_key(emu, emu.management_key) as admin:
         limit = {"limit": {"retention": "day", "threshold": 3}}
@@ -136,9 +137,8 @@ async def test_a_key_over_its_limit_is_refused_until_midnight_utc(
         still = await student.post(UNIVERSAL, json=body)  # charged now, still 2.80 today
         async with as_key(emu, emu.api_key) as other:  # another key of the account: unaffected
             assert (await other.post(UNIVERSAL, json=body)).status_code == 200
-        now = datetime.now(timezone.utc)
-        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        emu.advance((midnight - now).total_seconds() + 1)
+        midnight = (started + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        emu.advance((midnight - started).total_seconds() + 1)
         fresh = await student.post(UNIVERSAL, json=body)
     assert codes == [200, 200]
     assert over.status_code == still.status_code == 403

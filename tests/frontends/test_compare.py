@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 from emulated import posts
 
-from kling_notebook import AsyncKlingClient, ConfirmationRequiredError, GenerationRequest, PollPolicy
+from kling_notebook import (
+    AsyncKlingClient,
+    ConfirmationRequiredError,
+    GenerationRequest,
+    PollPolicy,
+)
 from kling_notebook.domain.models import MODELS
 from kling_notebook.emulator import Emulator
 from kling_notebook.frontends.compare import compare_models_async

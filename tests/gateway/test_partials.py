@@ -4,6 +4,7 @@ live download holds is neither taken over nor deleted; kept bytes that do not fi
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from kling_notebook import AsyncKlingClient, Generation, RetryPolicy, errors
 from kling_notebook.emulator import Emulator
 from kling_notebook.runtime.resume import resume_async
 from kling_notebook.store.journal import Journal
-from kling_notebook.store.partials import Validator, claimed, remove_abandoned, write_validator
+from kling_notebook.store.partials import Validator, remove_abandoned, started, write_validator
 
 NO_RETRIES = RetryPolicy(max_attempts=1, base_delay=0.01)
 KEEP = 1 << 16  # bytes of a video that reach the disk before the connection breaks
@@ -120,13 +121,16 @@ async def test_a_live_download_is_neither_taken_over_nor_deleted(
     done = await completed(client, emulator, image)
     live = out_dir / "live.mp4.part"
     assert client.journal is not None
-    with claimed(done.id, live, None):  # another task of this process is writing it
+    held = started(done.id, live)  # another task of this process is writing it
+    try:
         live.write_bytes(b"live bytes")
         client.journal.record_partial(done.id, live)
         path = await client.download(done, out_dir / "second.mp4")
         assert remove_abandoned(client.journal) == []  # saved now, but the live partial stays
         with pytest.raises(errors.DownloadError, match="another download is writing"):
             await client.download(done, out_dir / "live.mp4")
+    finally:
+        os.close(held)
     assert live.read_bytes() == b"live bytes"
     assert path.stat().st_size == done.file_size
     assert emulator.stats()["requests"]["GET /cdn"] == {"200": 1}  # whole, not continued
@@ -168,3 +172,44 @@ async def test_kept_bytes_of_unknown_origin_are_not_continued(
     path = await client.download(done, out_dir / "v.mp4")
     assert path.stat().st_size == done.file_size
     assert emulator.stats()["requests"]["GET /cdn"] == {"200": 1}
+
+
+async def test_a_partial_exists_only_once_the_journal_names_it(
+    client: AsyncKlingClient, emulator: Emulator, out_dir: Path, image: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed between creating a ``.part`` and recording it would leave a file that no
+    resume continues or deletes: the journal names the partial first."""
+    done = await completed(client, emulator, image)
+
+    def killed(*_args: object) -> None:
+        raise KeyboardInterrupt  # the process stops here, as a kill would
+
+    monkeypatch.setattr(Journal, "record_partial", killed)
+    with pytest.raises(KeyboardInterrupt):
+        await client.download(done, out_dir / "v.mp4")
+    assert list(out_dir.glob("*.part")) == []
+
+
+@pytest.mark.parametrize("emulator", [WIDE], indirect=True)
+async def test_an_earlier_partial_is_continued_where_it_lies(
+    emulator: Emulator, out_dir: Path, image: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bytes of a download that died stay in their file, which the next download continues
+    and then names as the video: no rename that a kill could leave unrecorded."""
+    async with cutting_client(emulator, out_dir) as client:
+        cut_id, earlier = await cut_short(client, image)
+    recorded: list[Path | None] = []
+    original = Journal.record_partial
+
+    def spy(journal: Journal, generation_id: str, partial: Path | None) -> None:
+        recorded.append(partial)
+        original(journal, generation_id, partial)
+
+    monkeypatch.setattr(Journal, "record_partial", spy)
+    requests_before, _ = cdn(emulator)
+    async with client_for(emulator, out_dir) as client:
+        found = await client.get(cut_id)
+        path = await client.download(found, out_dir / "again.mp4")
+    assert recorded == [] and not earlier.exists()
+    assert path.stat().st_size == found.file_size
+    assert cdn(emulator)[0].get("206", 0) == requests_before.get("206", 0) + 1

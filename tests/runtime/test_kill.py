@@ -162,7 +162,7 @@ async def test_sigkill_mid_download_then_resume(image: Path, tmp_path: Path) -> 
         with Journal.in_dir(out_dir) as journal:
             pending = journal.unfinished()
         assert {entry.generation_id for entry in pending} == ids
-        assert any(entry.status == "completed" and entry.path is None for entry in pending)
+        assert any(entry.status == "completed" and entry.path is None for entry in pending), [(e.status, e.path) for e in pending]
 
         emulator.complete_all_now()
         before = emulator.stats()
