@@ -277,8 +277,10 @@ class Journal:
             return None
         if self.path.stat().st_size == 0:
             return "is empty (0 bytes)"
+        # Read-write when allowed: a write cut short by a kill leaves a hot rollback journal beside
+        # the file, which sqlite rolls back on the first read, and a read-only probe cannot.
         try:
-            probe = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+            probe = sqlite3.connect(f"{self.path.as_uri()}?mode={'ro' if self.readonly else 'rw'}", uri=True)
             try:
                 tables = {name for (name,) in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
                 version = probe.execute("PRAGMA user_version").fetchone()[0]

@@ -148,3 +148,31 @@ def test_a_submit_still_running_in_another_process_is_not_reported_as_lost(tmp_p
     finally:
         child.kill()
         child.wait()
+
+
+KILLED_MID_WRITE = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA cache_size = 1")  # the change reaches the file before its commit
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE generations SET status = 'half written'")
+conn.execute("CREATE TABLE padding AS SELECT zeroblob(4096) AS b FROM generations, generations g2")
+os._exit(9)  # killed before the commit: a hot rollback journal is left beside the file
+"""
+
+
+def test_a_write_cut_by_a_kill_is_rolled_back_not_rebuilt(tmp_path: Path) -> None:
+    """A process killed mid-write leaves ``journal.sqlite3-journal`` beside the file: sqlite rolls
+    that write back on the next open. The journal is whole, so it is not taken for damaged and
+    rebuilt from the record (which keeps no poll statuses or saved paths)."""
+    paid_generation(tmp_path)
+    with Journal.in_dir(tmp_path) as journal:
+        journal.update(PAID, "completed", video_url="https://cdn.test/v.mp4")
+        journal.downloaded(PAID, tmp_path / "v.mp4")
+    subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(tmp_path / FILENAME)], check=False)
+    assert (tmp_path / f"{FILENAME}-journal").stat().st_size > 0
+    with Journal.in_dir(tmp_path) as journal:
+        assert journal.notice is None
+        entry = journal.get(PAID)
+        assert entry is not None and entry.status == "completed" and entry.path == str(tmp_path / "v.mp4")
+    assert not list(tmp_path.glob(f"{FILENAME}.damaged-*"))
