@@ -226,9 +226,10 @@ def set_lab_theme(page: Page, dark: bool) -> None:
 
 
 def screenshot_dir(fallback: Path) -> Path:
-    """``$KLING_TEST_SCREENSHOTS`` when set (``docs/screenshots`` refreshes the README's pictures),
-    else ``fallback`` (a test's temporary folder)."""
-    shots = Path(os.environ.get("KLING_TEST_SCREENSHOTS") or fallback)
+    """``$KLING_TEST_SCREENSHOTS`` when set (``docs/screenshots`` refreshes the README's pictures;
+    a relative path is the repository's), else ``fallback`` (a test's temporary folder)."""
+    asked = os.environ.get("KLING_TEST_SCREENSHOTS")
+    shots = REPO / asked if asked else fallback  # relative to the repository (tests run elsewhere)
     shots.mkdir(parents=True, exist_ok=True)
     return shots
 
