@@ -104,3 +104,9 @@ def test_displaying_a_panel_adds_its_fallback_as_an_output_of_its_own(
     job.result(timeout=60)
     wait_for(lambda: len(shown) == 3, what="the fallback to be redrawn with the result")
     assert panel.results[0].path.name in shown[2][0].data
+
+
+def test_the_kernel_answers_the_views_sign_of_life_check(demo_client: AsyncKlingClient) -> None:
+    front = Front(KlingPanel(demo_client))
+    front.send("ping", n=7)
+    assert front.replies_of("pong") == [({"kind": "pong", "n": 7}, [])]

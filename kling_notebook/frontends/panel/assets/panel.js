@@ -5,6 +5,7 @@
 
 const TICK_MS = 1000;
 const UPLOAD_CHUNK = 4 * 1024 * 1024;
+const SILENCE_MS = 8000;
 let uid = 0;
 
 function h(tag, props = {}, ...children) {
@@ -247,7 +248,22 @@ function panelView({ model, el }) {
     for (const [field, value] of unsent) model.send({ kind: "set", field, value });
     unsent.clear();
   };
-  const send = (content, buffers) => { flush(); model.send(content, undefined, buffers); };
+  // Every action asks the kernel for a sign of life: without one for a while, the panel says
+  // why nothing happens (a cell is running, or the kernel was restarted and has no panel).
+  const silence = h("div", { class: "kling-note kling-warn kling-silence", role: "alert", hidden: true });
+  let pingTimer = null;
+  let pings = 0;
+  const expectAnswer = () => {
+    if (pingTimer) return;
+    const asked = ++pings;
+    model.send({ kind: "ping", n: asked });
+    pingTimer = setTimeout(() => {
+      silence.textContent = `The kernel has not answered for ${SILENCE_MS / 1000} s: it is busy running a cell, `
+        + "or it was restarted (then run this cell again to use the panel).";
+      silence.hidden = false;
+    }, SILENCE_MS);
+  };
+  const send = (content, buffers) => { flush(); model.send(content, undefined, buffers); expectAnswer(); };
   const setLater = (field, value) => {
     unsent.set(field, value);
     clearTimeout(editTimer);
@@ -401,7 +417,7 @@ function panelView({ model, el }) {
   let historyPage = 0;
   history.addEventListener("toggle", () => { if (history.open) send({ kind: "history", page: historyPage }); });
 
-  root.append(header, keyBox, h("div", { class: "kling-main" }, imageBox, controlsBox), actions, question,
+  root.append(header, silence, keyBox, h("div", { class: "kling-main" }, imageBox, controlsBox), actions, question,
     rows.el, pending, uncertain, history, live);
   el.append(root);
 
@@ -574,7 +590,11 @@ function panelView({ model, el }) {
 
   const onMessage = (message, buffers) => {
     if (!message) return;
-    if (message.kind === "history") drawHistory(message, buffers || []);
+    if (message.kind === "pong") {
+      clearTimeout(pingTimer);
+      pingTimer = null;
+      silence.hidden = true;
+    } else if (message.kind === "history") drawHistory(message, buffers || []);
     else if (message.kind === "rerun") {
       const notice = historyBody.querySelector(".kling-info");
       if (notice) notice.textContent = message.text;
