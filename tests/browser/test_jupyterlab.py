@@ -228,10 +228,14 @@ def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(page:
     assert panel.get_attribute("data-kling-theme") == "dark"
     assert_readable(page, "dark")
     panel.screenshot(path=str(shots / "panel-dark.png"))
-    set_lab_theme(page, dark=False)
 
-    # History, opened, plays the video too.
+    # Advanced and History open: readable in both themes; History plays the video too.
+    panel.locator(".kling-advanced > summary").click()
     panel.locator(".kling-history > summary").click()
+    panel.locator(".kling-history .kling-card").first.wait_for(timeout=15_000)
+    assert_readable(page, "dark, sections open")
+    set_lab_theme(page, dark=False)
+    assert_readable(page, "light, sections open")
     panel.locator(".kling-history").get_by_role("button", name="Play").first.click()
     page.wait_for_function("""() => {
         const v = document.querySelector('.kling-panel .kling-history video');
