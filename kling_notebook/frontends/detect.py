@@ -4,7 +4,9 @@ The answer decides how a finished video can reach the browser (see
 :mod:`~kling_notebook.frontends.display`). Signals, checked in this order:
 
 * ``"marimo"``: marimo is imported and says a notebook is running (``marimo edit`` and ``marimo run``
-  alike; a script that only imports marimo is not a notebook).
+  alike; a script that only imports marimo is not a notebook). marimo answers per thread (its
+  engine threads say no), so a yes is remembered for the process: call :func:`frontend` once from
+  a cell (the panel does when it is built) and later calls from any thread agree.
 * ``"colab"``: ``google.colab`` is imported (Colab's kernel loads it at start).
 * ``"voila"``: the kernel was started by Voila, which puts ``VOILA_KERNEL_ID``, ``VOILA_BASE_URL``
   or a ``SERVER_SOFTWARE`` of ``voila/...`` into its environment.
@@ -32,6 +34,7 @@ _VOILA_VARS = ("VOILA_KERNEL_ID", "VOILA_BASE_URL")
 _VSCODE_VARS = ("VSCODE_PID", "VSCODE_CWD")
 
 _forced: Frontend | None = None
+_marimo_seen = False
 
 
 def set_frontend(name: Frontend | None) -> None:
@@ -70,12 +73,16 @@ def detected_frontend() -> Frontend:
 
 def _in_marimo() -> bool:
     """marimo's own check, asked only when marimo is already imported (never imported here)."""
+    global _marimo_seen
+    if _marimo_seen:
+        return True
     marimo = sys.modules.get("marimo")
     check = getattr(marimo, "running_in_notebook", None)
     try:
-        return bool(check()) if callable(check) else False
+        _marimo_seen = bool(check()) if callable(check) else False
     except Exception:  # an unexpected marimo version must not break a display
         return False
+    return _marimo_seen
 
 
 def _in_voila() -> bool:

@@ -35,6 +35,7 @@ def clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     for name in ("google.colab", "marimo"):
         monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(detect, "_marimo_seen", False)
     shell(monkeypatch, None)
     detect.set_frontend(None)
     yield
@@ -121,6 +122,16 @@ def test_marimo_by_its_own_check(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VSCODE_PID", "4242")  # marimo's VS Code extension: still marimo
     assert display.frontend() == "marimo"
     assert display.concrete_mode() == "embed"
+
+
+def test_marimo_is_remembered_for_threads_marimo_does_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """marimo's check is per thread: the engine's threads (which render finished videos) say no."""
+    answers = iter([True, False])
+    module = types.ModuleType("marimo")
+    module.running_in_notebook = lambda: next(answers)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "marimo", module)
+    assert display.frontend() == "marimo"  # a cell
+    assert display.frontend() == "marimo"  # an engine thread
 
 
 def test_marimo_imported_by_a_script_is_not_a_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
