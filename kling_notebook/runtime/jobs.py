@@ -117,14 +117,14 @@ class Job:
         return f"<Job #{self.number} {phase} {self.generation_id or ''}>".replace(" >", ">")
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
-        """A live progress row, then the result view (widget front ends); a line of text elsewhere."""
+        """A live progress row that becomes the video (widget front ends); a line of text elsewhere."""
         event = self.last_event
         text = {"text/plain": f"Job #{self.number}: {describe(event) if event else 'starting'}"}
         try:
-            from ..frontends.panel._progress import ProgressRow
-        except ImportError:  # no ipywidgets installed: text is all there is
+            from ..frontends.panel._progress import JobsView
+        except ImportError:  # no widget library installed: text is all there is
             return text
-        return {**ProgressRow(self)._repr_mimebundle_(include=include, exclude=exclude), **text}
+        return {**JobsView([self]).widget_bundle(), **text}
 
     # -- events -------------------------------------------------------------------------------
 

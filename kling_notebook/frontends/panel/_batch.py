@@ -2,10 +2,9 @@
 
 Nothing is sent before the user presses "Confirm: N videos, about $X" (or calls
 :meth:`BatchView.confirm`); until then each request is listed by its title. The batch runs on the
-engine loop, so the cell returns at once and rows keep filling while other cells run. Each row
-is the panel's own :class:`ProgressRow` following one job of the batch; finished videos go to a
-grid below the table instead of into the rows, and a batch stops as a whole (Stop waiting), not
-row by row.
+engine loop, so the cell returns at once and rows keep filling while other cells run. The rows
+are one :class:`~._progress.JobsView` (the panel's own rows, each becoming its video), without
+Cancel: a batch stops as a whole (Stop waiting), not row by row.
 """
 
 from __future__ import annotations
@@ -18,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from ...domain.cost import Budget
-from ...domain.generation import GenerationResult
 from ...domain.request import GenerationRequest
 from ...runtime.batch import BatchResult, estimate_requests
 from ...runtime.engine import spawn
 from ._html import esc, note
-from ._progress import ProgressRow, request_title
-from ._result import ResultView
+from ._progress import JobsView
+from ._rows import request_title
 
 if TYPE_CHECKING:
     from ...runtime.client import AsyncKlingClient
@@ -50,7 +48,7 @@ class BatchView(widgets.VBox):
         self.estimate = estimate_requests(self.requests, client.prices)
         self._options: dict[str, Any] = {"budget": budget, **options}
         self.future: concurrent.futures.Future[BatchResult] | None = None
-        self.rows: list[ProgressRow] = []
+        self.jobs_view = JobsView(cancellable=False)
         self.preview = widgets.VBox(
             [widgets.HTML(f"<b>{esc(request_title(number, request))}</b>") for number, request in enumerate(self.requests, 1)]
         )
@@ -71,17 +69,11 @@ class BatchView(widgets.VBox):
         )
         self.stop_button.on_click(lambda _: self.stop())
         self.summary = widgets.HTML(note(f"{self.estimate}. Nothing is sent until you confirm."))
-        self.grid = widgets.GridBox(
-            layout=widgets.Layout(
-                grid_template_columns="repeat(auto-fill, minmax(320px, 1fr))", grid_gap="12px"
-            )
-        )
         super().__init__(
             [
                 self.summary,
                 widgets.HBox([self.confirm_button, self.stop_button]),
                 self.table,
-                self.grid,
             ]
         )
 
@@ -108,15 +100,14 @@ class BatchView(widgets.VBox):
         return await asyncio.wrap_future(self.confirm())
 
     def _add_row(self, job: Job) -> None:
-        """One row per job as the batch starts it (in request order), instead of its title."""
-        row = ProgressRow(job, on_result=self._add_video)
-        row.cancel_button.layout.display = "none"  # the batch stops as a whole
-        row.result_box.layout.display = "none"  # its video goes to the grid
-        self.rows.append(row)
-        self.table.children = tuple(self.rows)
+        """One row per job as the batch starts it (in request order), instead of the titles."""
+        self.jobs_view.follow(job)
+        self.table.children = (self.jobs_view,)
 
-    def _add_video(self, result: GenerationResult) -> None:
-        self.grid.children = (*self.grid.children, ResultView(result))
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows as the view draws them (JSON)."""
+        return list(self.jobs_view.rows)
 
     def _finished(self, future: concurrent.futures.Future[BatchResult]) -> None:
         self.stop_button.disabled = True

@@ -1,191 +1,197 @@
-"""The request controls: prompt, negative prompt, duration and the rarely useful advanced fields.
+"""The request controls' values: model, prompt, negative prompt, duration and the advanced fields.
 
-The view only collects values; whether they make a valid request is decided by
-:class:`~kling_notebook.domain.request.GenerationRequest` itself, so the panel and the Python API can
-never disagree about what is allowed.
+The holder only collects values (the view sends each edit as ``set(field, value)``); whether
+they make a valid request is decided by :class:`~kling_notebook.domain.request.GenerationRequest`
+itself, so the panel and the Python API can never disagree about what is allowed. What the
+chosen model takes (durations, end frame, audio, a required prompt) is part of the state, so the
+view shows only the controls that model uses.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
-import ipywidgets as widgets
-
+from ...domain.errors import ValidationError
+from ...domain.formatting import format_seconds
+from ...domain.models import DEFAULT_MODEL, MODELS, get_model
 from ...domain.polling import EXPECTED_SECONDS
 from ...domain.request import (
     CAMERA_AXES,
     CAMERA_TYPES,
-    DURATIONS,
     IGNORED_FIELD_NOTES,
     MAX_PROMPT_CHARS,
     PROVIDERS,
     GenerationRequest,
 )
-from ._html import esc, note
-from ._style import spaced
 
-__all__ = ["Controls", "CountedText", "expected_wait"]
+__all__ = ["Controls", "expected_wait", "MODEL_CHOICES"]
 
-_FULL = widgets.Layout(width="100%")
-_LABEL_WIDTH = "130px"
-
-
-def expected_wait(duration: int) -> str:
-    """The documented time a video of ``duration`` seconds takes, in words."""
-    low, high = (round(s / 60) for s in EXPECTED_SECONDS[duration])
-    return f"expected wait about {low}-{high} min"
-
-
-def _labelled(label: str, *items: widgets.Widget) -> widgets.HBox:
-    return widgets.HBox(
-        [widgets.Label(label, layout=widgets.Layout(width=_LABEL_WIDTH, flex="0 0 auto")), *items],
-        layout=widgets.Layout(align_items="center"),
-    )
-
-
-class CountedText(widgets.VBox):
-    """A text area with a live "n / limit characters" counter that turns red past the limit."""
-
-    def __init__(self, label: str, placeholder: str, limit: int = MAX_PROMPT_CHARS, rows: int = 3) -> None:
-        self.limit = limit
-        self.area = widgets.Textarea(placeholder=placeholder, rows=rows, layout=_FULL)
-        self.counter = widgets.HTML()
-        self.area.observe(self._count, "value")
-        header = widgets.HBox(
-            [widgets.HTML(f"<b>{esc(label)}</b>"), self.counter],
-            layout=widgets.Layout(justify_content="space-between", width="100%"),
-        )
-        super().__init__([header, self.area], layout=_FULL)
-        self._count()
-
-    def _count(self, _change: Any = None) -> None:
-        used = len(self.area.value)
-        self.counter.value = note(f"{used} / {self.limit} characters", "bad" if used > self.limit else "muted")
-
-    @property
-    def text(self) -> str | None:
-        """The text, or None when empty (so nothing is sent)."""
-        return self.area.value if self.area.value.strip() else None
+#: (id, name) of every model, for the model menu.
+MODEL_CHOICES = [[model.id, model.name] for model in MODELS.values()]
+_DEFAULTS: dict[str, Any] = {
+    "model": DEFAULT_MODEL,
+    "prompt": "",
+    "negative_prompt": "",
+    "duration": 5,
+    "generate_audio": False,
+    "end_image": "",
+    "send_cfg": False,
+    "cfg_scale": 0.5,
+    "camera": "",
+    "axis": "zoom",
+    "amount": 5,
+    "provider": "",
+}
 
 
-class _Advanced(widgets.Accordion):
-    """cfg_scale, camera control and provider: sent only when switched on, each with a note."""
-
-    def __init__(self) -> None:
-        self.send_cfg = widgets.Checkbox(description="send cfg_scale", indent=False, layout=widgets.Layout(width="130px"))
-        self.cfg = widgets.FloatSlider(value=0.5, min=0, max=1, step=0.05, disabled=True, readout_format=".2f")
-        self.camera = widgets.Dropdown(options=[("not sent", ""), *((t, t) for t in CAMERA_TYPES)], value="")
-        self.axis = widgets.Dropdown(options=CAMERA_AXES, value="zoom", disabled=True, layout=widgets.Layout(width="120px"))
-        self.amount = widgets.IntSlider(value=5, min=-10, max=10, disabled=True, layout=widgets.Layout(width="220px"))
-        self.provider = widgets.Dropdown(
-            options=[("not sent (gateway default: auto)", ""), *((p, p) for p in PROVIDERS)],
-            value="",
-            layout=widgets.Layout(width="260px"),
-        )
-        self.send_cfg.observe(self._sync_enabled, "value")
-        self.camera.observe(self._sync_enabled, "value")
-        body = widgets.VBox(
-            [
-                _labelled("cfg_scale", self.send_cfg, self.cfg),
-                widgets.HTML(note(f"Documented to be ignored by v2.1 master: {IGNORED_FIELD_NOTES['cfg_scale']}.", "warn")),
-                _labelled("camera control", self.camera, self.axis, self.amount),
-                widgets.HTML(note(f"Documented to be ignored by v2.1 master: {IGNORED_FIELD_NOTES['camera_control']}.", "warn")),
-                _labelled("provider", self.provider),
-                widgets.HTML(note("Which backend runs the job: auto tries native Kling first, then the fal.ai mirror.")),
-            ]
-        )
-        super().__init__(children=[body], selected_index=None, layout=_FULL)
-        self.set_title(0, "Advanced (sent only when set)")
-
-    def _sync_enabled(self, _change: Any = None) -> None:
-        self.cfg.disabled = not self.send_cfg.value
-        simple = self.camera.value == "simple"
-        self.axis.disabled = self.amount.disabled = not simple
-
-    def load(self, request: GenerationRequest) -> None:
-        """Show ``request``'s advanced fields, opening the section when any is sent."""
-        self.send_cfg.value = request.cfg_scale is not None
-        if request.cfg_scale is not None:
-            self.cfg.value = request.cfg_scale
-        camera = request.camera_control
-        if camera is not None and camera.type == "simple":
-            # A valid "simple" camera moves along exactly one axis; the slider takes whole steps.
-            ((axis, amount),) = [(a, v) for a, v in camera.config.items() if v != 0]
-            self.axis.value, self.amount.value = axis, round(amount)
-        self.camera.value = camera.type if camera is not None else ""
-        self.provider.value = request.provider or ""
-        if self.values():
-            self.selected_index = 0
-
-    def values(self) -> dict[str, Any]:
-        chosen: dict[str, Any] = {}
-        if self.send_cfg.value:
-            chosen["cfg_scale"] = self.cfg.value
-        if self.camera.value == "simple":
-            chosen["camera_control"] = {"type": "simple", "config": {self.axis.value: self.amount.value}}
-        elif self.camera.value:
-            chosen["camera_control"] = {"type": self.camera.value}
-        if self.provider.value:
-            chosen["provider"] = self.provider.value
-        return chosen
+def expected_wait(duration: int, time_scale: float = 1.0) -> str:
+    """How long a video of ``duration`` seconds is expected to take, in words: the documented
+    time, divided by the emulator's speed-up in demo mode (``time_scale``)."""
+    base = 5 if duration <= 5 else 10
+    low, high = (seconds * duration / base / time_scale for seconds in EXPECTED_SECONDS[base])
+    if time_scale == 1.0:
+        return f"expected wait about {round(low / 60)}-{round(high / 60)} min"
+    return f"expected wait about {format_seconds(low)}-{format_seconds(high)} (simulated)"
 
 
-class Controls(widgets.VBox):
-    """Everything about the request except the image."""
+def _coerce(field: str, value: Any) -> Any:
+    """A value from the browser, as the field holds it (anything odd is refused)."""
+    kind = type(_DEFAULTS[field])
+    if kind is bool:
+        return bool(value)
+    if kind is int:
+        return int(value)
+    if kind is float:
+        return float(value)
+    return str(value)
 
-    def __init__(self) -> None:
-        self.prompt = CountedText("Prompt", "Describe the motion, e.g. 'She smiles and puts on glasses.'")
-        self.negative = CountedText(
-            "Negative prompt", "What to avoid, e.g. 'blur, distort, and low quality'", rows=1
-        )
-        self.duration = widgets.ToggleButtons(
-            options=[(f"{d} s", d) for d in DURATIONS], value=DURATIONS[0], style={"button_width": "64px"}
-        ).add_class("kling-duration")
-        self.wait = widgets.HTML()
-        self.duration.observe(self._show_wait, "value")
-        self.advanced = _Advanced()
-        self.prompt.add_class("kling-prompt")
-        super().__init__(
-            [
-                self.prompt,
-                self.negative,
-                spaced(widgets.HBox(
-                    [widgets.HTML("<b>Video length</b>", layout=widgets.Layout(width="100px")), self.duration, self.wait],
-                    layout=widgets.Layout(align_items="center"),
-                ), 8),
-                self.advanced,
-            ],
-            layout=widgets.Layout(width="100%"),
-        )
-        spaced(self, 8)
-        self._show_wait()
 
-    def _show_wait(self, _change: Any = None) -> None:
-        self.wait.value = note(expected_wait(self.duration.value))
+class Controls:
+    """Everything about the request except the image (thread-safe: edits come from the comm)."""
 
-    def load(self, request: GenerationRequest) -> None:
-        """Show everything of ``request`` but the image (to edit it and generate again)."""
-        self.prompt.area.value = request.prompt or ""
-        self.negative.area.value = request.negative_prompt or ""
-        self.duration.value = request.duration
-        self.advanced.load(request)
-
-    def values(self) -> dict[str, Any]:
-        """Keyword arguments for GenerationRequest (everything but the image)."""
-        return {
-            "prompt": self.prompt.text,
-            "negative_prompt": self.negative.text,
-            "duration": self.duration.value,
-            **self.advanced.values(),
-        }
+    def __init__(self, time_scale: float = 1.0) -> None:
+        self.time_scale = time_scale
+        self._values = dict(_DEFAULTS)
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
 
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever any value that goes into the request changes."""
-        adv = self.advanced
-        watched = (
-            self.prompt.area, self.negative.area, self.duration,
-            adv.send_cfg, adv.cfg, adv.camera, adv.axis, adv.amount, adv.provider,
+        self._listeners.append(callback)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def get(self, field: str) -> Any:
+        with self._lock:
+            return self._values[field]
+
+    def set(self, field: str, value: Any) -> None:
+        """One edit from the view. Unknown fields and values of the wrong kind are ignored
+        (the browser's messages are not trusted); a model change keeps a duration it makes."""
+        if field not in _DEFAULTS:
+            return
+        try:
+            coerced = _coerce(field, value)
+            if field == "model":
+                get_model(coerced)
+        except (TypeError, ValueError, ValidationError):
+            return
+        with self._lock:
+            self._values[field] = coerced
+            if field == "model":
+                durations = get_model(coerced).durations
+                if self._values["duration"] not in durations:
+                    self._values["duration"] = durations[0]
+        self._changed()
+
+    def load(self, request: GenerationRequest) -> None:
+        """Show everything of ``request`` but the image (to edit it and generate again)."""
+        values = dict(_DEFAULTS)
+        values.update(
+            model=request.model,
+            prompt=request.prompt or "",
+            negative_prompt=request.negative_prompt or "",
+            duration=request.duration,
+            generate_audio=bool(request.generate_audio),
+            end_image=request.end_image if isinstance(request.end_image, str) else "",
+            send_cfg=request.cfg_scale is not None,
+            cfg_scale=request.cfg_scale if request.cfg_scale is not None else _DEFAULTS["cfg_scale"],
+            provider=request.provider or "",
         )
-        for widget in watched:
-            widget.observe(lambda _change: callback(), "value")
+        camera = request.camera_control
+        if camera is not None:
+            values["camera"] = camera.type
+            if camera.type == "simple":
+                # A valid "simple" camera moves along exactly one axis; the slider takes whole steps.
+                ((axis, amount),) = [(a, v) for a, v in camera.config.items() if v != 0]
+                values["axis"], values["amount"] = axis, round(amount)
+        with self._lock:
+            self._values = values
+        self._changed()
+
+    def advanced_set(self) -> bool:
+        """Whether any advanced field is sent (the section opens to show it)."""
+        with self._lock:
+            values = self._values
+            return bool(values["send_cfg"] or values["camera"] or values["provider"])
+
+    def values(self) -> dict[str, Any]:
+        """Keyword arguments for GenerationRequest (everything but the image); fields the
+        chosen model does not take are left out, so the request's own check decides the rest."""
+        with self._lock:
+            v = dict(self._values)
+        model = get_model(v["model"])
+        chosen: dict[str, Any] = {
+            "model": model.id,
+            "prompt": v["prompt"] if v["prompt"].strip() else None,
+            "duration": v["duration"],
+        }
+        if model.takes_field("negative_prompt") and v["negative_prompt"].strip():
+            chosen["negative_prompt"] = v["negative_prompt"]
+        if model.audio:
+            chosen["generate_audio"] = v["generate_audio"]
+        if model.end_frame and v["end_image"].strip():
+            chosen["end_image"] = v["end_image"].strip()
+        if model.takes_field("cfg_scale") and v["send_cfg"]:
+            chosen["cfg_scale"] = v["cfg_scale"]
+        if model.takes_field("camera_control") and v["camera"] == "simple":
+            chosen["camera_control"] = {"type": "simple", "config": {v["axis"]: v["amount"]}}
+        elif model.takes_field("camera_control") and v["camera"]:
+            chosen["camera_control"] = {"type": v["camera"]}
+        if model.takes_field("provider") and v["provider"]:
+            chosen["provider"] = v["provider"]
+        return chosen
+
+    def state(self) -> dict[str, Any]:
+        """What the view draws (JSON): the values, and what the chosen model takes."""
+        with self._lock:
+            values = dict(self._values)
+        model = get_model(values["model"])
+        notes = {
+            field: f"Documented to be ignored by {model.name}: {text}."
+            for field, text in IGNORED_FIELD_NOTES.items()
+            if model.id == DEFAULT_MODEL and model.takes_field(field)
+        }
+        return {
+            "values": values,
+            "model": {
+                "id": model.id,
+                "name": model.name,
+                "durations": list(model.durations),
+                "takes": sorted(model.takes),
+                "prompt_required": model.prompt_required,
+                "end_frame": bool(model.end_frame),
+                "audio": model.audio,
+                "max_prompt": model.max_prompt,
+                "max_negative": MAX_PROMPT_CHARS,
+            },
+            "wait": expected_wait(values["duration"], self.time_scale),
+            "notes": notes,
+            "cameras": list(CAMERA_TYPES),
+            "axes": list(CAMERA_AXES),
+            "providers": list(PROVIDERS),
+        }

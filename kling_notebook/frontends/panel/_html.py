@@ -1,7 +1,7 @@
 """The few HTML snippets every view uses, so escaping happens in one place.
 
 Every user-visible string (prompts, URLs, file names, error messages from the gateway) passes
-through :func:`esc` before it reaches a widget's HTML value.
+through :func:`esc` before it reaches HTML the panel's view shows as markup.
 """
 
 from __future__ import annotations
@@ -16,13 +16,6 @@ __all__ = ["esc", "note", "code", "error_html", "Tone"]
 
 Tone = Literal["muted", "ok", "warn", "bad", "info"]
 
-_COLORS: dict[Tone, str] = {
-    "muted": "#6b7280",
-    "ok": "#047857",
-    "warn": "#92400e",
-    "bad": "#b91c1c",
-    "info": "#1d4ed8",
-}
 
 
 def esc(text: object) -> str:
@@ -31,16 +24,15 @@ def esc(text: object) -> str:
 
 
 def note(text: str, tone: Tone = "muted") -> str:
-    """A small line of (escaped) text in one of a few colours."""
-    return f'<span style="color:{_COLORS[tone]};font-size:90%">{esc(text)}</span>'
+    """A small line of (escaped) text in one of a few tones; the panel's stylesheet gives each
+    tone a colour readable in light and dark themes."""
+    return f'<span class="kling-note kling-{tone}">{esc(text)}</span>'
 
 
 def code(text: str) -> str:
     """Inline code the user can select whole with one click (ids, paths, commands)."""
-    return (
-        '<code style="user-select:all;-webkit-user-select:all;word-break:break-all;'
-        f'background:rgba(127,127,127,.12);padding:0 3px;border-radius:3px">{esc(text)}</code>'
-    )
+    return f'<code class="kling-code">{esc(text)}</code>'
+
 
 
 def _uncertain_steps() -> list[str]:
@@ -67,10 +59,10 @@ def error_html(exc: BaseException | None, fallback: str = "") -> str:
         what = fallback or f"{type(exc).__name__}: {exc}"
         message = f"Unexpected error: {what}"
         hint = "This is a bug in kling_notebook; if a generation id is shown, the job is in the journal."
-    parts = [f'<div style="color:{_COLORS["bad"]};font-weight:600">{esc(message)}</div>']
+    parts = [f'<div class="kling-bad kling-strong">{esc(message)}</div>']
     if hint:
         parts.append(f"<div>{esc(hint)}</div>")
     if isinstance(exc, errors.SubmissionUncertainError):
         steps = "".join(f"<li>{esc(step)}</li>" for step in _uncertain_steps())
-        parts.append(f'<div>Before you click Generate again:</div><ol style="margin:2px 0">{steps}</ol>')
+        parts.append(f'<div>Before you click Generate again:</div><ol class="kling-steps">{steps}</ol>')
     return "".join(parts)

@@ -7,6 +7,7 @@ Whatever the source, the same checker (:meth:`ImageInfo.problems`) gives the ver
 the user learns that Kling would refuse an image before paying for an attempt. A URL is probed on
 the engine loop with a key-less HTTP client (the image host is a third party), debounced so that
 typing does not fire a request per keystroke; the preview itself is the browser's ``<img>``.
+Local bytes are shown as a small thumbnail, so the panel's saved state never holds the image.
 """
 
 from __future__ import annotations
@@ -18,26 +19,27 @@ import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import httpx
-import ipywidgets as widgets
 
 from ...domain.errors import ValidationError
+from ...domain.formatting import format_bytes
 from ...domain.images import KLING_LIMITS, ImageInfo, ImageInput, ImageLimits, is_url, probe_bytes
 from ...gateway.image_url import fetch_url_image
 from ...runtime.engine import spawn
-from ._html import esc, note
-from ._style import spaced
+from ._html import note
 
-__all__ = ["ImagePicker", "ImageSource", "DEMO_IMAGE", "verdict"]
+__all__ = ["ImagePicker", "ImageSource", "DEMO_IMAGE", "verdict", "describe_shape"]
 
 #: The bundled demo image: the central part of the Mona Lisa (public domain), 396 x 576 px.
 DEMO_IMAGE = Path(__file__).with_name("assets") / "mona_lisa.jpg"
 #: Seconds of quiet typing before a URL is fetched.
 DEBOUNCE = 0.6
-_PREVIEW_PX = 240
+#: The preview thumbnail's longest side: small enough for the saved notebook (a few KB).
+PREVIEW_PX = 160
 _PROBE_TIMEOUT = httpx.Timeout(15.0, connect=8.0)
 
 
@@ -59,72 +61,75 @@ def _probe_limits(limits: ImageLimits) -> ImageLimits:
     )
 
 
+def describe_shape(width: int, height: int) -> str:
+    """``"396 x 576 px, aspect 11:16 (0.69, portrait)"``; no aspect when a side is unknown."""
+    if not width or not height:
+        return "size unknown"
+    shape = "square" if width == height else ("landscape" if width > height else "portrait")
+    ratio = Fraction(width, height).limit_denominator(32)
+    return f"{width} x {height} px, aspect {ratio.numerator}:{ratio.denominator} ({width / height:.2f}, {shape})"
+
+
 def verdict(info: ImageInfo, limits: ImageLimits = KLING_LIMITS) -> tuple[bool, str]:
     """(accepted, HTML sentence) for a probed image."""
-    shape = "square" if info.width == info.height else ("landscape" if info.width > info.height else "portrait")
-    facts = f"{info.format.upper()}, {info.width} x {info.height} px, {info.nbytes / 1024:.0f} KB, aspect {info.aspect:.2f} ({shape})"
+    facts = f"{info.format.upper()}, {describe_shape(info.width, info.height)}, {format_bytes(info.nbytes)}"
     problems = info.problems(limits)
     if not problems:
         return True, note(f"\u2713 {facts}: Kling accepts this image.", "ok")
     return False, note(f"\u2717 {facts}. Kling would refuse it: {'; '.join(problems)}.", "bad")
 
 
-def _thumbnail(data: bytes) -> bytes:
-    """A small JPEG for the preview (so a 10 MB upload does not travel back to the browser)."""
+def _thumbnail(data: bytes) -> str:
+    """A small JPEG data URI for the preview (so an upload never travels back whole), or ""."""
     try:
         from PIL import Image
-    except ImportError:  # Pillow is optional: show the original if it is small
-        return data if len(data) < 1024 * 1024 else b""
+    except ImportError:  # Pillow is optional: no preview, the verdict still says what it is
+        return ""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image.thumbnail((_PREVIEW_PX * 2, _PREVIEW_PX * 2))
+            image.thumbnail((PREVIEW_PX, PREVIEW_PX))
             out = io.BytesIO()
-            image.convert("RGB").save(out, format="JPEG", quality=80)
-            return out.getvalue()
+            image.convert("RGB").save(out, format="JPEG", quality=70)
     except Exception:  # not an image Pillow reads: the verdict says why
-        return b""
+        return ""
+    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def _img_tag(src: str) -> str:
+def too_large_words(name: str, size: int, limits: ImageLimits) -> str:
+    """What the panel says of a file the browser refused to send (over the size limit)."""
     return (
-        f'<img src="{esc(src)}" alt="preview" style="max-width:100%;max-height:{_PREVIEW_PX}px;'
-        'border-radius:4px;display:block">'
+        f"\u2717 {name} is {format_bytes(size)}: over the {format_bytes(limits.max_bytes)} limit "
+        f"for an input image ({limits.source}). Nothing was sent; choose a smaller file."
     )
 
 
-class ImagePicker(widgets.VBox):
-    """URL field, upload button and demo button; a preview and the checker's verdict."""
+class ImagePicker:
+    """The image's state: source, verdict, preview and the URL typed; ``state()`` for the view."""
 
     def __init__(self, limits: ImageLimits = KLING_LIMITS) -> None:
         self.limits = limits
         self.source: ImageSource | None = None
         #: Why the image cannot be used right now (None when it can).
         self.problem: str | None = "no image yet"
-        self.url = widgets.Text(placeholder="https://... image URL (jpg or png)", continuous_update=True,
-                                layout=widgets.Layout(flex="1 1 120px", width="auto", min_width="120px"))
-        self.upload = widgets.FileUpload(accept=".jpg,.jpeg,.png,image/*", multiple=False, description="Upload",
-                                         layout=widgets.Layout(flex="0 0 auto", width="96px"))
-        self.demo = widgets.Button(description="Demo", icon="image", tooltip="Use the bundled Mona Lisa image",
-                                   layout=widgets.Layout(flex="0 0 auto", width="84px"))
-        self.preview = widgets.HTML(layout=widgets.Layout(min_height="60px"))
-        self.status = widgets.HTML().add_class("kling-image-status")
+        self.url = ""
+        self.status = ""
+        self.preview = ""
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._ticket = 0
         self._pending: concurrent.futures.Future[None] | None = None
-        self.url.observe(self._on_url, "value")
-        self.upload.observe(self._on_upload, "value")
-        self.demo.on_click(lambda _button: self.use_demo())
-        super().__init__(
-            [
-                widgets.HTML("<b>Image</b> (first frame of the video)"),
-                spaced(widgets.HBox([self.url, self.upload, self.demo], layout=widgets.Layout(width="100%")), 4),
-                self.preview,
-                self.status,
-            ],
-            layout=widgets.Layout(width="100%"),
-        )
-        spaced(self, 4)
+
+    def state(self) -> dict[str, Any]:
+        """What the view draws (JSON): the preview is a thumbnail or the image's own URL."""
+        with self._lock:
+            return {
+                "url": self.url,
+                "status_html": self.status,
+                "preview": self.preview,
+                "ok": self.source is not None and self.problem is None,
+                "max_bytes": self.limits.max_bytes,
+                "limit_text": format_bytes(self.limits.max_bytes),
+            }
 
     # -- listeners ----------------------------------------------------------------------------
 
@@ -138,16 +143,16 @@ class ImagePicker(widgets.VBox):
         with self._lock:
             if ticket != self._ticket:
                 return
-            self.source, self.problem = source, problem
-            self.status.value = status
+            self.source, self.problem, self.status = source, problem, status
             if preview is not None:
-                self.preview.value = preview
+                self.preview = preview
         for listener in self._listeners:
             listener()
 
-    def _next_ticket(self) -> int:
+    def _next_ticket(self, url: str = "") -> int:
         with self._lock:
             self._ticket += 1
+            self.url = url
             if self._pending is not None:
                 self._pending.cancel()
                 self._pending = None
@@ -157,17 +162,14 @@ class ImagePicker(widgets.VBox):
 
     def use_demo(self) -> None:
         """Select the bundled demo image (what the quickstart uses with zero typing)."""
-        self.url.value = ""
-        data = DEMO_IMAGE.read_bytes()
         source = ImageSource(DEMO_IMAGE, "demo image: Mona Lisa (public domain)", "DEMO_IMAGE")
-        self.use_bytes(data, source)
+        self.use_bytes(DEMO_IMAGE.read_bytes(), source)
 
     def use_file(self, path: Path) -> None:
         """Check and show a local image file (the demo image keeps its short name in the code)."""
         if path.resolve() == DEMO_IMAGE.resolve():
             self.use_demo()
             return
-        self.url.value = ""
         self.use_bytes(path.read_bytes(), ImageSource(path, f"file: {path}", repr(str(path))))
 
     def use_image(self, image: ImageInput) -> None:
@@ -175,9 +177,8 @@ class ImagePicker(widgets.VBox):
         bytes or a file still on disk are loaded. Anything else (a journal keeps only a label for
         bytes, a file may have moved) leaves no image and says it must be chosen again."""
         if is_url(image):
-            self.url.value = str(image).strip()
+            self.use_url(str(image))
         elif isinstance(image, (bytes, bytearray, memoryview)):
-            self.url.value = ""
             data = bytes(image)
             comment = "a file holding the request's image bytes"
             self.use_bytes(data, ImageSource(data, f"the request's image ({len(data)} bytes)", repr("image.jpg"), comment))
@@ -187,7 +188,6 @@ class ImagePicker(widgets.VBox):
             self._ask_again(str(image) if isinstance(image, (str, Path)) else f"<{type(image).__name__}>")
 
     def _ask_again(self, label: str) -> None:
-        self.url.value = ""
         ticket = self._next_ticket()
         words = (
             f"\u2717 The image must be chosen again: {label} cannot be loaded (the journal keeps no "
@@ -201,27 +201,23 @@ class ImagePicker(widgets.VBox):
         ticket = self._next_ticket()
         info = probe_bytes(data)
         ok, words = verdict(info, self.limits)
-        thumb = _thumbnail(data)
-        preview = _img_tag("data:image/jpeg;base64," + base64.b64encode(thumb).decode()) if thumb else ""
         status = f"{note(source.label, 'info')}<br>{words}"
-        self._set(ticket, source, None if ok else "; ".join(info.problems(self.limits)), status, preview)
+        self._set(ticket, source, None if ok else "; ".join(info.problems(self.limits)), status, _thumbnail(data))
 
-    def _on_upload(self, change: dict[str, Any]) -> None:
-        files = change["new"]
-        if not files:
-            return
-        item = files[0]
-        name = str(item.get("name") or "upload")
-        data = bytes(item["content"])
-        # Forget the bytes in the widget at once: they would otherwise sit in the widget state
-        # (and a saved notebook), and clearing lets the same file be chosen again.
-        self.upload.value = ()
-        self.url.value = ""
+    def use_upload(self, name: str, data: bytes) -> None:
+        """A file the browser sent (its bytes are kept here only, never in the view's state)."""
         self.use_bytes(data, ImageSource(data, f"uploaded file: {name}", repr(name), "the file you uploaded"))
 
-    def _on_url(self, change: dict[str, Any]) -> None:
-        url = str(change["new"]).strip()
+    def refuse_upload(self, name: str, size: int) -> None:
+        """The browser kept a file over the size limit: the old image is no longer current."""
         ticket = self._next_ticket()
+        problem = f"the chosen file is over the {format_bytes(self.limits.max_bytes)} limit"
+        self._set(ticket, None, problem, note(too_large_words(name, size, self.limits), "bad"), "")
+
+    def use_url(self, url: str) -> None:
+        """A URL typed or pasted: checked after a short quiet spell (the view shows it at once)."""
+        url = str(url).strip()
+        ticket = self._next_ticket(url)
         if not url:
             self._set(ticket, None, "no image: paste a URL, upload a file or click Demo image",
                       note("No image yet: paste a URL, upload a file or click Demo image."), "")
@@ -252,4 +248,4 @@ class ImagePicker(widgets.VBox):
             self._set(ticket, None, reason, note(f"\u2717 {reason}.", "bad"), "")
             return
         ok, words = verdict(info, self.limits)
-        self._set(ticket, source, None if ok else "; ".join(info.problems(self.limits)), words, _img_tag(url))
+        self._set(ticket, source, None if ok else "; ".join(info.problems(self.limits)), words, url)

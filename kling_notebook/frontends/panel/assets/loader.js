@@ -1,0 +1,49 @@
+// The widget's ESM: a small loader kept in the saved widget state. It asks the kernel for the
+// real view (panel.js and panel.css) and draws it; without a kernel it says what to do.
+const loaded = new Map(); // version -> Promise of the view module
+
+function importText(code) {
+  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+  return import(/* webpackIgnore: true */ url).finally(() => URL.revokeObjectURL(url));
+}
+
+function addStyle(css, version) {
+  if (document.querySelector(`style[data-kling-css="${version}"]`)) return;
+  for (const old of document.querySelectorAll("style[data-kling-css]")) old.remove();
+  const style = document.createElement("style");
+  style.dataset.klingCss = version;
+  style.textContent = css;
+  document.head.appendChild(style);
+}
+
+function render({ model, el }) {
+  const waiting = document.createElement("div");
+  waiting.className = "kling-loading";
+  waiting.textContent =
+    "Kling panel: loading\u2026 If this stays, the kernel is not running: run this cell to use the panel.";
+  el.appendChild(waiting);
+  let cleanup = null;
+  let gone = false;
+  const onMessage = (message) => {
+    if (!message || message.kind !== "code" || cleanup || gone) return;
+    model.off("msg:custom", onMessage);
+    if (!loaded.has(message.version)) loaded.set(message.version, importText(message.js));
+    addStyle(message.css, message.version);
+    loaded.get(message.version).then((view) => {
+      if (gone) return;
+      waiting.remove();
+      cleanup = view.render({ model, el }) || (() => {});
+    }).catch((error) => {
+      waiting.textContent = `Kling panel: the view could not load (${error}). Run this cell again.`;
+    });
+  };
+  model.on("msg:custom", onMessage);
+  model.send({ kind: "code" });
+  return () => {
+    gone = true;
+    model.off("msg:custom", onMessage);
+    if (cleanup) cleanup();
+  };
+}
+
+export default { render };
