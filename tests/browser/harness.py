@@ -74,9 +74,11 @@ class Server:
         return f"{self.base_url}/{path.lstrip('/')}?token={self.token}"
 
 
-def server_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a server: no key variables, settings and runtime files under ``home``."""
-    for name, value in LAB_SETTINGS.items():
+def server_env(home: Path, extra: dict[str, str] | None = None,
+               settings: dict[str, dict[str, object]] | None = None) -> dict[str, str]:
+    """The environment for a server: no key variables, settings (:data:`LAB_SETTINGS` and
+    ``settings``) and runtime files under ``home``."""
+    for name, value in {**LAB_SETTINGS, **(settings or {})}.items():
         target = home / "settings" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(value))
@@ -98,10 +100,12 @@ def jupyter_server(
     app: str = "jupyterlab",
     args: Sequence[str] = (),
     env: dict[str, str] | None = None,
+    settings: dict[str, dict[str, object]] | None = None,
     config: str = LAB_CONFIG,
 ) -> Iterator[Server]:
     """Start ``python -m <app>`` on a free port with ``base/root`` (holding copies of ``files``)
-    as its root; stop it and its kernels afterwards. ``base`` is a fresh temporary folder."""
+    as its root; stop it and its kernels afterwards. ``base`` is a fresh temporary folder;
+    ``env`` is added to the server's environment, ``settings`` to JupyterLab's user settings."""
     root, home = base / "root", base / "home"
     root.mkdir(parents=True, exist_ok=True)
     for file in files:
@@ -118,7 +122,7 @@ def jupyter_server(
         command.append("--allow-root")
     log_path = base / "server.log"
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, env=server_env(home, env), stdout=log, stderr=subprocess.STDOUT,
+        server = subprocess.Popen(command, env=server_env(home, env, settings), stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
         base_url = f"http://127.0.0.1:{port}"
         try:
@@ -222,9 +226,10 @@ def set_lab_theme(page: Page, dark: bool) -> None:
 
 
 def screenshot_dir(fallback: Path) -> Path:
-    """``$KLING_TEST_SCREENSHOTS`` when set (``docs/screenshots`` refreshes the README's pictures),
-    else ``fallback`` (a test's temporary folder)."""
-    shots = Path(os.environ.get("KLING_TEST_SCREENSHOTS") or fallback)
+    """``$KLING_TEST_SCREENSHOTS`` when set (``docs/screenshots`` refreshes the README's pictures;
+    a relative path is the repository's), else ``fallback`` (a test's temporary folder)."""
+    asked = os.environ.get("KLING_TEST_SCREENSHOTS")
+    shots = REPO / asked if asked else fallback  # relative to the repository (tests run elsewhere)
     shots.mkdir(parents=True, exist_ok=True)
     return shots
 

@@ -21,6 +21,7 @@ import httpx
 import ipywidgets as widgets
 import pytest
 from fakes import MP4_HEAD
+from widget_state import widget_html
 
 from kling_notebook import (
     AsyncKlingClient,
@@ -31,7 +32,7 @@ from kling_notebook import (
     errors,
 )
 from kling_notebook.frontends.display import result_mimebundle
-from kling_notebook.frontends.panel import KlingPanel, ProgressRow
+from kling_notebook.frontends.panel import JobsView, KlingPanel
 from kling_notebook.frontends.panel._batch import BatchView
 from kling_notebook.frontends.panel._history import HistoryGallery
 from kling_notebook.frontends.panel._html import error_html
@@ -48,7 +49,10 @@ API = "https://api.test"
 
 
 def html_shown(root: widgets.Widget) -> Iterator[str]:
-    """Every HTML string a widget tree shows (HTML widgets, Output widgets' text/html)."""
+    """Every HTML string a widget tree shows (HTML widgets, Output widgets' text/html, and
+    what an anywidget view of this package draws from its state)."""
+    if isinstance(root, (KlingPanel, JobsView)):
+        yield from widget_html(root)
     if isinstance(root, widgets.HTML):
         yield root.value
     if isinstance(root, widgets.Output):
@@ -129,15 +133,20 @@ def test_error_html_of_every_shape(kind: type[errors.KlingError]) -> None:
 def test_progress_row_and_result_player(outcome: str, tmp_path: Path) -> None:
     runner = JobRunner(client(outcome, tmp_path))
     job = runner.start(GenerationRequest(image=make_jpeg(), prompt=PROMPT))
-    row = ProgressRow(job, code_text=f"prompt={PROMPT!r}")
+    row = JobsView()
+    row.follow(job, code_text=f"prompt={PROMPT!r}")
     if outcome == "error":
         with pytest.raises(errors.GenerationFailedError):
             job.result(timeout=30)
     else:
         job.result(timeout=30)
     expected = [PROMPT, BAD_ID] + ([HOSTILE[0], HOSTILE[1]] if outcome == "error" else [])
+    deadline = time.monotonic() + 30
+    while not (row.rows and row.rows[0]["final"]):
+        assert time.monotonic() < deadline, row.rows
+        time.sleep(0.05)
     assert_escaped(list(html_shown(row)), *expected)
-    assert row.phase_name == ("failed" if outcome == "error" else "completed")
+    assert row.rows[0]["phase"] == ("failed" if outcome == "error" else "completed")
 
 
 def test_panel_with_hostile_prompt_and_pending_entries(tmp_path: Path) -> None:
@@ -150,25 +159,28 @@ def test_panel_with_hostile_prompt_and_pending_entries(tmp_path: Path) -> None:
     assert job is not None
     with pytest.raises(errors.GenerationFailedError):
         job.result(timeout=30)
-    assert panel.pending.children, "the pending entry must be listed"
+    deadline = time.monotonic() + 30
+    while not (panel.rows and panel.rows[0]["final"]):
+        assert time.monotonic() < deadline, panel.rows
+        time.sleep(0.05)
+    assert panel.pending["entries"], "the pending entry must be listed"
     assert_escaped(list(html_shown(panel)), PROMPT, HOSTILE[1])
 
 
 def test_image_picker_with_hostile_url_and_file_name(tmp_path: Path, image_host: Any) -> None:
     url, _ = image_host
     panel = KlingPanel(client("error", tmp_path))
-    panel.image.upload.value = ({"name": FILE_NAME, "type": "image/jpeg", "size": 5000,
-                                 "content": memoryview(make_jpeg()),
-                                 "last_modified": datetime.now(timezone.utc)},)
-    assert_escaped(list(html_shown(panel.image)), FILE_NAME)
+    data = make_jpeg()
+    panel.receive({"kind": "upload", "name": FILE_NAME, "size": len(data), "upload": "1", "index": 0, "count": 1}, [data])
+    assert_escaped(list(html_shown(panel)), FILE_NAME)
     hostile_url = f"{url}?q={HOSTILE[1]}{HOSTILE[0]}"
-    panel.image.url.value = hostile_url
+    panel.receive({"kind": "image_url", "url": hostile_url}, [])
     deadline = time.monotonic() + 30
-    while getattr(panel.image.source, "value", None) != hostile_url:
-        assert time.monotonic() < deadline, panel.image.status.value
+    while getattr(panel.picker.source, "value", None) != hostile_url:
+        assert time.monotonic() < deadline, panel.image["status_html"]
         time.sleep(0.05)
-    assert_escaped(list(html_shown(panel.image)), "JPEG")
-    assert hostile_url in html.unescape(panel.image.preview.value)  # that very URL, escaped
+    assert_escaped(list(html_shown(panel)), "JPEG")
+    assert panel.image["preview"] == hostile_url  # that very URL, set as an attribute by the view
 
 
 def test_history_gallery(tmp_path: Path) -> None:
@@ -196,6 +208,10 @@ def test_batch_view(tmp_path: Path) -> None:
     view = BatchView(client("error", tmp_path), requests)
     outcome = view.confirm().result(timeout=60)
     assert len(outcome.failures) == 2
+    deadline = time.monotonic() + 30
+    while not all(row["final"] for row in view.rows):
+        assert time.monotonic() < deadline, view.rows
+        time.sleep(0.05)
     assert_escaped(list(html_shown(view)), PROMPT, HOSTILE[0], HOSTILE[1])
 
 

@@ -31,7 +31,7 @@ def note(text: str, tone: Tone = "muted") -> str:
 
 def code(text: str) -> str:
     """Inline code the user can select whole with one click (ids, paths, commands)."""
-    return f'<code class="kling-code">{esc(text)}</code>'
+    return f'<code class="kling-code" style="user-select:all;-webkit-user-select:all">{esc(text)}</code>'
 
 
 

@@ -12,6 +12,7 @@ never kept in a trait, so it never reaches widget state or a saved notebook.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import os
 import threading
@@ -33,6 +34,7 @@ from ...runtime.engine import in_engine_thread, run_blocking, spawn
 from ...runtime.jobs import Job, live_generation_ids
 from ...runtime.resume import Survey, is_here, survey
 from ...runtime.settle import settle_uncertain
+from ...store.claims import held_elsewhere
 from ...store.history import HistoryItem, request_from_summary
 from ...store.journal import FILENAME, Journal, JournalEntry
 from ._controls import MODEL_CHOICES, Controls
@@ -58,6 +60,8 @@ EPHEMERAL_WARNING = (
 )
 _KEPT = "The key is kept in memory only, never saved."
 _NOTHING_UNFINISHED = Survey((), (), (), (), ())
+#: How many times (50 ms apart) an ended job's claim is looked at before the list is refreshed.
+_CLAIM_WAITS = 40
 
 
 class KlingPanel(RowsWidget):
@@ -357,7 +361,20 @@ class KlingPanel(RowsWidget):
         """Show ``job`` in a row; once it ends (without a video, it is unfinished again) refresh
         the unfinished list, so it reappears there with Resume."""
         self.follow(job, code_text=code_text, on_result=self._result_saved)
-        job.add_done_callback(lambda _job: self.show_pending())
+
+        def ended(_job: Job) -> None:
+            spawn(self._after(job))
+
+        job.add_done_callback(ended)
+
+    async def _after(self, job: Job) -> None:
+        """Refresh the unfinished list once ``job`` has let go of its generation: a cancel ends
+        the job's future at once, while its task still holds the claim for a moment."""
+        for _ in range(_CLAIM_WAITS):
+            if not job.generation_id or not held_elsewhere(self.client.out_dir, job.generation_id):
+                break
+            await asyncio.sleep(0.05)
+        self.show_pending()
 
     # -- messages from the view -------------------------------------------------------------------
 

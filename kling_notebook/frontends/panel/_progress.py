@@ -82,6 +82,8 @@ class RowsWidget(anywidget.AnyWidget):
         kind = content.get("kind")
         if kind == "code":
             self.send({"kind": "code", **view_code()})
+        elif kind == "ping":  # the view checks that the kernel still answers
+            self.send({"kind": "pong", "n": content.get("n")})
         elif kind == "cancel":
             self.row_list.cancel(content.get("job"))
         elif kind == "video":

@@ -140,7 +140,8 @@ class JobRow:
                 "phase": phase,
                 "words": self._words,
                 "tone": _TONES.get(phase, "info"),
-                "fraction": round(event.fraction, 3) if event and event.fraction is not None else None,
+                "fraction": 1.0 if phase == "completed" else (
+                    round(event.fraction, 3) if event and event.fraction is not None else None),
                 "elapsed": round(self._elapsed(), 2),
                 "eta": round(eta, 1) if eta is not None else None,
                 "final": bool(event and event.is_final),

@@ -1,5 +1,6 @@
 """Fixtures for the panel tests: a fast emulator, a client in demo mode bound to it, and an image
-server; helpers to wait for the engine thread and to read what a widget tree shows."""
+server; :class:`Front`, which drives a panel the way its view does (custom messages in, state
+and replies out); a helper to wait for the engine thread."""
 
 from __future__ import annotations
 
@@ -11,13 +12,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as widgets
 import pytest
 from owned import image
 from PIL import Image
+from widget_state import widget_html
 
 from kling_notebook import AsyncKlingClient, PollPolicy, RetryPolicy
 from kling_notebook.emulator import Emulator
+from kling_notebook.frontends.panel import KlingPanel
+
+#: Where a key typed into a panel under test goes: a closed port here, never the real gateway.
+NO_GATEWAY = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def no_real_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys entered in these tests reach nothing off this machine; KlingPanel() stays in demo mode."""
+    monkeypatch.setenv("AIMLAPI_BASE_URL", NO_GATEWAY)
+    monkeypatch.setenv("KLING_NOTEBOOK_DEMO", "1")
 
 
 @pytest.fixture(scope="session")
@@ -61,16 +73,59 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30.0, what: str =
         time.sleep(0.05)
 
 
-def html_values(root: widgets.Widget) -> list[str]:
-    """Every HTML string the widget tree shows: HTML widgets and Output widgets' text/html."""
-    found: list[str] = []
-    if isinstance(root, widgets.HTML):
-        found.append(root.value)
-    if isinstance(root, widgets.Output):
-        found += [str(out.get("data", {}).get("text/html", "")) for out in root.outputs]
-    for child in getattr(root, "children", ()):
-        found += html_values(child)
-    return found
+class Front:
+    """A panel driven as its view drives it: each action is the message the view sends, and
+    the panel's replies (custom messages to the view) are kept in :attr:`replies`."""
+
+    def __init__(self, panel: KlingPanel) -> None:
+        self.panel = panel
+        self.replies: list[tuple[dict[str, Any], list[bytes]]] = []
+        self._uploads = 0
+        panel.send = lambda content, buffers=None: self.replies.append((content, list(buffers or [])))  # type: ignore[method-assign]
+
+    def send(self, kind: str, buffers: list[bytes] | None = None, **fields: Any) -> None:
+        self.panel.receive({"kind": kind, **fields}, buffers or [])
+
+    def set(self, field: str, value: Any) -> None:
+        self.send("set", field=field, value=value)
+
+    def click_generate(self, again: bool = False) -> None:
+        self.send("generate", again=again)
+
+    def upload(self, name: str, data: bytes, chunk: int = 4 * 1024 * 1024) -> None:
+        """What the view sends for a chosen file: its bytes in chunks of one upload."""
+        self._uploads += 1
+        count = max(1, -(-len(data) // chunk))
+        for index in range(count):
+            self.send("upload", [data[index * chunk:(index + 1) * chunk]], name=name, size=len(data),
+                      upload=f"upload-{self._uploads}", index=index, count=count)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether Generate is enabled."""
+        return bool(self.panel.ready["can_generate"])
+
+    @property
+    def reason(self) -> str:
+        return str(self.panel.ready["reason"])
+
+    @property
+    def cost(self) -> str:
+        return str(self.panel.ready["cost_html"])
+
+    @property
+    def image_status(self) -> str:
+        return str(self.panel.image["status_html"])
+
+    def row(self, index: int = 0) -> dict[str, Any]:
+        return dict(self.panel.rows[index])
+
+    def replies_of(self, kind: str) -> list[tuple[dict[str, Any], list[bytes]]]:
+        return [reply for reply in self.replies if reply[0].get("kind") == kind]
+
+    def shown(self) -> str:
+        """Every piece of HTML the view shows, joined."""
+        return "\n".join(widget_html(self.panel))
 
 
 @pytest.fixture(scope="session")

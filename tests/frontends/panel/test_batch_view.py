@@ -14,6 +14,8 @@ from kling_notebook.emulator import Emulator
 from kling_notebook.frontends.panel._batch import BatchView
 from kling_notebook.runtime.batch import sweep
 
+from .conftest import wait_for
+
 HOSTILE = "<b onmouseover=alert(1)>bold</b> & co"
 
 
@@ -32,12 +34,13 @@ async def test_confirm_then_rows_and_videos_fill_in(
 
     assert view.confirm_button.disabled and view.confirm() is view.future  # runs once
     assert [item.ok for item in result] == [True, True, True]
-    assert all(row.phase_name == "completed" and row.bar.value == 1.0 for row in view.rows)
-    assert all(row.job.generation_id for row in view.rows)
-    players = [cell.html for cell in view.grid.children]
-    assert len(players) == 3 and all("<video" in player for player in players)
-    assert all(any(r.path.name in player for player in players) for r in result.results)
-    assert not any("<b onmouseover" in player for player in players)
+    wait_for(lambda: all(row["final"] for row in view.rows), what="every row's end")
+    assert all(row["phase"] == "completed" and row["fraction"] == 1.0 for row in view.rows)
+    assert all(row["generation_id"] for row in view.rows)
+    assert not view.jobs_view.cancellable  # a batch stops as a whole
+    players = [row["result"] for row in view.rows]
+    assert sorted(player["name"] for player in players) == sorted(r.path.name for r in result.results)
+    assert not any("<b onmouseover" in player["details_html"] for player in players)
     assert "3 saved, 0 failed" in view.summary.value
     assert posts(emulator) == {"200": 3}
 

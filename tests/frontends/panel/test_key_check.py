@@ -27,8 +27,13 @@ WRONG_KEY = "sk-wrong-DO-NOT-SHOW-0123456789abcdef"
 
 
 def _status_after_check(panel: KlingPanel) -> str:
-    wait_for(lambda: "checking the key" not in panel.key.status.value, what="the key check to end")
-    return str(panel.key.status.value)
+    wait_for(lambda: "checking the key" not in panel.key["status_html"], what="the key check to end")
+    return str(panel.key["status_html"])
+
+
+def enter_key(panel: KlingPanel, key: str) -> None:
+    """What the view sends when a key is typed and Enter pressed."""
+    panel.receive({"kind": "key", "key": key}, [])
 
 
 def _panel_aimed_at(
@@ -54,7 +59,7 @@ def test_the_right_key_is_accepted_by_the_gateway(
     demo_client: AsyncKlingClient, fast_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     panel = _panel_aimed_at(fast_emulator.base_url, demo_client, monkeypatch)
-    panel.key.password.set_state({"value": fast_emulator.api_key})
+    enter_key(panel, fast_emulator.api_key)
     status = _status_after_check(panel)
     assert "Key accepted (checked with the gateway)" in status
     assert fast_emulator.api_key not in status and not panel.client.demo
@@ -66,10 +71,10 @@ def test_a_wrong_key_is_refused_in_plain_words_and_never_shown(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     panel = _panel_aimed_at(fast_emulator.base_url, demo_client, monkeypatch)
-    panel.key.password.set_state({"value": WRONG_KEY})
+    enter_key(panel, WRONG_KEY)
     status = _status_after_check(panel)
     assert "refused this key" in status and "AI/ML API dashboard" in status and "Generate would fail" in status
-    assert not panel.client.demo and not panel.bar.button.disabled  # still usable
+    assert not panel.client.demo and panel.ready["can_generate"]  # still usable
     state = json.dumps(widgets.Widget.get_manager_state(drop_defaults=False))
     assert WRONG_KEY not in state and WRONG_KEY not in caplog.text
 
@@ -86,7 +91,7 @@ def test_an_unreachable_gateway_leaves_the_key_unchecked(
     demo_client: AsyncKlingClient, closed_port: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     panel = _panel_aimed_at(closed_port, demo_client, monkeypatch, 1.0)
-    panel.key.password.set_state({"value": WRONG_KEY})
+    enter_key(panel, WRONG_KEY)
     status = _status_after_check(panel)
     assert "Key not checked: the gateway could not be reached (" in status
     assert closed_port in status and WRONG_KEY not in status
@@ -105,9 +110,9 @@ def test_the_check_runs_off_the_callback_and_is_bounded(
 ) -> None:
     panel = _panel_aimed_at(silent_port, demo_client, monkeypatch, 0.5)
     started = time.monotonic()
-    panel.key.password.set_state({"value": WRONG_KEY})
+    enter_key(panel, WRONG_KEY)
     assert time.monotonic() - started < 0.4  # the widget callback did not wait for the gateway
-    assert "checking the key" in panel.key.status.value
+    assert "checking the key" in panel.key["status_html"]
     status = _status_after_check(panel)
     assert "could not be reached (no answer within 0.5 s" in status
 
@@ -118,8 +123,8 @@ def test_a_check_that_ends_after_leaving_the_key_changes_nothing(
     panel = _panel_aimed_at(silent_port, demo_client, monkeypatch, 0.3)
     check = panel.use_key(WRONG_KEY)
     assert check is not None
-    panel.key.demo_button.click()
+    panel.receive({"kind": "demo_mode"}, [])
     after_panel = threading.Event()
     check.add_done_callback(lambda _check: after_panel.set())  # runs after the panel's own
     assert after_panel.wait(10) and "could not be reached" in check.result().text
-    assert "demo mode" in panel.key.status.value and "Key not checked" not in panel.key.status.value
+    assert "demo mode" in panel.key["status_html"] and "Key not checked" not in panel.key["status_html"]

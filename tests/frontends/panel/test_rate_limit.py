@@ -10,7 +10,7 @@ import pytest
 
 from kling_notebook import AsyncKlingClient, GenerationRequest, Job, RetryPolicy
 from kling_notebook.emulator import Emulator
-from kling_notebook.frontends.panel import DEMO_IMAGE, KlingPanel, ProgressRow
+from kling_notebook.frontends.panel import DEMO_IMAGE, KlingPanel
 from kling_notebook.runtime.jobs import JobRunner
 
 from .conftest import demo_client_for, wait_for
@@ -29,19 +29,17 @@ def client_for(emulator: Emulator, folder: Path, delay: float = 0.05) -> AsyncKl
     return demo_client_for(emulator, folder, retry=RetryPolicy(max_attempts=2, base_delay=delay / 5, max_delay=delay))
 
 
-def started(emulator: Emulator, folder: Path, delay: float = 0.05) -> tuple[KlingPanel, Job, ProgressRow]:
-    """A panel on ``emulator`` with one job started from it, and that job's row."""
+def started(emulator: Emulator, folder: Path, delay: float = 0.05) -> tuple[KlingPanel, Job]:
+    """A panel on ``emulator`` with one job started from it."""
     panel = KlingPanel(client_for(emulator, folder, delay))
     job = panel.generate()
     assert job is not None
-    (row,) = panel.rows.children
-    assert isinstance(row, ProgressRow)
-    return panel, job, row
+    return panel, job
 
 
 @pytest.mark.parametrize("busy_gateway", [REFUSE_TWICE], indirect=True)
 def test_a_refused_submit_waits_in_a_local_queue_then_goes_through(busy_gateway: Emulator, tmp_path: Path) -> None:
-    panel, job, _row = started(busy_gateway, tmp_path)
+    panel, job = started(busy_gateway, tmp_path)
     phases: list[str] = []
     job.subscribe(lambda event: phases.append(event.phase))
     result = job.result(timeout=60)
@@ -55,15 +53,15 @@ def test_a_refused_submit_waits_in_a_local_queue_then_goes_through(busy_gateway:
 def test_a_job_queued_on_429_waits_until_cancelled(busy_gateway: Emulator, tmp_path: Path) -> None:
     # Waits of about 0.3 s between attempts, so the click lands in the local queue and not during
     # a POST (a Cancel during a POST is rightly reported as "may or may not have started").
-    _panel, job, row = started(busy_gateway, tmp_path, delay=0.3)
-    wait_for(lambda: "queued locally" in row.phase.value, 30, "the local queue")
-    assert "concurrency limit is reached" in row.message.value
+    panel, job = started(busy_gateway, tmp_path, delay=0.3)
+    wait_for(lambda: panel.rows[0]["words"] == "queued locally", 30, "the local queue")
+    assert "concurrency limit is reached" in panel.rows[0]["message_html"]
     wait_for(lambda: busy_gateway.stats()["faults"].get("post:429", 0) >= 6, 30, "a few more refusals")
     assert not job.done(), "a refusal does not fail the job"
-    wait_for(lambda: "queued locally" in row.phase.value, 10, "the local queue again")
-    row.cancel_button.click()
-    wait_for(lambda: "stopped waiting" in row.phase.value, 10, "the cancelled phase")
-    assert "nothing was charged" in row.message.value
+    wait_for(lambda: panel.rows[0]["words"] == "queued locally", 10, "the local queue again")
+    panel.receive({"kind": "cancel", "job": job.number}, [])
+    wait_for(lambda: panel.rows[0]["words"] == "stopped waiting", 10, "the cancelled phase")
+    assert "nothing was charged" in panel.rows[0]["message_html"]
     assert len(busy_gateway.stats()["created"]) == 0
 
 

@@ -5,6 +5,7 @@
 
 const TICK_MS = 1000;
 const UPLOAD_CHUNK = 4 * 1024 * 1024;
+const SILENCE_MS = 8000;
 let uid = 0;
 
 function h(tag, props = {}, ...children) {
@@ -237,7 +238,38 @@ function field(labelText, control, extra) {
 }
 
 function panelView({ model, el }) {
-  const send = (content, buffers) => model.send(content, undefined, buffers);
+  // Edits typed are sent after a short pause, and always before any other message (a click on
+  // Generate right after typing sends the text first); a field with an edit not sent yet is
+  // never overwritten by the state coming back.
+  const unsent = new Map();
+  let editTimer = null;
+  const flush = () => {
+    clearTimeout(editTimer);
+    for (const [field, value] of unsent) model.send({ kind: "set", field, value });
+    unsent.clear();
+  };
+  // Every action asks the kernel for a sign of life: without one for a while, the panel says
+  // why nothing happens (a cell is running, or the kernel was restarted and has no panel).
+  const silence = h("div", { class: "kling-note kling-warn kling-silence", role: "alert", hidden: true });
+  let pingTimer = null;
+  let pings = 0;
+  const expectAnswer = () => {
+    if (pingTimer) return;
+    const asked = ++pings;
+    model.send({ kind: "ping", n: asked });
+    pingTimer = setTimeout(() => {
+      silence.textContent = `The kernel has not answered for ${SILENCE_MS / 1000} s: it is busy running a cell, `
+        + "or it was restarted (then run this cell again to use the panel).";
+      silence.hidden = false;
+    }, SILENCE_MS);
+  };
+  const send = (content, buffers) => { flush(); model.send(content, undefined, buffers); expectAnswer(); };
+  const setLater = (field, value) => {
+    unsent.set(field, value);
+    clearTimeout(editTimer);
+    editTimer = setTimeout(flush, 250);
+  };
+  const editing = (field, control) => unsent.has(field) || document.activeElement === control;
   const videos = videoLoader(model);
   const live = h("div", { class: "kling-live", "aria-live": "polite", role: "status" });
   const announce = (words) => { live.textContent = words; };
@@ -307,11 +339,11 @@ function panelView({ model, el }) {
   const modelSelect = h("select", { class: "kling-input" });
   for (const [id, name] of model.get("models")) modelSelect.append(h("option", { value: id, text: name }));
   modelSelect.addEventListener("change", () => send({ kind: "set", field: "model", value: modelSelect.value }));
-  const setLater = debounce((name, value) => send({ kind: "set", field: name, value }), 250);
   const counted = (name, rows, placeholder) => {
     const area = h("textarea", { class: "kling-input", rows: String(rows), placeholder });
     const counter = h("span", { class: "kling-counter kling-note kling-muted", "aria-live": "off" });
     area.addEventListener("input", () => { count(); setLater(name, area.value); });
+    area.addEventListener("change", flush);
     const count = () => {
       const limit = area.dataset.limit ? Number(area.dataset.limit) : 2500;
       counter.textContent = `${area.value.length} / ${limit} characters`;
@@ -320,7 +352,7 @@ function panelView({ model, el }) {
     return { area, counter, count };
   };
   const prompt = counted("prompt", 3, "Describe the motion, e.g. 'She smiles and puts on glasses.'");
-  const negative = counted("negative_prompt", 1, "What to avoid, e.g. 'blur, distort, and low quality'");
+  const negative = counted("negative_prompt", 2, "What to avoid, e.g. 'blur, distort, and low quality'");
   const promptField = field("Prompt", prompt.area, prompt.counter);
   promptField.classList.add("kling-prompt");
   const negativeField = field("Negative prompt", negative.area, negative.counter);
@@ -385,7 +417,7 @@ function panelView({ model, el }) {
   let historyPage = 0;
   history.addEventListener("toggle", () => { if (history.open) send({ kind: "history", page: historyPage }); });
 
-  root.append(header, keyBox, h("div", { class: "kling-main" }, imageBox, controlsBox), actions, question,
+  root.append(header, silence, keyBox, h("div", { class: "kling-main" }, imageBox, controlsBox), actions, question,
     rows.el, pending, uncertain, history, live);
   el.append(root);
 
@@ -417,8 +449,8 @@ function panelView({ model, el }) {
     modelSelect.value = v.model;
     prompt.area.dataset.limit = spec.max_prompt;
     negative.area.dataset.limit = spec.max_negative;
-    for (const [part, value] of [[prompt, v.prompt], [negative, v.negative_prompt]]) {
-      if (document.activeElement !== part.area && part.area.value !== value) part.area.value = value || "";
+    for (const [part, field] of [[prompt, "prompt"], [negative, "negative_prompt"]]) {
+      if (!editing(field, part.area) && part.area.value !== v[field]) part.area.value = v[field] || "";
       part.count();
     }
     text(promptField.querySelector("label"), spec.prompt_required ? "Prompt (required by this model)" : "Prompt");
@@ -430,12 +462,14 @@ function panelView({ model, el }) {
     audioField.hidden = !spec.audio;
     audio.checked = Boolean(v.generate_audio);
     endField.hidden = !spec.end_frame;
-    if (document.activeElement !== endImage) endImage.value = v.end_image || "";
+    if (!editing("end_image", endImage)) endImage.value = v.end_image || "";
     cfgField.hidden = !takes.has("cfg_scale");
     sendCfg.checked = Boolean(v.send_cfg);
     cfg.disabled = !v.send_cfg;
-    cfg.value = v.cfg_scale;
-    cfgValue.textContent = Number(v.cfg_scale).toFixed(2);
+    if (!editing("cfg_scale", cfg)) {
+      cfg.value = v.cfg_scale;
+      cfgValue.textContent = Number(v.cfg_scale).toFixed(2);
+    }
     text(cfgNote, (state.notes || {}).cfg_scale || "");
     cameraField.hidden = !takes.has("camera_control");
     if (!camera.options.length) {
@@ -446,7 +480,7 @@ function panelView({ model, el }) {
     }
     camera.value = v.camera;
     axis.value = v.axis;
-    amount.value = v.amount;
+    if (!editing("amount", amount)) amount.value = v.amount;
     axis.disabled = amount.disabled = v.camera !== "simple";
     text(cameraNote, (state.notes || {}).camera_control || "");
     providerField.hidden = !takes.has("provider");
@@ -556,7 +590,11 @@ function panelView({ model, el }) {
 
   const onMessage = (message, buffers) => {
     if (!message) return;
-    if (message.kind === "history") drawHistory(message, buffers || []);
+    if (message.kind === "pong") {
+      clearTimeout(pingTimer);
+      pingTimer = null;
+      silence.hidden = true;
+    } else if (message.kind === "history") drawHistory(message, buffers || []);
     else if (message.kind === "rerun") {
       const notice = historyBody.querySelector(".kling-info");
       if (notice) notice.textContent = message.text;
