@@ -19,6 +19,7 @@ from .harness import (
     dismiss_popups,
     jupyter_server,
     launch_chromium,
+    lowest_contrast,
     screenshot_dir,
 )
 from .panel_flow import assert_served_by_the_page, fetch_download, generate_to_playing_video, panel
@@ -59,6 +60,7 @@ def test_the_quickstart_makes_a_video_in_notebook_7(server: Server) -> None:
             download = fetch_download(root)
             assert_served_by_the_page(download, url)
             root.screenshot(path=str(shots / "notebook7-finished.png"))
+            contrast = lowest_contrast(page)
 
             # The widget models this kernel holds, from a cell appended at the end.
             page.evaluate("""(source) => {
@@ -85,8 +87,10 @@ def test_the_quickstart_makes_a_video_in_notebook_7(server: Server) -> None:
     state = json.loads(text).get("metadata", {}).get("widgets", {})
     print(f"\nNotebook 7: click to playing video {seconds:.1f} s, saved notebook {len(text.encode()):,} bytes, "
           f"{models} widget models in the kernel, {len(json.dumps(state)):,} bytes of saved widget state, "
-          f"download {download.size:,} bytes from {download.href.split(':')[0]}:")
+          f"download {download.size:,} bytes from {download.href.split(':')[0]}:, lowest text contrast "
+          f"{contrast['ratio']:.2f} ({contrast['text']!r})")
     assert "base64" not in text and "data:video" not in text
     assert models <= 5, "one model per panel (and its few views)"
+    assert float(contrast["ratio"]) >= 4.5, contrast  # type: ignore[arg-type]
     assert len(text.encode()) < 100_000
     assert list((server.root / "kling_outputs").glob("*.mp4"))

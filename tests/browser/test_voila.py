@@ -21,7 +21,15 @@ import nbformat
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from .harness import REPO, Server, free_port, jupyter_server, launch_chromium, screenshot_dir
+from .harness import (
+    REPO,
+    Server,
+    free_port,
+    jupyter_server,
+    launch_chromium,
+    lowest_contrast,
+    screenshot_dir,
+)
 from .panel_flow import assert_served_by_the_page, fetch_download, generate_to_playing_video, panel
 from .servers import app_server
 
@@ -114,9 +122,13 @@ def _generate(page: Page, site: Site, name: str) -> tuple[float, str]:
     root.screenshot(path=str(site.shots / f"{name}-finished.png"))
     videos = sorted(site.outputs.glob("*.mp4"))
     assert videos, "the panel saved its video beside the notebook"
-    models = page.evaluate("() => document.querySelectorAll('.kling-panel').length")
+    views = page.evaluate("() => document.querySelectorAll('.kling-panel').length")
+    contrast = lowest_contrast(page)
     print(f"\n{name}: click to playing video {seconds:.1f} s, download {download.size:,} bytes "
-          f"from {download.href.split(':')[0]}:, {models} panel view(s) on the page, nothing saved (Voila saves no notebook)")
+          f"from {download.href.split(':')[0]}:, {views} panel view(s) on the page, nothing saved (Voila saves no "
+          f"notebook), lowest text contrast {contrast['ratio']:.2f} ({contrast['text']!r})")
+    assert views == 1
+    assert float(contrast["ratio"]) >= 4.5, contrast  # type: ignore[arg-type]
     return seconds, videos[-1].name
 
 
