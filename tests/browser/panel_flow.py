@@ -91,3 +91,10 @@ def assert_served_by_the_page(download: Download, page_url: str) -> None:
         assert urlsplit(download.href[len("blob:"):]).netloc == page.netloc, download.href
     assert not href.path.endswith("/output.mp4"), f"the emulator's CDN URL: {download.href}"
     assert download.status == 200 and download.box == "ftyp" and download.size > 10_000, download
+
+
+def stylesheet_applies(root: Locator) -> bool:
+    """Whether the panel's own stylesheet reaches it (its custom properties are set): a front end
+    that draws widgets in a shadow root (marimo) sees none of a style added to the page's head."""
+    value = root.evaluate("el => getComputedStyle(el).getPropertyValue('--k-primary-bg').trim()")
+    return bool(value)

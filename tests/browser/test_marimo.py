@@ -16,7 +16,13 @@ from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .harness import REPO, free_port, launch_chromium, screenshot_dir
-from .panel_flow import assert_served_by_the_page, fetch_download, generate_to_playing_video, panel
+from .panel_flow import (
+    assert_served_by_the_page,
+    fetch_download,
+    generate_to_playing_video,
+    panel,
+    stylesheet_applies,
+)
 from .servers import app_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -74,6 +80,7 @@ def test_the_panel_makes_a_video_in_marimo(marimo: tuple[str, str, Path]) -> Non
             assert_served_by_the_page(download, url)
             root.screenshot(path=str(shots / f"marimo-{mode}-finished.png"))
             views = page.locator(".kling-panel").count()
+            styled = stylesheet_applies(root)
         except Exception:
             page.screenshot(path=str(shots / f"marimo-{mode}-failure.png"), full_page=True)
             raise
@@ -84,4 +91,5 @@ def test_the_panel_makes_a_video_in_marimo(marimo: tuple[str, str, Path]) -> Non
     size = notebook.stat().st_size
     print(f"\nmarimo {mode}: click to playing video {seconds:.1f} s, download {download.size:,} bytes from "
           f"{download.href.split(':')[0]}:, {views} panel view (one anywidget model), notebook file {size:,} bytes "
-          "(marimo saves code only)")
+          f"(marimo saves code only), the panel's stylesheet {'applies' if styled else 'does not apply'}")
+    assert styled, "the panel is drawn unstyled: its CSS went to the page's head, outside marimo's shadow root"

@@ -22,7 +22,13 @@ from .harness import (
     lowest_contrast,
     screenshot_dir,
 )
-from .panel_flow import assert_served_by_the_page, fetch_download, generate_to_playing_video, panel
+from .panel_flow import (
+    assert_served_by_the_page,
+    fetch_download,
+    generate_to_playing_video,
+    panel,
+    stylesheet_applies,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -61,6 +67,7 @@ def test_the_quickstart_makes_a_video_in_notebook_7(server: Server) -> None:
             assert_served_by_the_page(download, url)
             root.screenshot(path=str(shots / "notebook7-finished.png"))
             contrast = lowest_contrast(page)
+            assert stylesheet_applies(root)
 
             # The widget models this kernel holds, from a cell appended at the end.
             page.evaluate("""(source) => {

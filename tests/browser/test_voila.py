@@ -30,7 +30,13 @@ from .harness import (
     lowest_contrast,
     screenshot_dir,
 )
-from .panel_flow import assert_served_by_the_page, fetch_download, generate_to_playing_video, panel
+from .panel_flow import (
+    assert_served_by_the_page,
+    fetch_download,
+    generate_to_playing_video,
+    panel,
+    stylesheet_applies,
+)
 from .servers import app_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -124,6 +130,7 @@ def _generate(page: Page, site: Site, name: str) -> tuple[float, str]:
     assert videos, "the panel saved its video beside the notebook"
     views = page.evaluate("() => document.querySelectorAll('.kling-panel').length")
     contrast = lowest_contrast(page)
+    assert stylesheet_applies(root)
     print(f"\n{name}: click to playing video {seconds:.1f} s, download {download.size:,} bytes "
           f"from {download.href.split(':')[0]}:, {views} panel view(s) on the page, nothing saved (Voila saves no "
           f"notebook), lowest text contrast {contrast['ratio']:.2f} ({contrast['text']!r})")
