@@ -181,7 +181,7 @@ def video_source(result: GenerationResult, mode: DisplayMode | None = None) -> V
             return VideoSource(remote, name, "url")
         fallback = FRONTEND_MODES[frontend()]
         chosen = video_source(result, fallback)
-        note = "no remote URL to play from (a demo video lives only here)"
+        note = "no remote URL to play from (this video exists only as its saved file)"
         return VideoSource(chosen.url, name, chosen.mode, chosen.note or note)
     if asked == "embed":
         size = result.path.stat().st_size if result.path.is_file() else 0
