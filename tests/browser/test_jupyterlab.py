@@ -13,6 +13,7 @@ driven as a user would: a key typed and taken out at once, a prompt, the 10 s to
 * every text in the panel has a contrast of at least 4.5:1, in the light and the dark theme,
 * Tab reaches Advanced, Copy as code and History,
 * the saved notebook holds no video and no key, the panel is one model and its state is small,
+* a Job shown as a cell's last line is a row of its own that becomes its video,
 * reopened after its kernel is gone, the output shows the static fallback.
 
 Measured and printed: click to playing video, the saved notebook's size, the panel's models.
@@ -227,10 +228,14 @@ def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(page:
     assert panel.get_attribute("data-kling-theme") == "dark"
     assert_readable(page, "dark")
     panel.screenshot(path=str(shots / "panel-dark.png"))
-    set_lab_theme(page, dark=False)
 
-    # History, opened, plays the video too.
+    # Advanced and History open: readable in both themes; History plays the video too.
+    panel.locator(".kling-advanced > summary").click()
     panel.locator(".kling-history > summary").click()
+    panel.locator(".kling-history .kling-card").first.wait_for(timeout=15_000)
+    assert_readable(page, "dark, sections open")
+    set_lab_theme(page, dark=False)
+    assert_readable(page, "light, sections open")
     panel.locator(".kling-history").get_by_role("button", name="Play").first.click()
     page.wait_for_function("""() => {
         const v = document.querySelector('.kling-panel .kling-history video');
@@ -252,11 +257,22 @@ def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(page:
     assert panel_bytes < 20_000 and len(text) < 100_000
 
 
-def test_a_reopened_notebook_without_its_kernel_shows_the_fallback(page: Page, lab: Server) -> None:
+def test_a_job_shown_alone_plays_and_a_reopened_notebook_shows_the_fallback(page: Page, lab: Server) -> None:
     (lab.root / NOTEBOOK.name).write_bytes(NOTEBOOK.read_bytes())  # the quickstart as shipped
     open_quickstart(page, lab)
     fallback = page.locator(".kling-fallback")
     assert fallback.count() == 1 and not fallback.is_visible(), "the live panel hides its fallback"
+
+    # A Job as a cell's last line: its own row (an anywidget too), which becomes the video.
+    add_cell_and_run(page, "from kling_notebook.frontends.panel import DEMO_IMAGE\n"
+                           "job = panel.client.start(image=DEMO_IMAGE, prompt='on its own')\njob")
+    alone = page.locator(".kling-jobs .kling-row")
+    alone.wait_for(timeout=30_000)
+    assert alone.get_by_role("button", name="Cancel").is_visible() and alone.locator(".kling-clock").is_visible()
+    page.wait_for_function("""() => {
+        const v = document.querySelector('.kling-jobs .kling-row video');
+        return v && v.readyState >= 2 && v.videoWidth > 0;
+    }""", timeout=90_000)
     save_notebook(page)
     for session in httpx.get(f"{lab.base_url}/api/sessions", params={"token": lab.token}).json():
         httpx.delete(f"{lab.base_url}/api/sessions/{session['id']}", params={"token": lab.token})

@@ -27,9 +27,9 @@ from kling_notebook import PollPolicy
 from kling_notebook.frontends.panel import KlingPanel
 panel = KlingPanel(out_dir="outputs")
 panel""",
-    # The browser sends the typed value on Enter: replay exactly that message's effect.
-    """panel.key.password.set_state({"value": os.environ.pop("TYPED_KEY")})
-assert not panel.client.demo and panel.key.password.value == ""
+    # The view sends the typed key in one message on Enter: replay exactly that message.
+    """panel.receive({"kind": "key", "key": os.environ.pop("TYPED_KEY")}, [])
+assert not panel.client.demo
 print(panel.client.mode_label)""",
     f"""panel.client.poll = PollPolicy(time_scale={TIME_SCALE})
 job = panel.generate()
@@ -65,9 +65,9 @@ def test_saved_notebook_and_kernel_files_hold_no_key(executed: Path) -> None:
     printed = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
     assert "live: http://127.0.0.1" in printed and " completed" in printed
     widget_state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]
-    assert len(widget_state["state"]) > 20  # the whole panel, not an empty dump
-    models = [model["model_name"] for model in widget_state["state"].values()]
-    assert "PasswordModel" in models and "OutputModel" in models  # the key field, the player
+    states = [model["state"] for model in widget_state["state"].values()]
+    (panel,) = [state for state in states if state.get("view") == "panel"]  # the whole panel, not an empty dump
+    assert panel["key"]["live"] and panel["rows"][0]["phase"] == "completed"  # the key field, the player
     assert (executed.parent / "widget_state.json").stat().st_size > 1000
     written = [path for path in executed.parent.rglob("*") if path.is_file()]
     assert any(path.suffix == ".mp4" for path in written)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kling_notebook import AsyncKlingClient
 from kling_notebook.domain.models import MODELS
 from kling_notebook.frontends.panel import KlingPanel
+from kling_notebook.frontends.panel._controls import expected_wait
 
 from .conftest import Front
 
@@ -100,3 +101,9 @@ def test_the_model_decides_durations_and_fields(demo_client: AsyncKlingClient) -
     assert reason == "" and request is not None
     assert request.generate_audio is True and request.end_image == "https://example.org/last.jpg"
     assert "negative_prompt" in front.panel.controls["model"]["takes"]
+
+
+def test_the_documented_wait_with_a_key_and_the_emulators_in_demo_mode() -> None:
+    assert expected_wait(5) == "expected wait about 5-6 min"
+    assert expected_wait(10) == "expected wait about 11-14 min"
+    assert expected_wait(5, time_scale=30.0) == "expected wait about 10s-12s (simulated)"

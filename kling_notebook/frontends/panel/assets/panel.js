@@ -275,7 +275,7 @@ function panelView({ model, el }) {
   const announce = (words) => { live.textContent = words; };
   const disposers = [() => videos.dispose()];
   const ctx = { send, videos, cancellable: () => true };
-  const root = h("div", { class: "kling-panel" });
+  const root = h("div", { class: "kling-root kling-panel" });
   disposers.push(followTheme(root));
 
   // header and key
@@ -622,7 +622,7 @@ function jobsView({ model, el }) {
   const live = h("div", { class: "kling-live", "aria-live": "polite", role: "status" });
   const ctx = { send: (content) => model.send(content), videos, cancellable: () => model.get("cancellable") };
   const rows = rowsList(ctx, (words) => { live.textContent = words; }, () => {});
-  const root = h("div", { class: "kling-panel kling-jobs" }, rows.el, live);
+  const root = h("div", { class: "kling-root kling-jobs" }, rows.el, live);
   const stopTheme = followTheme(root);
   el.append(root);
   const draw = () => rows.update(model.get("rows"));
