@@ -13,7 +13,7 @@ driven as a user would: a key typed and taken out at once, a prompt, the 10 s to
 * every text in the panel has a contrast of at least 4.5:1, in the light and the dark theme,
 * Tab reaches Advanced, Copy as code and History,
 * the saved notebook holds no video and no key, the panel is one model and its state is small,
-* a Job shown as a cell's last line is a row of its own that becomes its video,
+* a Job shown as a cell's last line, and a confirmed batch, are rows that become their videos,
 * reopened after its kernel is gone, the output shows the static fallback.
 
 Measured and printed: click to playing video, the saved notebook's size, the panel's models.
@@ -273,6 +273,17 @@ def test_a_job_shown_alone_plays_and_a_reopened_notebook_shows_the_fallback(page
         const v = document.querySelector('.kling-jobs .kling-row video');
         return v && v.readyState >= 2 && v.videoWidth > 0;
     }""", timeout=90_000)
+
+    # A batch: nothing runs before Confirm; then its rows become videos.
+    add_cell_and_run(page, "from kling_notebook import BatchView\nfrom kling_notebook.runtime.batch import sweep\n"
+                           "BatchView(panel.client, sweep(images=DEMO_IMAGE, prompts=['batch one']))")
+    batch = page.locator(".kling-jobs:has(.kling-batch .kling-primary)")
+    confirm = batch.get_by_role("button", name="Confirm: 1 video")
+    confirm.click()
+    batch.locator(".kling-row").wait_for(timeout=30_000)
+    assert batch.locator(".kling-row .kling-cancel").is_hidden(), "a batch stops as a whole"
+    batch.locator(".kling-row video").wait_for(state="attached", timeout=90_000)
+    batch.locator("text=1 saved, 0 failed").wait_for(timeout=30_000)
     save_notebook(page)
     for session in httpx.get(f"{lab.base_url}/api/sessions", params={"token": lab.token}).json():
         httpx.delete(f"{lab.base_url}/api/sessions/{session['id']}", params={"token": lab.token})

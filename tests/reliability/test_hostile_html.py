@@ -51,7 +51,7 @@ API = "https://api.test"
 def html_shown(root: widgets.Widget) -> Iterator[str]:
     """Every HTML string a widget tree shows (HTML widgets, Output widgets' text/html, and
     what an anywidget view of this package draws from its state)."""
-    if isinstance(root, (KlingPanel, JobsView)):
+    if isinstance(root, (KlingPanel, JobsView, BatchView)):
         yield from widget_html(root)
     if isinstance(root, widgets.HTML):
         yield root.value

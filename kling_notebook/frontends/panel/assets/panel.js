@@ -622,13 +622,32 @@ function jobsView({ model, el }) {
   const live = h("div", { class: "kling-live", "aria-live": "polite", role: "status" });
   const ctx = { send: (content) => model.send(content), videos, cancellable: () => model.get("cancellable") };
   const rows = rowsList(ctx, (words) => { live.textContent = words; }, () => {});
-  const root = h("div", { class: "kling-root kling-jobs" }, rows.el, live);
+  const head = h("div", { class: "kling-batch" });
+  const root = h("div", { class: "kling-root kling-jobs" }, head, rows.el, live);
   const stopTheme = followTheme(root);
   el.append(root);
   const draw = () => rows.update(model.get("rows"));
+  const drawBatch = () => {
+    const state = model.get("batch");
+    if (!state) return;
+    head.replaceChildren(
+      h("div", { class: `kling-note kling-${state.tone}`, role: "status", text: state.summary }),
+      h("div", { class: "kling-inline" },
+        h("button", { type: "button", class: "kling-button kling-primary", text: state.confirm, title: state.confirm_title,
+          "aria-disabled": String(state.confirmed), onclick: () => !state.confirmed && model.send({ kind: "confirm" }) }),
+        h("button", { type: "button", class: "kling-button", text: "Stop waiting", "aria-disabled": String(!state.stoppable),
+          onclick: () => state.stoppable && model.send({ kind: "stop" }) })),
+      ...state.titles.map((title) => h("div", { class: "kling-strong", text: title })));
+  };
   draw();
+  drawBatch();
   model.on("change:rows", draw);
-  return () => { model.off("change:rows", draw); rows.dispose(); videos.dispose(); stopTheme(); };
+  model.on("change:batch", drawBatch);
+  return () => {
+    model.off("change:rows", draw);
+    model.off("change:batch", drawBatch);
+    rows.dispose(); videos.dispose(); stopTheme();
+  };
 }
 
 // Hide this model's static stand-in (an output of its own, shown where no view runs).
