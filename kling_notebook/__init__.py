@@ -33,7 +33,7 @@ from .runtime.sync import KlingClient
 from .store.journal import Journal, JournalEntry
 
 if TYPE_CHECKING:
-    from . import classroom
+    from . import classroom, display
     from .emulator import Emulator
     from .frontends.compare import compare_models
     from .frontends.models import models
@@ -82,6 +82,7 @@ __all__ = [
     "models",
     "compare_models",
     "classroom",
+    "display",
     "Emulator",
     "KlingPanel",
     "HistoryGallery",
@@ -107,7 +108,7 @@ def _publish(value: Any) -> None:
 
 
 for _name in __all__:
-    if _name not in _LAZY and not _name.startswith("__") and _name not in ("errors", "classroom"):
+    if _name not in _LAZY and not _name.startswith("__") and _name not in ("errors", "classroom", "display"):
         _publish(globals()[_name])
 for _name in errors.__all__:
     getattr(errors, _name).__module__ = errors.__name__
@@ -115,10 +116,10 @@ for _name in errors.__all__:
 
 def __getattr__(name: str) -> Any:
     """Load the heavier parts (emulator, panel) only when they are asked for."""
-    if name == "classroom":  # a module: ``kling_notebook.classroom.create(...)``
+    if name in ("classroom", "display"):  # modules: ``kling_notebook.classroom.create(...)``
         import importlib
 
-        public = importlib.import_module("kling_notebook.classroom")
+        public = importlib.import_module(f"kling_notebook.{name}")
         globals()[name] = public
         return public
     if name in _LAZY:

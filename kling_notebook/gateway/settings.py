@@ -11,6 +11,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from ..domain.errors import ConfigurationError
+from .colab_secrets import colab_secret
 
 __all__ = [
     "KEY_ENV_VARS",
@@ -43,7 +44,8 @@ ENDPOINTS: dict[str, str] = {
 
 
 def find_api_key(explicit: str | None = None) -> str | None:
-    """The explicit key, else the first non-empty one of KEY_ENV_VARS, else None.
+    """The explicit key, else the first non-empty one of KEY_ENV_VARS, else (on Colab) the first
+    Colab secret of those names, else None.
 
     A blank explicit key (an empty widget field, an unset variable read as "") counts as none
     given, so the environment still supplies one.
@@ -51,7 +53,7 @@ def find_api_key(explicit: str | None = None) -> str | None:
     for value in (explicit, *(os.environ.get(name) for name in KEY_ENV_VARS)):
         if value and value.strip():
             return value.strip()
-    return None
+    return colab_secret(KEY_ENV_VARS)
 
 
 def require_api_key(explicit: str | None = None) -> str:
@@ -61,7 +63,8 @@ def require_api_key(explicit: str | None = None) -> str:
     key = find_api_key(explicit)
     if key is None:
         raise ConfigurationError(
-            "No API key: set one of " + ", ".join(KEY_ENV_VARS) + " (or give api_key= in Python).",
+            "No API key: set one of " + ", ".join(KEY_ENV_VARS)
+            + " (on Colab, a secret of one of those names; or give api_key= in Python).",
             hint="Without a key, kling_notebook.connect() and the panel run in demo mode "
             "(a local emulator, simulated videos, no credits used).",
         )

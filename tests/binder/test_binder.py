@@ -151,6 +151,11 @@ def test_postbuild_runs(venv: Venv) -> None:
     listed = venv.run(venv.bin / "jupyter", "labextension", "list")
     disabled = (listed.stdout + listed.stderr).split("Disabled extensions:")[-1]
     assert "@jupyterlab/apputils-extension:announcements" in disabled
+    # Voila's file route may serve the panel's videos (the README's Voila link plays them).
+    copied = venv.home / ".jupyter" / "jupyter_server_config.d" / "kling_notebook_voila.json"
+    allowlist = json.loads(copied.read_text())["VoilaConfiguration"]["file_allowlist"]
+    assert any(re.fullmatch(rule, "notebooks/kling_outputs/a-b_1.mp4") for rule in allowlist)
+    assert not any(re.fullmatch(rule, "notebooks/app.ipynb") for rule in allowlist)
 
 
 def test_start_execs_the_command_in_demo_mode(venv: Venv) -> None:

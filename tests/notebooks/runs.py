@@ -165,6 +165,10 @@ def _how_it_works(run: Run, keyed: bool) -> None:
     assert "%3Akling-video%2Fv2.1%2Fmaster%2Fimage-to-video" in text  # the id, encoded
     assert "/v2/generate/video/kling/generation -> " in text  # the legacy pair answers too
     assert text.count("<svg") >= 2  # the poll timeline and the backoff chart
+    # Readable in light and dark themes: text in the output's own colour, nothing fixed-dark.
+    labels = re.findall(r"<text[^>]*>", text)
+    assert labels and all('fill="currentColor"' in label for label in labels), labels[:3]
+    assert not re.search(r'(fill|stroke)="#(000|111|1d4ed8|1f2937)', text)
     assert "'503'" in text and "the wait ended with: completed" in text
     assert "asyncio.run() -> asyncio.run() cannot be called from a running event loop" in text
     kernel_ticks = int(re.search(r"kernel loop: (\d+) ticks", text)[1])
@@ -200,11 +204,18 @@ def _teaching(run: Run, keyed: bool) -> None:
     assert not re.search(r"emu[0-9a-f]{32}", text), "a key was shown"
 
 
+def _app(run: Run, keyed: bool) -> None:
+    """The Voila app: the panel (its widget view and the static fallback it hides), nothing else."""
+    assert run.shown("application/vnd.jupyter.widget-view+json") == 1
+    assert not [out for out in run.outputs if out.output_type in ("stream", "execute_result", "error")]
+
+
 def _anything(run: Run, keyed: bool) -> None:
     assert run.outputs, "the notebook showed nothing"
 
 
 CHECKS: dict[str, Callable[[Run, bool], None]] = {
+    "app.ipynb": _app,
     "01-quickstart.ipynb": _quickstart,
     "02-python-api.ipynb": _python_api,
     "03-batch-and-gallery.ipynb": _batch,

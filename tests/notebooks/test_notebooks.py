@@ -96,6 +96,22 @@ def test_a_keyed_run_of_the_batch_notebook_confirms_nothing_by_itself() -> None:
     assert all(code.startswith("if client.demo:") for code in paid), paid
 
 
+def test_voila_serves_the_panels_videos_and_no_notebook() -> None:
+    """voila.json (read by ``voila notebooks/app.ipynb`` and copied by binder/postBuild for the
+    server extension): Voila's file route serves a saved video, beside the app or below the root."""
+    rules = json.loads((ROOT / "voila.json").read_text())["VoilaConfiguration"]["file_allowlist"]
+    allowed = [path for path in ("kling_outputs/x_1-a.mp4", "notebooks/kling_outputs/x.mp4", "images/a.jpg",
+                                 "app.ipynb", "kling_outputs/.journal.jsonl", "secrets/x.mp4", "kling_outputs/a/../../x.mp4")
+               if any(re.fullmatch(rule, path, re.IGNORECASE) for rule in rules)]
+    assert allowed == ["kling_outputs/x_1-a.mp4", "notebooks/kling_outputs/x.mp4", "images/a.jpg"]
+
+
+@pytest.mark.kernel
+def test_the_voila_app_shows_only_the_panel(tmp_path: Path, kernel: str) -> None:
+    path = ROOT / "notebooks" / "app.ipynb"
+    execute(path, tmp_path, kernel).check(path.name, keyed=False)
+
+
 @pytest.mark.kernel
 def test_the_batch_notebook_runs_in_demo_mode(tmp_path: Path, kernel: str) -> None:
     path = ROOT / "notebooks" / "03-batch-and-gallery.ipynb"
