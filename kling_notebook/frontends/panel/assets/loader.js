@@ -7,13 +7,18 @@ function importText(code) {
   return import(/* webpackIgnore: true */ url).finally(() => URL.revokeObjectURL(url));
 }
 
-function addStyle(css, version) {
-  if (document.querySelector(`style[data-kling-css="${version}"]`)) return;
-  for (const old of document.querySelectorAll("style[data-kling-css]")) old.remove();
+// marimo draws widgets inside a shadow root, which the page's stylesheets do not reach: the style
+// goes into the root the view is drawn in (the page's head everywhere else).
+function addStyle(css, version, el) {
+  const root = el.getRootNode();
+  const scope = root instanceof ShadowRoot ? root : document;
+  const target = root instanceof ShadowRoot ? root : document.head;
+  if (scope.querySelector(`style[data-kling-css="${version}"]`)) return;
+  for (const old of scope.querySelectorAll("style[data-kling-css]")) old.remove();
   const style = document.createElement("style");
   style.dataset.klingCss = version;
   style.textContent = css;
-  document.head.appendChild(style);
+  target.appendChild(style);
 }
 
 function render({ model, el }) {
@@ -28,7 +33,7 @@ function render({ model, el }) {
     if (!message || message.kind !== "code" || cleanup || gone) return;
     model.off("msg:custom", onMessage);
     if (!loaded.has(message.version)) loaded.set(message.version, importText(message.js));
-    addStyle(message.css, message.version);
+    addStyle(message.css, message.version, el);
     loaded.get(message.version).then((view) => {
       if (gone) return;
       waiting.remove();
