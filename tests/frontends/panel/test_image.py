@@ -80,8 +80,8 @@ def test_url_is_checked_after_typing_stops(demo_client: AsyncKlingClient, images
     for end in range(len(url) - 4, len(url) + 1):  # typing: only the last value is fetched
         front.send("image_url", url=url[:end])
     assert not front.enabled and "checking" in front.reason
-    wait_for(lambda: "Kling accepts" in front.image_status, what="the URL verdict")
-    assert front.enabled
+    # The verdict and Generate's state are two updates from the engine thread: wait for both.
+    wait_for(lambda: "Kling accepts" in front.image_status and front.enabled, what="the URL verdict")
     assert front.panel.image["preview"] == url and front.panel.image["url"] == url
     request, _ = front.panel.request()
     assert request is not None and request.image == url
