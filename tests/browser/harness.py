@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("KLING_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -59,6 +59,23 @@ def free_port() -> int:
 def launch_chromium(playwright: Playwright) -> Browser:
     """Headless Debian chromium with the flags that keep it off the network and quiet."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+
+
+@contextmanager
+def chromium_page(failure: Path | None = None, width: int = 1280, height: int = 1800) -> Iterator[Page]:
+    """A page of its own headless chromium, closed afterwards; a test failing in it leaves a
+    full-page screenshot at ``failure``."""
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        try:
+            yield page
+        except Exception:
+            if failure is not None:
+                page.screenshot(path=str(failure), full_page=True)
+            raise
+        finally:
+            browser.close()
 
 
 @dataclass(frozen=True)

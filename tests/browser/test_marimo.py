@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from .harness import REPO, free_port, launch_chromium, screenshot_dir
+from .harness import REPO, chromium_page, free_port, screenshot_dir
 from .panel_flow import (
     assert_served_by_the_page,
     fetch_download,
@@ -67,25 +67,17 @@ def _run_all(page: Page) -> None:
 def test_the_panel_makes_a_video_in_marimo(marimo: tuple[str, str, Path]) -> None:
     mode, url, notebook = marimo
     shots = screenshot_dir(notebook.parent / "screenshots")
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1800})
-        try:
-            page.goto(url)
-            if mode == "edit":
-                _run_all(page)
-            root = panel(page, timeout_ms=120_000)
-            seconds = generate_to_playing_video(root)
-            download = fetch_download(root)
-            assert_served_by_the_page(download, url)
-            root.screenshot(path=str(shots / f"marimo-{mode}-finished.png"))
-            views = page.locator(".kling-panel").count()
-            styled = stylesheet_applies(root)
-        except Exception:
-            page.screenshot(path=str(shots / f"marimo-{mode}-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with chromium_page(shots / f"marimo-{mode}-failure.png") as page:
+        page.goto(url)
+        if mode == "edit":
+            _run_all(page)
+        root = panel(page, timeout_ms=120_000)
+        seconds = generate_to_playing_video(root)
+        download = fetch_download(root)
+        assert_served_by_the_page(download, url)
+        root.screenshot(path=str(shots / f"marimo-{mode}-finished.png"))
+        views = page.locator(".kling-panel").count()
+        styled = stylesheet_applies(root)
     assert views == 1
     assert list((notebook.parent / "kling_outputs").glob("*.mp4")), "the video was saved beside the notebook"
     size = notebook.stat().st_size

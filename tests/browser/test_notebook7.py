@@ -10,15 +10,15 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from .harness import (
     LAB_CONFIG,
     REPO,
     Server,
+    chromium_page,
     dismiss_popups,
     jupyter_server,
-    launch_chromium,
     lowest_contrast,
     screenshot_dir,
 )
@@ -50,45 +50,37 @@ def _run(page: Page, command: str) -> None:
 def test_the_quickstart_makes_a_video_in_notebook_7(server: Server) -> None:
     shots = screenshot_dir(server.root / "screenshots")
     url = server.url(f"notebooks/{NOTEBOOK.name}")
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 2000})
-        try:
-            page.goto(url)
-            page.wait_for_function(
-                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.connectionStatus"
-                " === 'connected'", timeout=60_000)
-            dismiss_popups(page)
-            _run(page, "notebook:run-all-cells")
-            root = panel(page)
-            seconds = generate_to_playing_video(root)
-            download = fetch_download(root)
-            assert_served_by_the_page(download, url)
-            root.screenshot(path=str(shots / "notebook7-finished.png"))
-            contrast = lowest_contrast(page)
-            assert stylesheet_applies(root)
+    with chromium_page(shots / "notebook7-failure.png", height=2000) as page:
+        page.goto(url)
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.connectionStatus"
+            " === 'connected'", timeout=60_000)
+        dismiss_popups(page)
+        _run(page, "notebook:run-all-cells")
+        root = panel(page)
+        seconds = generate_to_playing_video(root)
+        download = fetch_download(root)
+        assert_served_by_the_page(download, url)
+        root.screenshot(path=str(shots / "notebook7-finished.png"))
+        contrast = lowest_contrast(page)
+        assert stylesheet_applies(root)
 
-            # The widget models this kernel holds, from a cell appended at the end.
-            page.evaluate("""(source) => {
-                const notebook = window.jupyterapp.shell.currentWidget.content;
-                notebook.activeCellIndex = notebook.widgets.length - 1;
-                window.jupyterapp.commands.execute('notebook:insert-cell-below').then(() => {
-                    notebook.activeCell.model.sharedModel.setSource(source);
-                    window.jupyterapp.commands.execute('notebook:run-cell');
-                });
-            }""", MODELS)
-            shown = page.locator(".jp-OutputArea-output", has_text="widget models:").first
-            shown.wait_for(timeout=30_000)
-            models = int(re.search(r"widget models: (\d+)", shown.inner_text())[1])  # type: ignore[index]
+        # The widget models this kernel holds, from a cell appended at the end.
+        page.evaluate("""(source) => {
+            const notebook = window.jupyterapp.shell.currentWidget.content;
+            notebook.activeCellIndex = notebook.widgets.length - 1;
+            window.jupyterapp.commands.execute('notebook:insert-cell-below').then(() => {
+                notebook.activeCell.model.sharedModel.setSource(source);
+                window.jupyterapp.commands.execute('notebook:run-cell');
+            });
+        }""", MODELS)
+        shown = page.locator(".jp-OutputArea-output", has_text="widget models:").first
+        shown.wait_for(timeout=30_000)
+        models = int(re.search(r"widget models: (\d+)", shown.inner_text())[1])  # type: ignore[index]
 
-            _run(page, "docmanager:save")
-            page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=15_000)
-        except Exception:
-            page.screenshot(path=str(shots / "notebook7-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        _run(page, "docmanager:save")
+        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=15_000)
     saved = server.root / NOTEBOOK.name
     text = saved.read_text()
     state = json.loads(text).get("metadata", {}).get("widgets", {})

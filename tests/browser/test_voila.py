@@ -19,14 +19,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from .harness import (
     REPO,
     Server,
+    chromium_page,
     free_port,
     jupyter_server,
-    launch_chromium,
     lowest_contrast,
     screenshot_dir,
 )
@@ -140,73 +140,47 @@ def _generate(page: Page, site: Site, name: str) -> tuple[float, str]:
 
 
 def test_the_app_in_voila_standalone(standalone: Site) -> None:
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1800})
-        try:
-            _open(page, standalone.url)
-            _, video = _generate(page, standalone, "voila")
-            # Voila's own file route, as kling_notebook.display points a result at it.
-            assert page.evaluate(STATUS_JS, f"voila/files/kling_outputs/{video}") == 200
-            assert page.evaluate(STATUS_JS, "voila/files/app.ipynb") == 403
-        except Exception:
-            page.screenshot(path=str(standalone.shots / "voila-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with chromium_page(standalone.shots / "voila-failure.png") as page:
+        _open(page, standalone.url)
+        _, video = _generate(page, standalone, "voila")
+        # Voila's own file route, as kling_notebook.display points a result at it.
+        assert page.evaluate(STATUS_JS, f"voila/files/kling_outputs/{video}") == 200
+        assert page.evaluate(STATUS_JS, "voila/files/app.ipynb") == 403
 
 
 def test_the_app_in_voila_as_a_server_extension(extension: tuple[Server, Path]) -> None:
     server, notebooks = extension
     site = Site(server.url("voila/render/notebooks/app.ipynb"), notebooks / "kling_outputs",
                 screenshot_dir(server.root.parent / "shots"))
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1800})
-        try:
-            _open(page, site.url)
-            _, video = _generate(page, site, "voila-render")
-            assert page.evaluate(STATUS_JS, f"../../files/notebooks/kling_outputs/{video}") == 200
-            assert page.evaluate(STATUS_JS, "../../files/notebooks/app.ipynb") == 403
-        except Exception:
-            page.screenshot(path=str(site.shots / "voila-render-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with chromium_page(site.shots / "voila-render-failure.png") as page:
+        _open(page, site.url)
+        _, video = _generate(page, site, "voila-render")
+        assert page.evaluate(STATUS_JS, f"../../files/notebooks/kling_outputs/{video}") == 200
+        assert page.evaluate(STATUS_JS, "../../files/notebooks/app.ipynb") == 403
 
 
 def test_a_result_plays_from_voilas_file_route(extension: tuple[Server, Path]) -> None:
     server, _ = extension
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        try:
-            started = time.monotonic()
-            _open(page, server.url("voila/render/notebooks/result.ipynb"))
-            video = page.locator(".kling-result video").first
-            video.wait_for(state="attached", timeout=120_000)
-            page.wait_for_function("() => { const v = document.querySelector('.kling-result video');"
-                                   " return v.readyState >= 2 && v.videoWidth > 0; }", timeout=60_000)
-            source = video.evaluate("v => v.currentSrc")
-            assert re.search(r"/voila/files/notebooks/kling_outputs/[^/]+\.mp4$", source), source
-            href = page.locator(".kling-result a", has_text="Download").first.get_attribute("href") or ""
-            assert href == video.get_attribute("src") and "127.0.0.1" not in href, href  # relative
-            assert page.evaluate(STATUS_JS, href) == 200
-            print(f"\nvoila result: page to playing video {time.monotonic() - started:.1f} s from {source.split('?')[0][-60:]}")
-        finally:
-            browser.close()
+    with chromium_page(height=1400) as page:
+        started = time.monotonic()
+        _open(page, server.url("voila/render/notebooks/result.ipynb"))
+        video = page.locator(".kling-result video").first
+        video.wait_for(state="attached", timeout=120_000)
+        page.wait_for_function("() => { const v = document.querySelector('.kling-result video');"
+                               " return v.readyState >= 2 && v.videoWidth > 0; }", timeout=60_000)
+        source = video.evaluate("v => v.currentSrc")
+        assert re.search(r"/voila/files/notebooks/kling_outputs/[^/]+\.mp4$", source), source
+        href = page.locator(".kling-result a", has_text="Download").first.get_attribute("href") or ""
+        assert href == video.get_attribute("src") and "127.0.0.1" not in href, href  # relative
+        assert page.evaluate(STATUS_JS, href) == 200
+        print(f"\nvoila result: page to playing video {time.monotonic() - started:.1f} s from {source.split('?')[0][-60:]}")
 
 
 def test_the_quickstart_in_voila_has_no_stray_output(extension: tuple[Server, Path]) -> None:
     server, _ = extension
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page()
-        try:
-            _open(page, server.url("voila/render/notebooks/01-quickstart.ipynb"))
-            panel(page)
-            page.wait_for_timeout(1000)
-            outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
-            assert not [text for text in outputs if text.strip() in ("[]", "None")], outputs
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        _open(page, server.url("voila/render/notebooks/01-quickstart.ipynb"))
+        panel(page)
+        page.wait_for_timeout(1000)
+        outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+        assert not [text for text in outputs if text.strip() in ("[]", "None")], outputs
