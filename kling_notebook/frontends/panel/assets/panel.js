@@ -455,9 +455,18 @@ function panelView({ model, el }) {
     }
     text(promptField.querySelector("label"), spec.prompt_required ? "Prompt (required by this model)" : "Prompt");
     negativeField.hidden = !takes.has("negative_prompt");
-    durations.replaceChildren(...(spec.durations || []).map((d) => h("button", {
-      type: "button", class: "kling-button kling-toggle", text: `${d} s`, "aria-pressed": String(d === v.duration),
-      onclick: () => send({ kind: "set", field: "duration", value: d }) })));
+    // Rebuilt only when the model's durations change: a button replaced under the pointer (any
+    // state update redraws the controls) would swallow the click being made on it.
+    const offered = (spec.durations || []).join(",");
+    if (durations.dataset.offered !== offered) {
+      durations.dataset.offered = offered;
+      durations.replaceChildren(...(spec.durations || []).map((d) => h("button", {
+        type: "button", class: "kling-button kling-toggle", text: `${d} s`, "data-duration": String(d),
+        onclick: () => send({ kind: "set", field: "duration", value: d }) })));
+    }
+    for (const button of durations.children) {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.duration) === v.duration));
+    }
     text(wait, state.wait || "");
     audioField.hidden = !spec.audio;
     audio.checked = Boolean(v.generate_audio);
