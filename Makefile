@@ -7,6 +7,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 PYTEST := $(BIN)/python -m pytest -q -n auto
+# Bytecode is written even where the shell asks not to: every test worker, kernel and CLI run
+# imports the same modules, and pytest's assertion rewriting of hundreds of them is cached there.
+export PYTHONDONTWRITEBYTECODE :=
 NOTEBOOK := notebooks/01-quickstart.ipynb
 # JupyterLab's first-run "get Jupyter news?" prompt, off in this venv (binder/postBuild does the same).
 LAB_PAGE_CONFIG := $(VENV)/etc/jupyter/labconfig/page_config.json

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,16 @@ from fakes import API, KEY, FakeClock, FakeGateway, image_bytes
 
 from kling_notebook import AsyncKlingClient, RetryPolicy
 from kling_notebook.emulator import Emulator
+
+# jsonschema (under nbformat, Schemathesis and the schema checks) builds 39 parsers on import when
+# the optional rfc3987-syntax is installed, about 2 s in every worker. That package only adds the
+# "iri" format, which no schema here uses.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+# Every request of the suite goes to loopback over plain HTTP, yet each httpx client loads the CA
+# bundle on creation (about 50 ms). A bundle of one certificate, which nothing here is signed
+# with, makes that free; the subprocesses the tests start inherit it.
+os.environ["SSL_CERT_FILE"] = str(Path(__file__).parent / "data" / "tls" / "one-certificate.pem")
+os.environ.pop("SSL_CERT_DIR", None)
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +50,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
 
 @pytest.fixture
 def make_emulator() -> Iterator[Callable[..., Emulator]]:
-    """Start emulators (small videos, a 5 s video in 0.5-0.6 s, seeded); all stop after the test."""
+    """Start emulators (small videos, a 5 s video in 0.5-0.6 s, seeded, clips shared with the
+    other emulators of this process); all stop after the test."""
     with contextlib.ExitStack() as running:
         yield lambda **options: running.enter_context(Emulator(**{**EMULATOR_DEFAULTS, **options}))
 

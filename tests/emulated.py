@@ -6,13 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from kling_notebook import AsyncKlingClient, PollPolicy, RetryPolicy
-from kling_notebook.emulator import Emulator
+from kling_notebook.emulator import Emulator, RenderCache
 
 #: Emulated generations take 1/TIME_SCALE of the documented 5-14 minutes.
 TIME_SCALE = 600.0
 #: Videos this wide render in a fraction of a second.
 SMALL_VIDEO = 160
-EMULATOR_DEFAULTS: dict[str, Any] = {"time_scale": TIME_SCALE, "video_width": SMALL_VIDEO, "seed": 7}
+#: Clips every emulator of this process shares: most tests render the same few images, and a
+#: test of rendering itself starts an emulator with ``render_cache=None``.
+RENDERS = RenderCache()
+EMULATOR_DEFAULTS: dict[str, Any] = {
+    "time_scale": TIME_SCALE, "video_width": SMALL_VIDEO, "seed": 7, "render_cache": RENDERS
+}
 UNIVERSAL = "POST /v2/video/generations"
 FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05)
 #: Real seconds a test waits for a generation at least, whatever the time scale.

@@ -43,6 +43,7 @@ from ._faults import FaultSpec, parse_faults
 from ._models import CREDITS_PER_SECOND, MODEL_ID
 from ._payloads import GenerationSummary
 from ._render import INSTALL_DEMO, missing_demo_module
+from ._renders import RenderCache
 from ._replies import parse_replies
 from ._stats import StatsSnapshot
 
@@ -54,6 +55,7 @@ __all__ = [
     "FaultSpec",
     "GenerationSummary",
     "INSTALL_DEMO",
+    "RenderCache",
     "StatsSnapshot",
     "demo_emulator",
     "missing_demo_module",

@@ -25,6 +25,7 @@ from ._jobs import Clock, JobStore
 from ._models import CREDITS_PER_USD, Catalogue
 from ._payloads import GenerationSummary
 from ._registry import Registry
+from ._renders import RenderCache
 from ._replies import parse_replies
 from ._stats import Stats, StatsSnapshot
 from ._studio import Studio
@@ -68,7 +69,8 @@ class Emulator:
     ``"real"``: a seeded mix of the shapes the real gateway sends); ``clock`` is a source of
     seconds to replace ``time.monotonic`` in tests. Videos are ``video_width`` px wide,
     captioned ``caption`` (None: no caption), rendered by ``render_workers`` threads (default:
-    up to 2); an ``image_url`` is fetched with a ``fetch_timeout`` in seconds.
+    up to 2), and shared through ``render_cache`` with the emulators given the same one; an
+    ``image_url`` is fetched with a ``fetch_timeout`` in seconds.
 
     ``GET /v2/logs`` shows a request's row ``logs_lag`` seconds (on the emulator's clock) after
     it was made. Prices are USD per second of video (``GET /v1/models?include=pricing``,
@@ -100,6 +102,7 @@ class Emulator:
         caption: str | None = "demo",
         clock: Callable[[], float] | None = None,
         render_workers: int | None = None,
+        render_cache: RenderCache | None = None,
         fetch_timeout: float = 5.0,
         logs_lag: float = 0.0,
         credits_per_usd: float = CREDITS_PER_USD,
@@ -123,6 +126,7 @@ class Emulator:
             caption=caption,
             workers=render_workers,
             fetch_timeout=fetch_timeout,
+            shared=render_cache,
         )
         self._gateway = Gateway(
             account=account,

@@ -5,7 +5,8 @@ Production starts when a job is created, so the clip is ready by the time the jo
 the loop keeps answering polls meanwhile. Renders are cached by what they depend on (the image
 and end image hashes, duration, camera, audio, caption; the width is fixed per emulator): a
 thousand identical jobs render once. The cache keeps every clip for the emulator's lifetime,
-which is what serving their URLs needs anyway.
+which is what serving their URLs needs anyway; a :class:`RenderCache` shared with other
+emulators also brings the clips they finished.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httpx
 from ._jobs import Job, Outcome
 from ._models import MODELS
 from ._render import RenderUnavailable, render_clip
+from ._renders import RenderCache
 from ._source import ImageRejected, fetch_image
 from ._stats import Stats
 from ._validation import CameraControl
@@ -56,8 +58,10 @@ class Studio:
         caption: str | None,
         workers: int | None,
         fetch_timeout: float,
+        shared: RenderCache | None = None,
     ) -> None:
         self._stats = stats
+        self._shared = shared
         self._width = width
         self._caption = caption
         self._fetch_timeout = fetch_timeout
@@ -133,27 +137,37 @@ class Studio:
     async def _render(self, clip: _Clip, image: bytes, end: bytes | None) -> bytes:
         future = self._cache.get(clip)
         if future is None:
-            render = functools.partial(
-                render_clip,
-                image,
-                clip.duration,
-                clip.camera,
-                self._width,
-                clip.caption,
-                end_image=end,
-                audio=clip.audio,
-                max_image_bytes=clip.max_image_bytes,
-            )
-            try:
-                submitted = self._executor.submit(render)
-            except RuntimeError as error:  # the interpreter is exiting: no new render threads
-                raise RenderUnavailable(f"the emulator is shutting down ({error})") from None
-            future = self._cache[clip] = asyncio.wrap_future(submitted)
-            future.add_done_callback(self._count)
-        else:
-            self._stats.renders["cache_hits"] += 1
+            finished = None if self._shared is None else self._shared.get((clip, self._width))
+            if finished is None:
+                future = self._cache[clip] = self._start(clip, image, end)
+                return await asyncio.shield(future)
+            future = self._cache[clip] = asyncio.get_running_loop().create_future()
+            future.set_result(finished)
+        self._stats.renders["cache_hits"] += 1
         return await asyncio.shield(future)
 
-    def _count(self, future: asyncio.Future[bytes]) -> None:
+    def _start(self, clip: _Clip, image: bytes, end: bytes | None) -> asyncio.Future[bytes]:
+        render = functools.partial(
+            render_clip,
+            image,
+            clip.duration,
+            clip.camera,
+            self._width,
+            clip.caption,
+            end_image=end,
+            audio=clip.audio,
+            max_image_bytes=clip.max_image_bytes,
+        )
+        try:
+            submitted = self._executor.submit(render)
+        except RuntimeError as error:  # the interpreter is exiting: no new render threads
+            raise RenderUnavailable(f"the emulator is shutting down ({error})") from None
+        future = asyncio.wrap_future(submitted)
+        future.add_done_callback(functools.partial(self._count, clip))
+        return future
+
+    def _count(self, clip: _Clip, future: asyncio.Future[bytes]) -> None:
         failed = future.cancelled() or future.exception() is not None
         self._stats.renders["failed" if failed else "rendered"] += 1
+        if not failed and self._shared is not None:
+            self._shared.put((clip, self._width), future.result())

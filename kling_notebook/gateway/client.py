@@ -61,6 +61,7 @@ from .settings import (
     find_base_url,
     require_api_key,
 )
+from .tls import tls_context
 
 _Client = TypeVar("_Client", bound="GatewayClient")
 
@@ -249,7 +250,9 @@ class GatewayClient:
         loop = asyncio.get_running_loop()
         pair = self._per_loop.get(loop)
         if pair is None:
-            common: dict[str, Any] = {"timeout": self.timeout, "transport": self._transport}
+            common: dict[str, Any] = {
+                "timeout": self.timeout, "transport": self._transport, "verify": tls_context()
+            }
             api = GatedAsyncClient(
                 base_url=self.base_url,
                 headers={"Authorization": f"Bearer {self.__key}", "User-Agent": USER_AGENT},

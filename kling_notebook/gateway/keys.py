@@ -24,6 +24,7 @@ from ..domain.retry import RetryPolicy, SystemClock
 from .client import _connection_error, _is_transient
 from .replies import json_object, status_error
 from .settings import find_base_url
+from .tls import tls_context
 
 __all__ = [
     "MANAGEMENT_KEY_ENV_VAR",
@@ -188,6 +189,7 @@ class ManagementClient:
             follow_redirects=False,
             timeout=timeout,
             transport=transport,
+            verify=tls_context(),
         )
 
     def __repr__(self) -> str:  # never the key

@@ -15,6 +15,7 @@ import httpx
 from ..domain.models import MODELS, Model, ModelRate
 from ..gateway.prices import DEMO_LABEL, LIVE_LABEL, read_all_rates
 from ..gateway.settings import find_base_url
+from ..gateway.tls import tls_context
 from .connect import demo_wanted
 
 __all__ = ["ModelListing", "list_models"]
@@ -65,6 +66,6 @@ async def list_models(
             from ..emulator import demo_emulator
 
             base_url = demo_emulator().base_url
-        async with httpx.AsyncClient(timeout=20.0, transport=transport) as http:
+        async with httpx.AsyncClient(timeout=20.0, transport=transport, verify=tls_context()) as http:
             rates = await read_all_rates(http, find_base_url(base_url), label)
     return [ModelListing(model, rates.get(model.id, model.rate)) for model in MODELS.values()]

@@ -71,7 +71,7 @@ async def test_every_status_matches_the_schema(
     make_emulator: Callable[..., Emulator], mushroom_uri: str, flavor: str, duration: int
 ) -> None:
     clock = ManualClock()
-    emu = make_emulator(clock=clock, job_seconds=None, time_scale=60)
+    emu = make_emulator(clock=clock, job_seconds=None, time_scale=60, render_cache=None)
     headers = {"Authorization": f"Bearer {emu.api_key}"}
     async with httpx.AsyncClient(base_url=emu.base_url, headers=headers) as http:
         body = {"model": MODEL, "image_url": mushroom_uri, "duration": duration}

@@ -138,7 +138,7 @@ async def test_missing_render_dependencies_fail_the_job_clearly(
     make_emulator: Callable[..., Emulator], mushroom_b64: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "av", None)  # what an install without the demo extra has
-    emu = make_emulator()
+    emu = make_emulator(render_cache=None)
     headers = {"Authorization": f"Bearer {emu.api_key}"}
     async with httpx.AsyncClient(base_url=emu.base_url, headers=headers) as http:
         created = await http.post(PATHS["legacy"], json={"model": MODEL, "image_url": mushroom_b64})

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
-from kling_notebook.emulator import Emulator
+from kling_notebook.emulator import Emulator, RenderCache
 from kling_notebook.emulator._render import _view, motion_for, output_size, render_clip
 from kling_notebook.emulator._validation import CameraControl
 
@@ -109,21 +109,40 @@ def test_the_caption_is_small_and_in_the_corner() -> None:
 
 
 async def test_identical_jobs_render_once(
-    emulator: Emulator, http: httpx.AsyncClient, mushroom_uri: str
+    make_emulator: Callable[..., Emulator], mushroom_uri: str
 ) -> None:
+    shared = RenderCache()
     body = {"model": MODEL, "image_url": mushroom_uri}
-    for _ in range(3):
-        assert (await http.post(PATHS["universal"], json=body)).status_code == 200
     turn = {**body, "camera_control": {"type": "simple", "config": {"pan": 2}}}
-    assert (await http.post(PATHS["universal"], json=turn)).status_code == 200
-    emulator.wait_idle()
-    assert emulator.stats()["renders"] == {"rendered": 2, "cache_hits": 2, "failed": 0}
+    for bodies, renders in (([body] * 3 + [turn], {"rendered": 2, "cache_hits": 2, "failed": 0}),
+                            ([turn, body], {"rendered": 0, "cache_hits": 2, "failed": 0})):
+        emulator = make_emulator(render_cache=shared)  # the second starts from the first's clips
+        headers = {"Authorization": f"Bearer {emulator.api_key}"}
+        async with httpx.AsyncClient(base_url=emulator.base_url, headers=headers) as http:
+            for sent in bodies:
+                assert (await http.post(PATHS["universal"], json=sent)).status_code == 200
+        emulator.wait_idle()
+        assert emulator.stats()["renders"] == renders
+    assert len(shared) == 2
+
+
+def test_the_shared_cache_keeps_the_most_recently_used_clips_within_its_bound() -> None:
+    cache = RenderCache(max_bytes=10)
+    cache.put("a", b"aaaa")
+    cache.put("b", b"bbbb")
+    assert cache.get("a") == b"aaaa"  # now the most recently used
+    cache.put("c", b"cccc")
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"aaaa", None, b"cccc")
+    cache.put("a", b"aaaaaa")  # replaced, not counted twice: 6 + 4 bytes fit
+    assert (cache.get("a"), cache.get("c"), len(cache)) == (b"aaaaaa", b"cccc", 2)
+    cache.put("huge", b"h" * 11)
+    assert cache.get("huge") is None and len(cache) == 2
 
 
 async def test_rendering_does_not_block_polls(
     make_emulator: Callable[..., Emulator], mona_lisa: bytes, mushroom_uri: str
 ) -> None:
-    emu = make_emulator(video_width=640, job_seconds=30)
+    emu = make_emulator(video_width=640, job_seconds=30, render_cache=None)
     headers = {"Authorization": f"Bearer {emu.api_key}"}
     async with httpx.AsyncClient(base_url=emu.base_url, headers=headers) as http:
         created = []

@@ -23,7 +23,7 @@ CLIENTS, CONNECTIONS = 25, 8
 async def test_a_thousand_concurrent_jobs(
     make_emulator: Callable[..., Emulator], mushroom_uri: str
 ) -> None:
-    emu = make_emulator(job_seconds=2.0, video_width=640)
+    emu = make_emulator(job_seconds=2.0, video_width=640, render_cache=None)
     headers = {"Authorization": f"Bearer {emu.api_key}"}
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     errors: list[str] = []

@@ -113,7 +113,7 @@ async def test_a_render_refused_at_exit_fails_its_job_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Once the interpreter is exiting, thread pools refuse work; a job created then just fails."""
-    emu = make_emulator()
+    emu = make_emulator(render_cache=None)
 
     def refuse(*args: object) -> None:
         raise RuntimeError("cannot schedule new futures after interpreter shutdown")

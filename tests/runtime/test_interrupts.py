@@ -3,9 +3,9 @@ submitted generation goes on at the gateway, and how to save it later."""
 
 from __future__ import annotations
 
-import _thread
 import asyncio
 import logging
+import signal
 import threading
 from pathlib import Path
 
@@ -21,7 +21,11 @@ SLOW = {"job_seconds": 30}
 @pytest.mark.parametrize("emulator", [SLOW], indirect=True)
 def test_ctrl_c_in_a_blocking_generate_says_the_generation_goes_on(emulator: Emulator, out_dir: Path, image: Path) -> None:
     client = KlingClient(client=client_for(emulator, out_dir))
-    timer = threading.Timer(1.0, _thread.interrupt_main)
+    # A real SIGINT to the main thread, as a terminal's Ctrl-C or Jupyter's stop button sends: it
+    # wakes a blocked wait (``_thread.interrupt_main`` only sets a flag the wait never looks at).
+    main = threading.main_thread().ident
+    assert main is not None
+    timer = threading.Timer(1.0, signal.pthread_kill, (main, signal.SIGINT))
     timer.start()
     with pytest.raises(KeyboardInterrupt) as caught:
         client.generate(image=image, prompt="interrupted")

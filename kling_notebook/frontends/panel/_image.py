@@ -29,6 +29,7 @@ from ...domain.errors import ValidationError
 from ...domain.formatting import format_bytes
 from ...domain.images import KLING_LIMITS, ImageInfo, ImageInput, ImageLimits, is_url, probe_bytes
 from ...gateway.image_url import fetch_url_image
+from ...gateway.tls import tls_context
 from ...runtime.engine import spawn
 from ._html import note
 
@@ -237,7 +238,9 @@ class ImagePicker:
         """Debounce, then fetch enough of the URL to judge it (engine loop, key-less client)."""
         await asyncio.sleep(DEBOUNCE)
         try:
-            async with httpx.AsyncClient(timeout=_PROBE_TIMEOUT, follow_redirects=True) as plain:
+            async with httpx.AsyncClient(
+                timeout=_PROBE_TIMEOUT, follow_redirects=True, verify=tls_context()
+            ) as plain:
                 info = await fetch_url_image(url, plain, _probe_limits(self.limits))
         except ValidationError as exc:
             reason = "it is not an image (or not one the checker can read)" if str(exc.given).startswith("unknown") else exc.limit
