@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
-PYTEST := $(BIN)/python -m pytest -q -n auto
+# Two test workers per core: many tests spend their time waiting on sockets and sped-up clocks.
+WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
+PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS)
 # Bytecode is written even where the shell asks not to: every test worker, kernel and CLI run
 # imports the same modules, and pytest's assertion rewriting of hundreds of them is cached there.
 export PYTHONDONTWRITEBYTECODE :=

@@ -150,3 +150,9 @@ def no_network() -> httpx.MockTransport:
         raise AssertionError(f"a request was sent: {request.method} {request.url}")
 
     return httpx.MockTransport(refuse)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first (in their order), so the workers start on them at once and their waits
+    overlap the many short tests, instead of one of them ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

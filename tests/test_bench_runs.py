@@ -46,6 +46,7 @@ def test_the_poll_delay_benchmark_follows_every_job_under_both_loops(tmp_path: P
     assert "quick run: indicative" in section
 
 
+@pytest.mark.slow
 def test_the_notebook_growth_benchmark_records_its_table(tmp_path: Path) -> None:
     section = quick_run("notebook_growth", tmp_path / "record.md")
     default = int(cells(section, "default")[0].replace(",", ""))

@@ -6,6 +6,8 @@ the package data would only show up for people who ``pip install`` the wheel.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import subprocess
 import sys
@@ -14,24 +16,37 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "kling_notebook"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    """The wheel, built once per run: test workers share the run's folder, the first builds."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # no workers
+        return zipfile.ZipFile(build_wheel(tmp_path_factory.mktemp("build")))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's, above each worker's own
+    with open(shared / "wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = list((shared / "wheel").glob("kling_notebook-*.whl"))
+        return zipfile.ZipFile(built[0] if built else build_wheel(shared))
+
+
+def build_wheel(folder: Path) -> Path:
     # A copy of the sources, so no stale build/ folder in the checkout can hide a missing file.
-    source = tmp_path_factory.mktemp("source")
+    source = folder / "source"
+    source.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     shutil.copytree(PACKAGE, source / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__"))
-    out = tmp_path_factory.mktemp("wheel")
+    out = folder / "wheel"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(source)],
         check=True, capture_output=True, timeout=240,
     )
     (path,) = out.glob("kling_notebook-*.whl")
-    return zipfile.ZipFile(path)
+    return path
 
 
 def test_wheel_holds_every_module_and_data_file(wheel: zipfile.ZipFile) -> None:

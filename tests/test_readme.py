@@ -55,6 +55,7 @@ def test_the_readme_has_the_snippets_a_newcomer_copies() -> None:
     assert "make demo" in snippets("bash")[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("emulator", [{"time_scale": 300}], indirect=True)  # deadlines of 3 s, not 1.5
 async def test_the_python_snippets_run_as_written(emulator, out_dir, tmp_path, monkeypatch, capsys) -> None:
     """From the root of a clone (the shipped image at notebooks/images/), with ``connect()``

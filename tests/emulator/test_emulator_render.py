@@ -139,6 +139,7 @@ def test_the_shared_cache_keeps_the_most_recently_used_clips_within_its_bound() 
     assert cache.get("huge") is None and len(cache) == 2
 
 
+@pytest.mark.slow
 async def test_rendering_does_not_block_polls(
     make_emulator: Callable[..., Emulator], mona_lisa: bytes, mushroom_uri: str
 ) -> None:

@@ -38,6 +38,7 @@ from schemathesis.core.failures import FailureGroup
 
 from kling_notebook.emulator import Emulator
 
+pytestmark = pytest.mark.slow
 KEY = "sk-schemathesis-0123456789"
 UNIVERSAL = schemathesis.openapi.from_dict(schema("universal-endpoint.openapi.json"))
 LEGACY = schemathesis.openapi.from_dict(schema("legacy-kling-endpoint.openapi.json"))

@@ -31,6 +31,7 @@ def finished_row(front: Front, index: int = 0) -> dict[str, object]:
     return front.row(index)
 
 
+@pytest.mark.slow
 def test_full_demo_run_from_the_panel(tmp_path: Path) -> None:
     """The default path: no key anywhere, so KlingPanel() connects to the demo emulator."""
     front = Front(KlingPanel(prompt="Mona Lisa puts on <glasses> & smiles"))

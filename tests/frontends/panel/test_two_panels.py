@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kling_notebook.emulator import Emulator
 from kling_notebook.frontends.panel import KlingPanel
 from kling_notebook.runtime.engine import run_blocking
@@ -14,6 +16,7 @@ from kling_notebook.runtime.resume import resume_async
 from .conftest import demo_client_for, wait_for
 
 
+@pytest.mark.slow
 def test_a_new_panel_leaves_the_old_panels_jobs_alone(tmp_path: Path) -> None:
     with Emulator(job_seconds=4, video_width=160) as slow:
         old = KlingPanel(demo_client_for(slow, tmp_path, 60), prompt="first cell run")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from kling_notebook import AsyncKlingClient
 from kling_notebook.emulator import Emulator
@@ -17,6 +18,7 @@ from .conftest import demo_client_for, wait_for
 GATEWAY = "https://api.aimlapi.com/v2"
 
 
+@pytest.mark.slow
 def test_a_cancelled_job_reappears_with_resume(tmp_path: Path) -> None:
     with Emulator(job_seconds=3, video_width=160) as slow:
         panel = KlingPanel(demo_client_for(slow, tmp_path, 60))
