@@ -1,7 +1,7 @@
 # Two entry points: `make demo` (the panel in JupyterLab, demo mode, no key needed) and
 # `make test` (lint, types, the whole suite including the browser tests). Both set themselves up.
 # `make check` is the quick loop while editing: lint, types and every test that needs no kernel,
-# browser or fresh venv, on all cores.
+# browser or fresh venv, with a quarter of the property tests' examples (`--quick`).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -64,7 +64,7 @@ typecheck: setup
 	$(BIN)/mypy kling_notebook bench
 
 check: setup lint typecheck
-	$(PYTEST) -m "not kernel and not browser and not venv"
+	$(PYTEST) --quick -m "not kernel and not browser and not venv"
 
 test: setup browser lint typecheck
 	$(PYTEST)

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import thorough
 from emulated import EMULATOR_DEFAULTS, client_for
 from fakes import API, KEY, FakeClock, FakeGateway, image_bytes
 
@@ -156,3 +157,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow tests first (in their order), so the workers start on them at once and their waits
     overlap the many short tests, instead of one of them ending the run alone."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--quick", action="store_true",
+                     help="property tests draw a quarter of their examples (make check)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    thorough.QUICK = bool(config.getoption("quick"))

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from owned import schema
+from thorough import examples
 
 from kling_notebook import GenerationRequest, IgnoredFieldWarning, errors
 from kling_notebook.domain.request import CAMERA_AXES, CAMERA_TYPES
@@ -97,7 +98,7 @@ def build(values: dict[str, Any]) -> GenerationRequest | None:
             return None
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fields)
 def test_any_field_values_are_accepted_valid_or_rejected_cleanly(values):
     request = build(values)
@@ -143,7 +144,7 @@ images = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(images, encodings)
 def test_any_image_value_is_prepared_or_rejected_cleanly(image, encoding):
     with warnings.catch_warnings():

@@ -6,7 +6,7 @@ a server error, never with a response that breaks the schema (status, content ty
 never by refusing a schema-valid request unless a rule of Kling's or the gateway's that the
 published material documents says so (:data:`DOCUMENTED_REFUSALS`, each with its source).
 
-Bounded: a fixed number of examples per operation (about a minute for the four on this machine),
+Bounded: a fixed number of examples per operation (a quarter of them under ``--quick``),
 no example database, and requests only to loopback: every http(s) image URL Schemathesis draws is
 pointed at a local image host first (the emulator fetches the first frame; see :func:`aimed`).
 """
@@ -35,6 +35,7 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 from schemathesis.core.failures import FailureGroup
+from thorough import examples
 
 from kling_notebook.emulator import Emulator
 
@@ -42,7 +43,7 @@ pytestmark = pytest.mark.slow
 KEY = "sk-schemathesis-0123456789"
 UNIVERSAL = schemathesis.openapi.from_dict(schema("universal-endpoint.openapi.json"))
 LEGACY = schemathesis.openapi.from_dict(schema("legacy-kling-endpoint.openapi.json"))
-EXAMPLES = 120  # per operation: about a minute for the whole module
+EXAMPLES = examples(120)  # per operation
 BOUNDED = settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from thorough import examples
 
 from kling_notebook.emulator import Emulator
 from kling_notebook.emulator._validation import BodyInvalid, validate
@@ -224,7 +225,7 @@ FIELDS = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     body=st.dictionaries(FIELDS, JSON, max_size=6), flavor=st.sampled_from(["universal", "legacy"])
 )

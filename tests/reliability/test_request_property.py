@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from owned import schema
+from thorough import examples
 
 from kling_notebook import AsyncKlingClient, IgnoredFieldWarning, errors
 from kling_notebook.domain.request import CAMERA_AXES, CAMERA_TYPES, PROVIDERS
@@ -93,7 +94,7 @@ def check_image(sent: str, jpeg: Any) -> None:
     assert base64.b64decode(data, validate=True) == jpeg
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values)
 def test_valid_or_rejected_before_sending(fields: dict[str, Any]) -> None:
     error, posts = asyncio.run(submit(fields))
@@ -123,7 +124,7 @@ def test_the_schema_rejects_what_the_client_must_never_send() -> None:
 def test_the_inputs_reach_both_outcomes() -> None:
     """Neither branch of the property is vacuous: some inputs are sent, some are refused."""
     sent = find(values, lambda fields: asyncio.run(submit(fields))[0] is None,
-                settings=settings(database=None, max_examples=500))
+                settings=settings(database=None, max_examples=examples(500)))
     refused = find(values, lambda fields: asyncio.run(submit(fields))[0] is not None,
-                   settings=settings(database=None, max_examples=500))
+                   settings=settings(database=None, max_examples=examples(500)))
     assert asyncio.run(submit(sent))[1] and not asyncio.run(submit(refused))[1]

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from nbconvert import HTMLExporter
 from notebooks.runs import ROOT, execute
 from notebooks.test_notebooks import kernel  # noqa: F401  (the kernelspec fixture)
 
@@ -16,6 +15,8 @@ QUICKSTART = ROOT / "notebooks" / "01-quickstart.ipynb"
 
 @pytest.mark.kernel
 def test_the_html_export_of_the_quickstart_shows_the_fallback(tmp_path: Path, kernel: str) -> None:  # noqa: F811
+    from nbconvert import HTMLExporter  # a slow import, for this test only
+
     run = execute(QUICKSTART, tmp_path, kernel)
     page, _resources = HTMLExporter().from_notebook_node(run.notebook)
     fallbacks = re.findall(r'<div class="kling-fallback" data-kling-model="([^"]+)"', page)
