@@ -342,10 +342,13 @@ class Journal:
         self.close()
 
     def close(self) -> None:
+        """Close the file once the work handed to the journal's thread has ended (outside the
+        lock, which that work takes)."""
         with self._lock:
             executor, self._executor = self._executor, None
-            if executor is not None:
-                executor.shutdown(wait=True)
+        if executor is not None:
+            executor.shutdown(wait=True)
+        with self._lock:
             self._conn.close()
 
     async def run(self, work: Callable[[], _T], *, undo: Callable[[_T], object] | None = None) -> _T:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -518,3 +519,24 @@ def test_default_location_follows_the_output_folder(
     with Journal.in_dir() as journal:
         assert journal.path == tmp_path / "env-out" / FILENAME
         assert journal.path.is_file()
+
+
+async def test_closing_lets_the_work_handed_to_the_journal_finish(tmp_path: Path) -> None:
+    """close() waits for the journal's thread; work there that still needs the journal's lock
+    must get it (a client closed while a job's write was queued hung here)."""
+    journal = Journal.in_dir(tmp_path)
+    go = threading.Event()
+
+    def work() -> int:
+        go.wait(5)
+        return len(journal.entries(limit=1))
+
+    pending = asyncio.ensure_future(journal.run(work))
+    await asyncio.sleep(0.1)  # the journal's thread is in work()
+    closer = threading.Thread(target=journal.close, daemon=True)
+    closer.start()
+    await asyncio.sleep(0.1)  # close() waits for that thread
+    go.set()
+    closer.join(5)
+    assert not closer.is_alive(), "close() and the journal's thread wait for each other"
+    assert await pending == 0
