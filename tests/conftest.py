@@ -153,18 +153,12 @@ def no_network() -> httpx.MockTransport:
     return httpx.MockTransport(refuse)
 
 
-#: What runs first, longest kinds first: a fresh venv, a browser, a kernel, then other slow tests.
-FIRST = ("venv", "browser", "kernel", "slow")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first (in their order), so the workers start on them at once and their
-    waits overlap the many short tests, instead of one of them ending the run alone."""
-
-    def rank(item: pytest.Item) -> int:
-        return next((i for i, name in enumerate(FIRST) if item.get_closest_marker(name)), len(FIRST))
-
-    items.sort(key=rank)
+    """Slow tests first (in their order), so the workers start on them at once and their waits
+    overlap the many short tests, instead of one of them ending the run alone. Browser, kernel
+    and venv tests keep their places: started together, they slowed `make test` (9:35 against
+    8:16)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
