@@ -151,14 +151,16 @@ async def test_rendering_does_not_block_polls(
         for image in (mona_lisa_uri, mushroom_uri):  # two slow renders
             body = {"model": MODEL, "image_url": image, "duration": 10}
             created.append((await http.post(PATHS["universal"], json=body)).json()["id"])
-        slowest = 0.0
+        slowest, began = 0.0, time.perf_counter()
         while emu.stats()["renders"]["rendered"] < 2:
             started = time.perf_counter()
             response = await http.get(PATHS["universal"], params={"generation_id": created[0]})
             slowest = max(slowest, time.perf_counter() - started)
             assert response.json()["status"] in ("queued", "generating")
             await asyncio.sleep(0.02)
-    assert slowest < 0.5, f"a poll took {slowest:.2f} s while rendering"
+        rendering = time.perf_counter() - began
+    # A render on the server's loop would hold a poll for a whole render, half of this time.
+    assert slowest < rendering / 6, f"a poll took {slowest:.2f} s of the renders' {rendering:.2f} s"
 
 
 async def test_every_completed_video_decodes(

@@ -15,8 +15,11 @@ from kling_notebook.emulator import Emulator
 from kling_notebook.store.journal import Journal
 
 EAGER = PollPolicy(time_scale=TIME_SCALE, first_check=1.0, sparse_interval=2.0)
+#: A job of about 2.4 s, polled every few ms: dozens of polls even on a loaded machine.
+SLOWER = {"time_scale": TIME_SCALE / 4}
 
 
+@pytest.mark.parametrize("emulator", [SLOWER], indirect=True)
 async def test_polls_write_only_when_something_changed(
     client: AsyncKlingClient, emulator: Emulator, image: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

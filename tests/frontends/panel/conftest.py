@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulated import PatientPoll
 from owned import image
 from PIL import Image
 from widget_state import widget_html
@@ -58,9 +59,10 @@ def demo_client(fast_emulator: Emulator, tmp_path: Path) -> AsyncKlingClient:
 
 
 def demo_client_for(emulator: Emulator, folder: Path, time_scale: float = 600.0, **options: Any) -> AsyncKlingClient:
-    """A demo-mode client of ``emulator`` saving into ``folder``, on a sped-up poll schedule."""
+    """A demo-mode client of ``emulator`` saving into ``folder``, on a sped-up poll schedule with
+    a deadline of 30 s at least."""
     return AsyncKlingClient(
-        emulator.api_key, emulator.base_url, demo=True, out_dir=folder, poll=PollPolicy(time_scale=time_scale),
+        emulator.api_key, emulator.base_url, demo=True, out_dir=folder, poll=PatientPoll(time_scale=time_scale),
         **options,
     )
 
