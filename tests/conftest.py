@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+import schedule
 import thorough
 from emulated import EMULATOR_DEFAULTS, client_for
 from fakes import API, KEY, FakeClock, FakeGateway, image_bytes
-from schedule import LongestFirst
 
 from kling_notebook import AsyncKlingClient, RetryPolicy
 from kling_notebook.emulator import Emulator
@@ -170,12 +170,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_start_rank)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LongestFirst | None:
-    """:class:`schedule.LongestFirst` for xdist's default distribution (``-n`` alone)."""
-    return LongestFirst(config, log) if config.getvalue("dist") == "load" else None
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--quick", action="store_true",
                      help="property tests draw a quarter of their examples (make check)")
@@ -183,3 +177,5 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     thorough.QUICK = bool(config.getoption("quick"))
+    if config.pluginmanager.hasplugin("xdist"):  # (absent under -p no:xdist)
+        config.pluginmanager.register(schedule, "longest-first")

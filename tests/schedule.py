@@ -41,3 +41,10 @@ class LongestFirst(LoadScheduling):
                 break
             num += 1
         super()._send_tests(node, num)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LongestFirst | None:
+    """:class:`LongestFirst` for xdist's default distribution (``-n`` alone); the root conftest
+    registers this module as a plugin when xdist is there."""
+    return LongestFirst(config, log) if config.getvalue("dist") == "load" else None

@@ -3,7 +3,8 @@
 One per process, started on first use and stopped at interpreter exit, with times shortened so a
 5 s video takes 10-12 s: long enough to show progress, short enough to wait for. The demo
 emulators of one user share a registry (``_registry``): a demo id one process printed is
-answered by the next process's demo emulator, on the same timeline and with the same video.
+answered by the next process's demo emulator, on the same timeline and with the same video,
+and their finished clips (``renders/``), so a clip is rendered once, not in every kernel.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 
 from ._emulator import Emulator
 from ._registry import demo_folder
+from ._renders import RenderCache
 
 __all__ = ["DEMO_TIME_SCALE", "demo_emulator"]
 
@@ -29,7 +31,8 @@ def demo_emulator() -> Emulator:
         if _shared is None or not _shared.running:
             try:
                 emulator = Emulator(
-                    time_scale=DEMO_TIME_SCALE, caption="demo", registry=demo_folder()
+                    time_scale=DEMO_TIME_SCALE, caption="demo", registry=demo_folder(),
+                    render_cache=RenderCache(folder=demo_folder() / "renders"),
                 )
             except OSError:  # no usable registry here: demo ids then live in this process only
                 emulator = Emulator(time_scale=DEMO_TIME_SCALE, caption="demo")

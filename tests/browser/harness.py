@@ -38,6 +38,8 @@ CHROMIUM_FLAGS = [
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
 }
+#: How often :func:`until` checks its condition, in milliseconds.
+POLL_MS = 100
 LAB_CONFIG = """
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
@@ -173,6 +175,13 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
             server.wait()
 
 
+def until(page: Page, predicate: str, *, arg: object = None, timeout: float = 30_000) -> None:
+    """Wait until the JavaScript ``predicate`` (called with ``arg``) is true, checking every
+    :data:`POLL_MS`: Playwright's default checks on every animation frame, which makes the page
+    draw 60 frames a second for as long as the wait lasts (five times the CPU)."""
+    page.wait_for_function(predicate, arg=arg, timeout=timeout, polling=POLL_MS)
+
+
 # -- JupyterLab ---------------------------------------------------------------------------------
 
 
@@ -186,16 +195,16 @@ def lab_command(page: Page, command: str, args: dict[str, object] | None = None)
 
 def wait_for_kernel(page: Page, timeout_ms: int = 60_000) -> None:
     """Wait until the current notebook's kernel is connected."""
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+    until(page, "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.sessionContext"
                            " && window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=timeout_ms)
-    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+    until(page, "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
                            ".connectionStatus === 'connected'", timeout=timeout_ms)
 
 
 def wait_for_notebook(page: Page, timeout_ms: int = 60_000) -> None:
     """Wait until a notebook is open and its cells are drawn (kernel or not)."""
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+    until(page, "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.content"
                            " && window.jupyterapp.shell.currentWidget.content.widgets.length > 0", timeout=timeout_ms)
 
@@ -219,7 +228,7 @@ def add_cell_and_run(page: Page, source: str) -> None:
 def save_notebook(page: Page) -> None:
     """Save the current notebook and wait until it is clean."""
     lab_command(page, "docmanager:save")
-    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=15_000)
+    until(page, "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=15_000)
 
 
 def dismiss_popups(page: Page) -> None:
@@ -233,7 +242,7 @@ def set_lab_theme(page: Page, dark: bool) -> None:
     """Switch JupyterLab's theme and wait until its variables apply."""
     name = "JupyterLab Dark" if dark else "JupyterLab Light"
     lab_command(page, "apputils:change-theme", {"theme": name})
-    page.wait_for_function(
+    until(page,
         "(dark) => document.body.dataset.jpThemeLight === (dark ? 'false' : 'true')", arg=dark, timeout=20_000
     )
     page.wait_for_timeout(500)  # the stylesheet swap settles

@@ -45,6 +45,7 @@ from .harness import (
     save_notebook,
     screenshot_dir,
     set_lab_theme,
+    until,
     wait_for_kernel,
     wait_for_notebook,
     width_problems,
@@ -155,7 +156,7 @@ def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(page:
     panel.get_by_role("textbox", name="Prompt", exact=True).fill(PROMPT)
     ten = panel.get_by_role("button", name="10 s", exact=True)
     ten.click()
-    page.wait_for_function("() => document.querySelector('.kling-panel [aria-pressed=true]').textContent === '10 s'")
+    until(page, "() => document.querySelector('.kling-panel [aria-pressed=true]').textContent === '10 s'")
     assert panel.get_by_role("button", name="5 s", exact=True).get_attribute("aria-pressed") == "false"
     page.locator(".kling-panel .kling-cost:has-text('$2.80')").wait_for(timeout=10_000)
     generate = panel.get_by_role("button", name="Generate", exact=True)
@@ -165,7 +166,7 @@ def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(page:
     generate.click()
     row = panel.locator(".kling-row")
     row.wait_for(timeout=10_000)
-    page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('kling-cancel')",
+    until(page, "() => document.activeElement && document.activeElement.classList.contains('kling-cancel')",
                            timeout=10_000)
 
     # The kernel is free: a new cell runs at once while the job runs.
@@ -204,7 +205,7 @@ def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(page:
 
     video = panel.locator(".kling-row video")
     video.wait_for(state="attached", timeout=120_000)
-    page.wait_for_function(PLAYING, timeout=60_000)
+    until(page, PLAYING, timeout=60_000)
     print(f"click to playing video: {time.monotonic() - clicked:.1f} s")
     assert not video.evaluate("v => v.autoplay")
     assert row.get_by_role("link", name="Download").get_attribute("download", timeout=5_000).endswith(".mp4")
@@ -237,7 +238,7 @@ def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(page:
     set_lab_theme(page, dark=False)
     assert_readable(page, "light, sections open")
     panel.locator(".kling-history").get_by_role("button", name="Play").first.click()
-    page.wait_for_function("""() => {
+    until(page, """() => {
         const v = document.querySelector('.kling-panel .kling-history video');
         return v && v.readyState >= 2 && v.videoWidth > 0;
     }""", timeout=60_000)
@@ -269,7 +270,7 @@ def test_a_job_shown_alone_plays_and_a_reopened_notebook_shows_the_fallback(page
     alone = page.locator(".kling-jobs .kling-row")
     alone.wait_for(timeout=30_000)
     assert alone.get_by_role("button", name="Cancel").is_visible() and alone.locator(".kling-clock").is_visible()
-    page.wait_for_function("""() => {
+    until(page, """() => {
         const v = document.querySelector('.kling-jobs .kling-row video');
         return v && v.readyState >= 2 && v.videoWidth > 0;
     }""", timeout=90_000)

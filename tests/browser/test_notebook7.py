@@ -21,6 +21,7 @@ from .harness import (
     jupyter_server,
     lowest_contrast,
     screenshot_dir,
+    until,
 )
 from .panel_flow import (
     assert_served_by_the_page,
@@ -52,7 +53,7 @@ def test_the_quickstart_makes_a_video_in_notebook_7(server: Server) -> None:
     url = server.url(f"notebooks/{NOTEBOOK.name}")
     with chromium_page(shots / "notebook7-failure.png", height=2000) as page:
         page.goto(url)
-        page.wait_for_function(
+        until(page,
             "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
             " && window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.connectionStatus"
             " === 'connected'", timeout=60_000)
@@ -80,7 +81,7 @@ def test_the_quickstart_makes_a_video_in_notebook_7(server: Server) -> None:
         models = int(re.search(r"widget models: (\d+)", shown.inner_text())[1])  # type: ignore[index]
 
         _run(page, "docmanager:save")
-        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=15_000)
+        until(page, "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=15_000)
     saved = server.root / NOTEBOOK.name
     text = saved.read_text()
     state = json.loads(text).get("metadata", {}).get("widgets", {})

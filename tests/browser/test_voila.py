@@ -29,6 +29,7 @@ from .harness import (
     jupyter_server,
     lowest_contrast,
     screenshot_dir,
+    until,
 )
 from .panel_flow import (
     assert_served_by_the_page,
@@ -166,7 +167,7 @@ def test_a_result_plays_from_voilas_file_route(extension: tuple[Server, Path]) -
         _open(page, server.url("voila/render/notebooks/result.ipynb"))
         video = page.locator(".kling-result video").first
         video.wait_for(state="attached", timeout=120_000)
-        page.wait_for_function("() => { const v = document.querySelector('.kling-result video');"
+        until(page, "() => { const v = document.querySelector('.kling-result video');"
                                " return v.readyState >= 2 && v.videoWidth > 0; }", timeout=60_000)
         source = video.evaluate("v => v.currentSrc")
         assert re.search(r"/voila/files/notebooks/kling_outputs/[^/]+\.mp4$", source), source

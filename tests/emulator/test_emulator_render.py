@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -14,6 +16,7 @@ import pytest
 
 from kling_notebook.emulator import Emulator, RenderCache
 from kling_notebook.emulator._render import _view, motion_for, output_size, render_clip
+from kling_notebook.emulator._renders import file_name
 from kling_notebook.emulator._validation import CameraControl
 
 from ._support import MODEL, PATHS, png, poll, probe
@@ -124,6 +127,47 @@ async def test_identical_jobs_render_once(
         emulator.wait_idle()
         assert emulator.stats()["renders"] == renders
     assert len(shared) == 2
+
+
+async def test_a_cache_folder_carries_clips_to_the_next_process(
+    make_emulator: Callable[..., Emulator], mushroom_uri: str, tmp_path: Path
+) -> None:
+    """Each emulator gets a cache of its own on one folder, as the demo emulators of two kernels
+    do: the second reads the first's clip instead of rendering it."""
+    body = {"model": MODEL, "image_url": mushroom_uri}
+    for renders in ({"rendered": 1, "cache_hits": 0, "failed": 0}, {"rendered": 0, "cache_hits": 1, "failed": 0}):
+        emulator = make_emulator(render_cache=RenderCache(folder=tmp_path / "renders"))
+        headers = {"Authorization": f"Bearer {emulator.api_key}"}
+        async with httpx.AsyncClient(base_url=emulator.base_url, headers=headers) as http:
+            created = (await http.post(PATHS["universal"], json=body)).json()["id"]
+            emulator.complete_all_now()
+            emulator.wait_idle()
+            done = (await http.get(PATHS["universal"], params={"generation_id": created})).json()
+            video = (await http.get(done["video"]["url"])).content
+        assert emulator.stats()["renders"] == renders
+        assert frames(video)  # a whole clip, read back
+    (clip,) = (tmp_path / "renders").iterdir()
+    assert clip.suffix == ".mp4" and clip.read_bytes() == video
+
+
+def test_a_cache_folder_keeps_the_most_recently_used_files_within_the_bound(tmp_path: Path) -> None:
+    writer = RenderCache(max_bytes=10, folder=tmp_path)
+    writer.put("a", b"aaaa")
+    writer.put("b", b"bbbb")
+    reader = RenderCache(max_bytes=10, folder=tmp_path)  # another process
+    os.utime(tmp_path / file_name("b"), (1, 1))  # "b" used long ago
+    assert reader.get("a") == b"aaaa"
+    writer.put("c", b"cccc")
+    assert (reader.get("a"), reader.get("b"), reader.get("c")) == (b"aaaa", None, b"cccc")
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(file_name(k) for k in "ac")
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_renders(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_bytes(b"")
+    cache = RenderCache(folder=blocked)
+    cache.put("a", b"aaaa")
+    assert cache.get("a") == b"aaaa" and RenderCache(folder=blocked).get("a") is None
 
 
 def test_the_shared_cache_keeps_the_most_recently_used_clips_within_its_bound() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -73,8 +75,9 @@ def test_stopping_while_connections_come_and_go_is_clean(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
-def test_the_demo_emulator_exits_the_interpreter_quietly(mushroom_uri: str) -> None:
-    """Open, held and just-sent requests plus a render in flight when the interpreter exits."""
+def test_the_demo_emulator_exits_the_interpreter_quietly(mushroom_uri: str, tmp_path: Path) -> None:
+    """Open, held and just-sent requests plus a render in flight when the interpreter exits (a
+    demo folder of its own: no clip of an earlier run to read instead)."""
     code = textwrap.dedent(
         """
         import atexit, socket, sys
@@ -98,6 +101,7 @@ def test_the_demo_emulator_exits_the_interpreter_quietly(mushroom_uri: str) -> N
     result = subprocess.run(
         [sys.executable, "-W", "default", "-c", code, MODEL, PATHS["universal"]],
         input=mushroom_uri,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=60,
