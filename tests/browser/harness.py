@@ -196,17 +196,17 @@ def lab_command(page: Page, command: str, args: dict[str, object] | None = None)
 def wait_for_kernel(page: Page, timeout_ms: int = 60_000) -> None:
     """Wait until the current notebook's kernel is connected."""
     until(page, "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=timeout_ms)
+                " && window.jupyterapp.shell.currentWidget.sessionContext"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=timeout_ms)
     until(page, "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-                           ".connectionStatus === 'connected'", timeout=timeout_ms)
+                ".connectionStatus === 'connected'", timeout=timeout_ms)
 
 
 def wait_for_notebook(page: Page, timeout_ms: int = 60_000) -> None:
     """Wait until a notebook is open and its cells are drawn (kernel or not)."""
     until(page, "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.content"
-                           " && window.jupyterapp.shell.currentWidget.content.widgets.length > 0", timeout=timeout_ms)
+                " && window.jupyterapp.shell.currentWidget.content"
+                " && window.jupyterapp.shell.currentWidget.content.widgets.length > 0", timeout=timeout_ms)
 
 
 def add_cell_and_run(page: Page, source: str) -> None:

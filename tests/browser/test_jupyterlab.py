@@ -167,7 +167,7 @@ def test_quickstart_generates_a_playable_video_while_the_kernel_stays_free(page:
     row = panel.locator(".kling-row")
     row.wait_for(timeout=10_000)
     until(page, "() => document.activeElement && document.activeElement.classList.contains('kling-cancel')",
-                           timeout=10_000)
+                timeout=10_000)
 
     # The kernel is free: a new cell runs at once while the job runs.
     started = time.monotonic()

@@ -168,7 +168,7 @@ def test_a_result_plays_from_voilas_file_route(extension: tuple[Server, Path]) -
         video = page.locator(".kling-result video").first
         video.wait_for(state="attached", timeout=120_000)
         until(page, "() => { const v = document.querySelector('.kling-result video');"
-                               " return v.readyState >= 2 && v.videoWidth > 0; }", timeout=60_000)
+                    " return v.readyState >= 2 && v.videoWidth > 0; }", timeout=60_000)
         source = video.evaluate("v => v.currentSrc")
         assert re.search(r"/voila/files/notebooks/kling_outputs/[^/]+\.mp4$", source), source
         href = page.locator(".kling-result a", has_text="Download").first.get_attribute("href") or ""

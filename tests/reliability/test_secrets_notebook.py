@@ -23,7 +23,6 @@ pytestmark = pytest.mark.kernel
 CELLS = [
     """import json, os
 import ipywidgets as widgets
-from kling_notebook import PollPolicy
 from kling_notebook.frontends.panel import KlingPanel
 panel = KlingPanel(out_dir="outputs")
 panel""",
@@ -31,11 +30,9 @@ panel""",
     """panel.receive({"kind": "key", "key": os.environ.pop("TYPED_KEY")}, [])
 assert not panel.client.demo
 print(panel.client.mode_label)""",
-    # The sped-up schedule, but patient: its own deadline (2 s at this scale) is overrun by a
-    # job of 0.6 s on a machine busy with browsers and kernels.
-    f"""class PatientPoll(PollPolicy):
-    def default_timeout(self, duration):
-        return 60.0
+    # The suite's patient schedule: the sped-up default deadline (2 s at this scale) is overrun
+    # by a job of 0.6 s on a machine busy with browsers and kernels.
+    f"""from emulated import PatientPoll
 panel.client.poll = PatientPoll(time_scale={TIME_SCALE})
 job = panel.generate()
 result = job.result(timeout=120)
@@ -55,7 +52,8 @@ def executed(make_emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("TYPED_KEY", KEY)
     monkeypatch.setenv("AIMLAPI_BASE_URL", emulator.base_url)  # where a typed key goes
     monkeypatch.setenv("KLING_NOTEBOOK_DEMO", "1")  # the panel opens in demo mode all the same
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    paths = [str(ROOT), str(ROOT / "tests"), os.environ.get("PYTHONPATH")]  # the package, the suite's helpers
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, paths)))
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     NotebookClient(notebook, timeout=180, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
