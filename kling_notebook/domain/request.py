@@ -14,6 +14,7 @@ import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,10 @@ LEGACY_UNLISTED_NOTES = {
 
 class IgnoredFieldWarning(UserWarning):
     """A field is sent although the model is documented to ignore it."""
+
+
+#: The notes already warned for the request a :meth:`GenerationRequest.with_changes` copies.
+_WARNED: ContextVar[frozenset[str]] = ContextVar("warned_notes", default=frozenset())
 
 
 def _number(name: str, value: Any) -> float:
@@ -333,7 +338,8 @@ class GenerationRequest:
         if self.image_encoding not in (None, "raw", "data_uri"):
             raise ValidationError("image_encoding", self.image_encoding, "'raw' or 'data_uri'")
         for note in self.notes():
-            warnings.warn(note, IgnoredFieldWarning, stacklevel=3)
+            if note not in _WARNED.get():
+                warnings.warn(note, IgnoredFieldWarning, stacklevel=3)
 
     def _check_family_fields(self, model: Model) -> None:
         """The fields beyond v2.1 master's, and Kling's rules across them."""
@@ -378,7 +384,12 @@ class GenerationRequest:
         return cls(**kwargs)
 
     def with_changes(self, **changes: Any) -> GenerationRequest:
-        return replace(self, **changes)
+        """A copy with ``changes``; it warns only notes this request's construction did not."""
+        token = _WARNED.set(frozenset(self.notes()))
+        try:
+            return replace(self, **changes)
+        finally:
+            _WARNED.reset(token)
 
     def notes(self) -> list[str]:
         """Why a field that will be sent will probably have no effect on this model."""

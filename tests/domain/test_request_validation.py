@@ -266,6 +266,20 @@ def test_ignored_fields_are_sent_with_a_warning(fields, name):
     assert name in request.to_payload(URL)
 
 
+def test_a_note_is_warned_once_per_request_not_again_when_it_is_changed():
+    """check() changes the request (its image limits): what its construction warned is not warned
+    again from inside dataclasses; a change that adds a note still warns it."""
+    with pytest.warns(IgnoredFieldWarning, match="cfg_scale"):
+        request = GenerationRequest(image=URL, cfg_scale=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        changed = request.with_changes(prompt="slow dolly in")
+    assert changed.prompt == "slow dolly in" and changed.notes() == request.notes()
+    with pytest.warns(IgnoredFieldWarning, match="camera_control") as caught:
+        request.with_changes(camera_control={"type": "down_back"})
+    assert [str(w.message) for w in caught if "cfg_scale" in str(w.message)] == []
+
+
 def test_plain_request_gives_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
