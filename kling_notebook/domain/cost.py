@@ -154,7 +154,7 @@ def cost_notice(estimate: CostEstimate, *, demo: bool, charged_when: str) -> str
     """What a front end says before the paid step, in one wording for all of them (the panel's):
     ``charged_when`` names the step, e.g. "when you click Generate"."""
     if demo:
-        return f"Estimated cost: nothing in demo mode (with a key, {estimate})."
+        return f"Estimated cost: nothing in demo mode. With a key: {estimate}."
     return f"Estimated cost: {estimate}. Charged {charged_when}."
 
 

@@ -23,6 +23,13 @@ def test_demo_mode_says_it_costs_nothing(cli_on_emulator, image, capsys) -> None
     assert "Estimated cost: nothing in demo mode" in capsys.readouterr().err
 
 
+def test_the_demo_notice_gives_the_price_with_a_key_in_a_sentence_of_its_own() -> None:
+    """The estimate carries its own parentheses; wrapped in another pair it read as a riddle."""
+    estimate = DEFAULT_PRICES.estimate(10)
+    notice = cost_notice(estimate, demo=True, charged_when="when it is submitted")
+    assert notice == f"Estimated cost: nothing in demo mode. With a key: {estimate}."
+
+
 def test_budget_refuses_past_it_and_sends_nothing(cli_on_emulator, emulator, image, capsys) -> None:
     assert cli.main(["generate", "--image", str(image), "--budget", "1.00"]) == 4
     err = capsys.readouterr().err
