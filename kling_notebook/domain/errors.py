@@ -48,7 +48,11 @@ def shorten(value: Any, limit: int = 60) -> str:
     text = repr(value)
     if len(text) <= limit:
         return text
-    return f"{text[: limit - 15]}...({len(text)} chars)"
+    if isinstance(value, bytes):
+        size = f"{len(value)} bytes"
+    else:  # a string's own length, as the user counts it; anything else, its repr's
+        size = f"{len(value if isinstance(value, str) else text)} characters"
+    return f"{text[: limit - 15]}... ({size})"
 
 
 class KlingError(Exception):
@@ -64,8 +68,14 @@ class KlingError(Exception):
         super().__init__(message)
 
     def __str__(self) -> str:
-        """The message and what to do, read when shown (a hint may be added on the way up)."""
-        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+        """The message and what to do, read when shown (a hint may be added on the way up); the
+        message is ended as a sentence before the hint begins."""
+        if not self.hint:
+            return self.message
+        told = self.message.rstrip()
+        if told and not told.endswith((".", "!", "?")):
+            told += "."
+        return f"{told} {self.hint}".strip()
 
 
 class ConfigurationError(KlingError):

@@ -158,12 +158,19 @@ def test_every_error_class_is_a_kling_error_with_a_hint():
     for exc in samples:
         assert exc.hint, type(exc).__name__
         assert str(exc).endswith(exc.hint)
+        told = str(exc)[: -len(exc.hint)].rstrip()
+        assert told[-1] in ".!?", (type(exc).__name__, told)  # the message ends before its hint
+
+
+def test_a_message_ending_in_a_request_id_is_a_sentence_before_its_hint():
+    exc = errors.NotFoundError("Generation 'nope' not found", status_code=404, request_id="r-1")
+    assert str(exc) == f"HTTP 404: Generation 'nope' not found (requestId r-1). {exc.hint}"
 
 
 def test_validation_error_shortens_huge_values():
     exc = errors.ValidationError("prompt", "x" * 100_000, "at most 2500 characters")
     assert len(str(exc)) < 300
-    assert "100002 chars" in str(exc)
+    assert "(100000 characters)" in str(exc)  # the prompt's length, not its repr's
     assert exc.field == "prompt" and exc.limit == "at most 2500 characters"
     assert isinstance(exc, ValueError)
 
