@@ -74,6 +74,8 @@ USER_AGENT = "kling_notebook/0.1"
 
 #: Transport failures that prove the request never reached the server.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: What a create refused before anything was made adds to its hint: the user's first worry.
+_NOTHING_CREATED = "Nothing was created or charged."
 
 def _refuse_redirect(response: httpx.Response) -> None:
     """Raise for a redirect from the API: it means a wrong base URL, so it is never followed (the
@@ -494,7 +496,9 @@ class GatewayClient:
                 response = await self._request("POST", self.path, json=prepared.payload, headers=headers)
             except _NEVER_SENT as exc:
                 if attempt >= self.retry.max_attempts:
-                    raise _connection_error(exc) from exc
+                    error = _connection_error(exc)
+                    error.hint = f"{error.hint} The request never reached the gateway. {_NOTHING_CREATED}"
+                    raise error from exc
                 await self._clock.sleep(self.retry.delay(attempt))
                 continue
             except httpx.TransportError as exc:
@@ -532,6 +536,8 @@ class GatewayClient:
         """The typed error of a refused create, saying when the chosen provider is the likely
         cause: Kling's native API no longer lists some models the gateway still serves."""
         error = status_error(response, secrets=self._secrets)
+        if response.status_code == 429:  # the gateway refuses a create it is too busy for whole
+            error.hint = f"{error.hint} {_NOTHING_CREATED}"
         if request.provider in ("kling", "klingai") and response.status_code in (400, 404, 422):
             error.hint = (
                 f"{error.hint} provider={request.provider!r} may not serve {request.model} any more (it is "

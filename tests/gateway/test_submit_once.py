@@ -69,9 +69,10 @@ async def test_connect_error_is_retried_because_nothing_was_sent(gateway, fake_c
 async def test_connect_errors_exhausting_retries_are_not_submitted(gateway, fake_client, jpeg):
     gateway.post(httpx.ConnectError)
     async with fake_client(retry=RetryPolicy(max_attempts=3)) as client:
-        with pytest.raises(errors.APIConnectionError):
+        with pytest.raises(errors.APIConnectionError) as caught:
             await client.submit(image=jpeg)
         entry = only_entry(client)
+    assert "never reached the gateway. Nothing was created or charged." in str(caught.value)
     assert len(gateway.posts) == 3
     assert entry.status == NOT_SUBMITTED
 
@@ -89,9 +90,10 @@ async def test_429_is_retried_honouring_retry_after(gateway, fake_client, clock,
 async def test_429_forever_gives_rate_limit_error_not_submitted(gateway, fake_client, jpeg):
     gateway.post(429)
     async with fake_client(retry=RetryPolicy(max_attempts=4)) as client:
-        with pytest.raises(errors.RateLimitError):
+        with pytest.raises(errors.RateLimitError) as caught:
             await client.submit(image=jpeg)
         entry = only_entry(client)
+    assert str(caught.value).endswith("Nothing was created or charged.")
     assert len(gateway.posts) == 4
     assert entry.status == NOT_SUBMITTED
 
