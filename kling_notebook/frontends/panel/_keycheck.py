@@ -62,5 +62,5 @@ async def check_key(client: AsyncKlingClient, seconds: float = KEY_CHECK_SECONDS
     except asyncio.TimeoutError:
         return _unreachable(f"no answer within {seconds:g} s from {client.base_url}")
     except errors.KlingError as exc:  # a redirect: a wrong base URL (never followed)
-        return not_checked(f"{exc.message} {exc.hint}")
+        return not_checked(str(exc))
     return ACCEPTED

@@ -184,7 +184,7 @@ class KlingPanel(RowsWidget):
         try:
             client = connect(api_key, demo=False, out_dir=self._out_dir, concurrency=self._concurrency)
         except KlingError as exc:
-            self.key = {"live": not self.client.demo, "status_html": note(f"{exc.message} {exc.hint}", "bad")}
+            self.key = {"live": not self.client.demo, "status_html": note(str(exc), "bad")}
             return None
         self._connect(client)
         self._checked(CHECKING)
@@ -520,7 +520,7 @@ class KlingPanel(RowsWidget):
                 out_dir=self.client.out_dir,
             )
         except KlingError as exc:
-            return f"{exc.message} {exc.hint or ''}".strip()
+            return str(exc)
         if settled.needs_work and is_here(settled, self.client):
             self._resume(settled)
         self.show_pending()
