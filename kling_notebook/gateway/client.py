@@ -536,7 +536,7 @@ class GatewayClient:
         """The typed error of a refused create, saying when the chosen provider is the likely
         cause: Kling's native API no longer lists some models the gateway still serves."""
         error = status_error(response, secrets=self._secrets)
-        if response.status_code == 429:  # the gateway refuses a create it is too busy for whole
+        if response.status_code == 429:  # a rate or concurrency refusal comes before anything is made
             error.hint = f"{error.hint} {_NOTHING_CREATED}"
         if request.provider in ("kling", "klingai") and response.status_code in (400, 404, 422):
             error.hint = (
